@@ -1,0 +1,46 @@
+# Two commands on a fresh clone: `make demo` and `make test`. Both build .venv first.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PROTO := protos/linas/agent/v1/agent.proto
+
+.PHONY: demo test lint protos check-protos agent-only bench constraints clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python -m linas_sdk.demo
+
+test: $(STAMP) lint agent-only
+	$(BIN)/python -m pytest -p no:cacheprovider
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+# Regenerate the gRPC stubs from the .proto (tests/test_protos.py checks they are current).
+protos: $(STAMP)
+	$(BIN)/python -m grpc_tools.protoc -Ilinas_sdk/proto=protos/linas \
+		--python_out=. --pyi_out=. --grpc_python_out=. linas_sdk/proto/agent/v1/agent.proto
+
+# The board profile installs and serves on its own: no torch, pymoo or lightgbm.
+agent-only:
+	rm -rf .venv-agent
+	$(PYTHON) -m venv .venv-agent
+	.venv-agent/bin/pip install -q -c constraints.txt '.[agent]'
+	.venv-agent/bin/python -m linas_sdk.cli agent selftest
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/search_efficiency.py
+	$(BIN)/python benchmarks/agent_overhead.py
+
+constraints: $(STAMP)
+	$(BIN)/pip freeze --exclude-editable | sed 's/+cpu$$//' > constraints.new && mv constraints.new constraints.txt
+
+clean:
+	rm -rf $(VENV) .venv-agent runs .cache
