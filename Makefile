@@ -17,7 +17,7 @@ demo: $(STAMP)
 	$(BIN)/python -m linas_sdk.demo
 
 test: $(STAMP) lint agent-only
-	$(BIN)/python -m pytest -p no:cacheprovider
+	$(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
