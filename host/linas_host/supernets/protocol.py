@@ -1,0 +1,70 @@
+"""What a supernetwork offers the search: the contract every supernet in linas implements.
+
+LINAS searches the sub-networks of a weight-sharing supernetwork, so a candidate is validated
+without training. The search engine, the device evaluator and the CLI only ever speak to a
+supernet through this protocol (structural typing: any object with these members qualifies,
+no base class to inherit):
+
+- ``name``: a short identifier (``"mobilenetv3"``), used in run journals and file names.
+- ``space``: a ``linas_sdk.space.SearchSpace``; configs are plain dicts name -> value and the
+  supernet accepts any config ``space.canonical`` returns.
+- ``extract(config) -> torch.nn.Module``: a *standalone* module (no reference to the supernet)
+  whose weights are sliced out of the shared ones, in eval mode, ready to export; exporting it
+  yields a file whose size follows the sub-network. Any calibration the sub-network needs before
+  it is scored (batch-norm statistics, say) is done here.
+- ``example_input(config) -> tuple[torch.Tensor, ...]``: the positional inputs of one inference,
+  as fed to the exporters (``linas_host.export``) and to the timed runs on a board.
+- ``input_names`` / ``output_names``: names given to the exported graph's inputs and outputs;
+  a validation ``.npz`` stores its inputs under ``input_names`` and its labels under ``"y"``.
+- ``evaluate(module, *, limit=None) -> dict[str, float]``: the host-side quality of an extracted
+  module on the supernet's own validation data (``{"accuracy": ...}`` in [0, 1] for image
+  classification, ``{"bleu": ...}`` for translation); ``limit`` caps the validation samples.
+- ``macs(config) -> int`` and ``params(config) -> int``: multiply-accumulates of one inference
+  and parameter count of the extracted sub-network, computed without running it on a board.
+
+A supernet is made by a *factory*: a callable taking keyword options only and returning the
+supernet, loading (or, when asked, training) its weights. ``linas_host.supernets.registry``
+maps names to factories (``"mobilenetv3"``, ``"transformer"``, plus any ``"module:factory"``
+path or ``linas.supernets`` entry point a user provides); see docs/supernets.md for a plug-in
+example.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    import torch
+    from linas_sdk.space import SearchSpace
+
+Config = dict[str, Any]
+
+
+@runtime_checkable
+class Supernet(Protocol):
+    """A weight-sharing supernetwork whose sub-networks the search explores."""
+
+    name: str
+    space: SearchSpace
+    input_names: tuple[str, ...]
+    output_names: tuple[str, ...]
+
+    def extract(self, config: Config) -> torch.nn.Module:
+        """A standalone, calibrated sub-network with sliced weights, in eval mode."""
+        ...
+
+    def example_input(self, config: Config) -> tuple[torch.Tensor, ...]:
+        """Positional inputs of one inference of the sub-network at `config`."""
+        ...
+
+    def evaluate(self, module: torch.nn.Module, *, limit: int | None = None) -> dict[str, float]:
+        """Host-side quality of an extracted module on the validation data."""
+        ...
+
+    def macs(self, config: Config) -> int:
+        """Multiply-accumulates of one inference of the sub-network at `config`."""
+        ...
+
+    def params(self, config: Config) -> int:
+        """Parameters of the sub-network at `config` (what its exported file holds)."""
+        ...
