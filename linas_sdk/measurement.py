@@ -1,0 +1,250 @@
+"""What a device reports: the measurement of one model and the manifest of the device itself.
+
+Both ends share these types. The agent builds them from its own work and sends them with
+`linas_sdk.serde.*_to_proto`; the host turns replies back into them with `*_from_proto`.
+They are frozen, and `to_dict()` gives a JSON-safe form (for journals and `--json` output)
+that `from_dict()` reads back.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import numbers
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from linas_sdk.errors import InvalidArgument
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    """A tensor's name, shape and numpy dtype name (e.g. "float32")."""
+
+    name: str
+    shape: tuple[int, ...]
+    dtype: str
+
+
+@dataclass(frozen=True)
+class SystemSnapshot:
+    """The board's state at one moment: temperatures, core frequencies, throttling."""
+
+    thermal_zones: Mapping[str, float] = field(default_factory=dict)
+    cpu_freq_mhz: tuple[float, ...] = ()
+    throttled: bool = False
+
+
+@dataclass(frozen=True)
+class RuntimeInfo:
+    """One inference runtime a device offers, with its execution providers or delegates."""
+
+    name: str
+    version: str
+    providers: tuple[str, ...] = ()
+    module: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class MeasureSettings:
+    """How a model is timed (see ARCHITECTURE.md, "The agent's measurement protocol").
+
+    Timed runs go on until both `min_runs` and `min_seconds` are reached and stop at
+    `max_runs` or `max_seconds`, whichever comes first. Calls faster than `min_sample_ms`
+    are timed in batches so that each sample lasts at least that long.
+    """
+
+    warmup_runs: int = 10
+    warmup_seconds: float = 0.2
+    min_runs: int = 20
+    min_seconds: float = 1.0
+    max_runs: int = 10_000
+    max_seconds: float = 10.0
+    cooldown_seconds: float = 0.0
+    min_sample_ms: float = 1.0
+    max_cv: float = 0.05
+    max_remeasures: int = 1
+    timeout_seconds: float = 120.0
+    return_samples: bool = True
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.type == "bool":
+                if not isinstance(value, bool):
+                    raise InvalidArgument(f"setting {f.name} must be true or false, got {value!r}")
+                continue
+            kind = numbers.Integral if f.type == "int" else numbers.Real
+            if not isinstance(value, kind) or isinstance(value, bool):
+                raise InvalidArgument(f"setting {f.name} must be {f.type}, got {value!r}")
+            if not math.isfinite(value) or value < 0:
+                raise InvalidArgument(
+                    f"setting {f.name} must be a finite number >= 0, got {value!r}"
+                )
+        if self.min_runs < 1 or self.max_runs < 1:
+            raise InvalidArgument(
+                f"min_runs and max_runs must be >= 1, got {self.min_runs} and {self.max_runs}"
+            )
+        if self.min_runs > self.max_runs:
+            raise InvalidArgument(
+                f"min_runs ({self.min_runs}) must not exceed max_runs ({self.max_runs})"
+            )
+        if self.min_seconds > self.max_seconds:
+            raise InvalidArgument(
+                f"min_seconds ({self.min_seconds}) must not exceed max_seconds "
+                f"({self.max_seconds})"
+            )
+        if self.timeout_seconds <= 0:
+            raise InvalidArgument(f"timeout_seconds must be > 0, got {self.timeout_seconds}")
+
+    def replace(self, **changes: Any) -> MeasureSettings:
+        """A copy with some settings changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Measurement:
+    """One model measured on one device: latency statistics, load, memory, and accuracy.
+
+    Latencies are milliseconds per inference. `samples_ms` holds the raw timed samples
+    (empty when the request asked not to return them); `outputs` holds the model's first
+    output over a validation set when the METRIC_OUTPUTS metric was asked for.
+    """
+
+    device: str = ""
+    model_sha256: str = ""
+    runtime: str
+    runtime_version: str = ""
+    provider: str = ""
+    threads: int = 0
+    cpu_affinity: tuple[int, ...] = ()
+    inputs: tuple[TensorSpec, ...] = ()
+    median_ms: float
+    mean_ms: float
+    std_ms: float
+    min_ms: float
+    max_ms: float
+    p90_ms: float
+    p99_ms: float
+    samples_ms: tuple[float, ...] = ()
+    samples: int
+    calls_per_sample: int = 1
+    cv: float
+    stable: bool
+    remeasures: int = 0
+    load_ms: float
+    first_inference_ms: float
+    peak_memory_bytes: int = 0
+    accuracy: float | None = None
+    validation_samples: int = 0
+    outputs: Mapping[str, np.ndarray] = field(default_factory=dict)
+    before: SystemSnapshot = field(default_factory=SystemSnapshot)
+    after: SystemSnapshot = field(default_factory=SystemSnapshot)
+    wall_seconds: float = 0.0
+    warnings: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict; arrays in `outputs` become {"shape", "dtype", "data"} records."""
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        out["cpu_affinity"] = list(self.cpu_affinity)
+        out["inputs"] = [
+            {"name": s.name, "shape": list(s.shape), "dtype": s.dtype} for s in self.inputs
+        ]
+        out["samples_ms"] = list(self.samples_ms)
+        out["outputs"] = {
+            name: {"shape": list(a.shape), "dtype": a.dtype.name, "data": a.tolist()}
+            for name, a in self.outputs.items()
+        }
+        out["before"] = _snapshot_to_dict(self.before)
+        out["after"] = _snapshot_to_dict(self.after)
+        out["warnings"] = list(self.warnings)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Measurement:
+        """Read back what `to_dict()` wrote."""
+        values = dict(data)
+        values["cpu_affinity"] = tuple(values.get("cpu_affinity", ()))
+        values["inputs"] = tuple(
+            TensorSpec(s["name"], tuple(s["shape"]), s["dtype"]) for s in values.get("inputs", ())
+        )
+        values["samples_ms"] = tuple(values.get("samples_ms", ()))
+        values["outputs"] = {
+            name: np.asarray(o["data"], dtype=o["dtype"]).reshape(o["shape"])
+            for name, o in values.get("outputs", {}).items()
+        }
+        for key in ("before", "after"):
+            snap = values.get(key, {})
+            values[key] = SystemSnapshot(
+                thermal_zones=dict(snap.get("thermal_zones", {})),
+                cpu_freq_mhz=tuple(snap.get("cpu_freq_mhz", ())),
+                throttled=bool(snap.get("throttled", False)),
+            )
+        values["warnings"] = tuple(values.get("warnings", ()))
+        return cls(**values)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeviceInfo:
+    """The device manifest an agent reports (GetInfo)."""
+
+    name: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+    hostname: str = ""
+    os: str = ""
+    machine: str = ""
+    cpu_model: str = ""
+    cpu_count: int = 0
+    memory_bytes: int = 0
+    python_version: str = ""
+    agent_version: str = ""
+    protocol_version: int = 0
+    runtimes: tuple[RuntimeInfo, ...] = ()
+    cpu_governor: str = ""
+    thermal_zones: Mapping[str, float] = field(default_factory=dict)
+    throttled: bool = False
+    warnings: tuple[str, ...] = ()
+
+    def runtime(self, name: str) -> RuntimeInfo | None:
+        """The runtime called `name`, or None when the device does not offer it."""
+        return next((r for r in self.runtimes if r.name == name), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict."""
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        out["labels"] = dict(self.labels)
+        out["runtimes"] = [
+            {"name": r.name, "version": r.version, "providers": list(r.providers),
+             "module": r.module}
+            for r in self.runtimes
+        ]
+        out["thermal_zones"] = dict(self.thermal_zones)
+        out["warnings"] = list(self.warnings)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DeviceInfo:
+        """Read back what `to_dict()` wrote."""
+        values = dict(data)
+        values["labels"] = dict(values.get("labels", {}))
+        values["runtimes"] = tuple(
+            RuntimeInfo(r["name"], r["version"], tuple(r.get("providers", ())), r.get("module", ""))
+            for r in values.get("runtimes", ())
+        )
+        values["thermal_zones"] = dict(values.get("thermal_zones", {}))
+        values["warnings"] = tuple(values.get("warnings", ()))
+        return cls(**values)
+
+
+def _snapshot_to_dict(snapshot: SystemSnapshot) -> dict[str, Any]:
+    return {
+        "thermal_zones": dict(snapshot.thermal_zones),
+        "cpu_freq_mhz": list(snapshot.cpu_freq_mhz),
+        "throttled": snapshot.throttled,
+    }
