@@ -25,8 +25,8 @@ from linas_sdk.measurement import (
 from linas_sdk.proto.agent.v1 import agent_pb2 as pb
 
 TENSOR_DTYPES = frozenset(
-    ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
-    + ("float16", "float32", "float64")
+    {"bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+     "float16", "float32", "float64"}
 )
 """Element types a tensor may have on the wire (never object or string arrays)."""
 
