@@ -1,0 +1,309 @@
+"""The `linas search CONFIG.yaml` schema, validated with pydantic.
+
+One schema serves the YAML file and the Python API (`linas_sdk.search(**options)` validates its
+keywords with `SearchConfig` too), so every option means the same in both. A validation error
+names each offending field and what was expected, in one message (`ConfigError`).
+
+Relative paths in a file (a table, a devices file, the output directory) are taken relative to
+the file's folder; from the Python API, relative to the working directory. Without `out`, a run
+writes to ``runs/<config file stem>`` (``runs/search`` from the API) under the working directory.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from linas_sdk.errors import InvalidArgument
+
+METRICS = ("accuracy", "bleu", "latency", "memory", "macs", "params", "column")
+_DEFAULT_DIRECTION = {"accuracy": "max", "bleu": "max"}
+_DEFAULT_NAME = {
+    "accuracy": "accuracy",
+    "bleu": "bleu",
+    "latency": "latency_ms",
+    "memory": "memory_mb",
+    "macs": "macs",
+    "params": "params",
+}
+_ON_DEVICE = ("latency", "memory")
+RUNTIMES = {"onnx": "onnxruntime", "tflite": "litert"}
+"""Config runtime name -> the agent's runtime name."""
+
+
+class ConfigError(InvalidArgument):
+    """A search configuration is invalid; the message lists every field at fault."""
+
+
+def _constraint(text: str) -> str:
+    from linas_sdk.objectives import Constraint
+
+    Constraint.parse(text)
+    return text
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SpaceSpec(_Strict):
+    """What to search: exactly one of a supernet (built-in name or "module:factory"), or a table
+    of measured architectures (every row one architecture, its variables and objective columns)."""
+
+    supernet: str | None = None
+    options: dict[str, Any] = Field(default_factory=dict)
+    table: Path | None = None
+    variables: list[str] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return {"supernet": value}
+        return value
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> SpaceSpec:
+        if (self.supernet is None) == (self.table is None):
+            raise ValueError(
+                "expected exactly one of 'supernet' (a built-in name such as mobilenetv3 or "
+                "transformer, or 'module:factory') and 'table' (a CSV file)"
+            )
+        if self.table is not None and not self.variables:
+            raise ValueError("a table space needs 'variables': the columns that are design genes")
+        if self.table is None and self.variables is not None:
+            raise ValueError("'variables' only applies to a table space")
+        if self.table is not None and self.options:
+            raise ValueError("'options' only applies to a supernet space")
+        return self
+
+
+class ObjectiveSpec(_Strict):
+    """One objective: a metric, where it is measured, and its direction.
+
+    Shorthands: ``"accuracy"`` (any metric name), or ``"acc_cifar100:max"`` (a table column).
+    """
+
+    metric: Literal["accuracy", "bleu", "latency", "memory", "macs", "params", "column"]
+    name: str | None = None
+    direction: Literal["min", "max"] | None = None
+    column: str | None = None
+    device: str | None = None
+    labels: dict[str, str] | None = None
+    statistic: Literal["median", "mean", "min", "p90", "p99"] = "median"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        column, sep, direction = value.partition(":")
+        if sep:
+            return {"metric": "column", "column": column, "direction": direction}
+        return {"metric": value}
+
+    @field_validator("name")
+    @classmethod
+    def _identifier(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
+            raise ValueError("expected letters, digits and underscores, not starting with a digit")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ObjectiveSpec:
+        if self.metric == "column":
+            if not self.column or self.direction is None:
+                raise ValueError("a column objective needs 'column' and 'direction' (min or max)")
+        elif self.column is not None:
+            raise ValueError("'column' only applies to metric 'column'")
+        if self.metric not in _ON_DEVICE and (self.device or self.labels):
+            raise ValueError(f"'device' and 'labels' only apply to {' and '.join(_ON_DEVICE)}")
+        if self.device and self.labels:
+            raise ValueError("give either 'device' (one board by name) or 'labels', not both")
+        return self
+
+    @property
+    def target(self) -> str:
+        """Where it is measured: the device name, ``k=v`` labels, or ``""`` (any device)."""
+        if self.device:
+            return self.device
+        return ",".join(f"{k}={v}" for k, v in sorted((self.labels or {}).items()))
+
+    @property
+    def resolved_name(self) -> str:
+        """The objective's column name: `name`, else derived from metric and target."""
+        if self.name:
+            return self.name
+        if self.metric == "column":
+            return str(self.column)
+        base = _DEFAULT_NAME[self.metric]
+        if not self.target:
+            return base
+        slug = re.sub(r"[^A-Za-z0-9]+", "_", self.device or "_".join(self.labels.values()))
+        return f"{base}_{slug.strip('_')}"
+
+    @property
+    def resolved_direction(self) -> str:
+        return self.direction or _DEFAULT_DIRECTION.get(self.metric, "min")
+
+
+class SearchConfig(_Strict):
+    """A whole search: space, objectives, devices, runtime, budget, output."""
+
+    space: SpaceSpec
+    objectives: list[ObjectiveSpec] = Field(min_length=2, max_length=4)
+    constraints: list[Annotated[str, AfterValidator(_constraint)]] = Field(default_factory=list)
+    devices: Path | None = None
+    runtime: Literal["onnx", "tflite"] = "onnx"
+    provider: str = ""
+    accuracy_on: Literal["host", "device"] = "host"
+    accuracy_limit: int | None = Field(None, ge=1)
+    threads: int = Field(0, ge=0)
+    measure: dict[str, Any] = Field(default_factory=dict)
+    method: Literal["linas", "nsga2", "random"] = "linas"
+    method_options: dict[str, Any] = Field(default_factory=dict)
+    budget: int = Field(ge=1)
+    population: int = Field(50, ge=2)
+    seed: int = 0
+    reference_point: dict[str, float] | None = None
+    out: Path | None = None
+    cache_dir: Path | None = None
+    cache: bool = True
+    export_front: bool = True
+
+    @field_validator("measure")
+    @classmethod
+    def _measure_settings(cls, value: dict[str, Any]) -> dict[str, Any]:
+        import dataclasses
+
+        from linas_sdk.measurement import MeasureSettings
+
+        known = {f.name for f in dataclasses.fields(MeasureSettings)}
+        unknown = sorted(set(value) - known)
+        if unknown:
+            raise ValueError(
+                f"unknown timing setting {', '.join(unknown)}: expected some of {sorted(known)}"
+            )
+        MeasureSettings(**value)
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SearchConfig:
+        names = [o.resolved_name for o in self.objectives]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(
+                f"objective names must differ, {', '.join(repeated)} repeats: give each a "
+                "'name', or a different 'device' or 'labels'"
+            )
+        table = self.space.table is not None
+        for i, objective in enumerate(self.objectives):
+            if table != (objective.metric == "column"):
+                raise ValueError(
+                    f"objectives[{i}]: a table space takes column objectives only "
+                    "('column:min|max'), a supernet space takes metrics only "
+                    f"({', '.join(m for m in METRICS if m != 'column')})"
+                )
+        from linas_sdk.objectives import Constraint
+
+        for text in self.constraints:
+            if Constraint.parse(text).source not in names:
+                raise ValueError(
+                    f"constraint {text!r} names no objective: expected one of {', '.join(names)}"
+                )
+        unknown = sorted(set(self.reference_point or {}) - set(names))
+        if unknown:
+            raise ValueError(
+                f"reference_point names {', '.join(unknown)}: expected objective names "
+                f"({', '.join(names)})"
+            )
+        if self.budget < self.population:
+            raise ValueError(
+                f"budget ({self.budget}) must be at least the population ({self.population})"
+            )
+        if self.devices is None and any(o.target for o in self.objectives):
+            raise ValueError(
+                "an objective names a device or labels, so a 'devices' file is needed "
+                "(without one, the search measures on this machine only)"
+            )
+        return self
+
+    @property
+    def objective_names(self) -> list[str]:
+        return [o.resolved_name for o in self.objectives]
+
+    @property
+    def agent_runtime(self) -> str:
+        return RUNTIMES[self.runtime]
+
+    def with_base(self, base: Path) -> SearchConfig:
+        """This config with its relative paths taken from `base` (a config file's folder)."""
+        def rebase(path: Path | None) -> Path | None:
+            return path if path is None or path.is_absolute() else base / path
+
+        space = self.space.model_copy(update={"table": rebase(self.space.table)})
+        return self.model_copy(
+            update={
+                "space": space,
+                "devices": rebase(self.devices),
+                "out": rebase(self.out),
+                "cache_dir": rebase(self.cache_dir),
+            }
+        )
+
+    def to_yaml(self) -> str:
+        """The config as YAML, defaults filled in (what a run directory keeps)."""
+        data = self.model_dump(mode="json", exclude_none=True)
+        return yaml.safe_dump(data, sort_keys=False)
+
+
+def format_errors(error: ValidationError, source: str) -> str:
+    """Pydantic's errors as one message: each field path, what was wrong, what was given."""
+    lines = [f"invalid search configuration ({source}):"]
+    for item in error.errors():
+        where = "".join(
+            f"[{part}]" if isinstance(part, int) else f".{part}" for part in item["loc"]
+        ).lstrip(".")
+        message = item["msg"].removeprefix("Value error, ")
+        given = item.get("input")
+        shown = "" if isinstance(given, dict) or item["type"] == "missing" else f" (got {given!r})"
+        lines.append(f"  - {where or 'config'}: {message}{shown}")
+    return "\n".join(lines)
+
+
+def validate(options: dict[str, Any], *, source: str = "Python API") -> SearchConfig:
+    """A SearchConfig from plain options, or ConfigError naming every field at fault."""
+    try:
+        return SearchConfig.model_validate(options)
+    except ValidationError as error:
+        raise ConfigError(format_errors(error, source)) from None
+
+
+def load(path: str | Path) -> SearchConfig:
+    """Read and validate a YAML config; relative paths are resolved from its folder, and the
+    output directory defaults to ``runs/<file stem>`` under the working directory."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except OSError as error:
+        raise ConfigError(f"cannot read search configuration {path}: {error.strerror}") from None
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path} is not valid YAML: {error}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of options at the top level")
+    config = validate(data, source=str(path)).with_base(path.parent.resolve())
+    if config.out is None:
+        config = config.model_copy(update={"out": Path("runs") / path.stem})
+    return config

@@ -1,0 +1,96 @@
+"""The search configuration: what it accepts, and that each error names the field at fault."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from linas_host import config
+
+BASE = {"space": "mobilenetv3", "objectives": ["accuracy", "latency"], "budget": 20,
+        "population": 10}
+
+
+def test_defaults_and_derived_names() -> None:
+    settings = config.validate(BASE)
+    assert settings.objective_names == ["accuracy", "latency_ms"]
+    assert [o.resolved_direction for o in settings.objectives] == ["max", "min"]
+    assert settings.agent_runtime == "onnxruntime"
+    assert settings.space.supernet == "mobilenetv3"
+
+
+def test_two_boards_give_two_latency_objectives() -> None:
+    settings = config.validate({
+        **BASE,
+        "objectives": ["accuracy", {"metric": "latency", "labels": {"board": "pi5"}},
+                       {"metric": "latency", "device": "jetson-1"}],
+        "devices": "devices.yaml",
+        "constraints": ["latency_ms_pi5<=5"],
+    })
+    assert settings.objective_names == ["accuracy", "latency_ms_pi5", "latency_ms_jetson_1"]
+    assert settings.objectives[1].target == "board=pi5"
+
+
+def test_every_error_names_its_field_in_one_message() -> None:
+    with pytest.raises(config.ConfigError) as caught:
+        config.validate({**BASE, "objectives": ["accuracy", "speed"], "runtime": "tf",
+                         "constraints": ["latency_ms<5"], "measure": {"min_runs": 0}})
+    text = str(caught.value)
+    for field in ("objectives[1].metric", "runtime", "constraints[0]", "measure"):
+        assert f"  - {field}:" in text, text
+    assert "'onnx' or 'tflite'" in text
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"budget": 5}, "budget (5) must be at least the population (10)"),
+        ({"constraints": ["memory_mb<=3"]}, "names no objective"),
+        ({"objectives": ["accuracy", "accuracy"]}, "accuracy repeats"),
+        ({"objectives": ["accuracy", {"metric": "latency", "device": "pi"}]}, "'devices' file"),
+        ({"objectives": ["accuracy", "acc:max"]}, "a supernet space takes metrics only"),
+        ({"space": {"table": "t.csv"}}, "needs 'variables'"),
+        ({"space": {"supernet": "x", "table": "t.csv"}}, "exactly one of 'supernet'"),
+        ({"reference_point": {"bleu": 0}}, "reference_point names bleu"),
+        ({"objectives": [{"metric": "macs", "device": "pi"}, "accuracy"]}, "only apply to"),
+        ({"measure": {"sample_count": 3}}, "unknown timing setting sample_count"),
+        ({"colour": "red"}, "colour: Extra inputs are not permitted"),
+    ],
+)
+def test_refused_with_a_clear_message(change: dict, expected: str) -> None:
+    with pytest.raises(config.ConfigError, match="invalid search configuration") as caught:
+        config.validate({**BASE, **change})
+    assert expected in str(caught.value)
+
+
+def test_table_space_takes_column_objectives(tmp_path: Path) -> None:
+    settings = config.validate({
+        "space": {"table": "t.csv", "variables": ["e0", "e1"]},
+        "objectives": ["acc:max", "lat_ms:min"], "budget": 10, "population": 5,
+    })
+    assert settings.objective_names == ["acc", "lat_ms"]
+    assert [o.resolved_direction for o in settings.objectives] == ["max", "min"]
+
+
+def test_file_paths_are_relative_to_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "cfg" / "search.yaml"
+    path.parent.mkdir()
+    path.write_text(
+        "space: {table: data/t.csv, variables: [a]}\n"
+        "objectives: ['x:max', 'y:min']\nbudget: 4\npopulation: 2\ndevices: devices.yaml\n"
+    )
+    settings = config.load(path)
+    assert settings.space.table == path.parent / "data" / "t.csv"
+    assert settings.devices == path.parent / "devices.yaml"
+    assert settings.out == Path("runs") / "search"
+    again = config.validate(__import__("yaml").safe_load(settings.to_yaml()))
+    assert again == settings
+
+
+def test_unreadable_or_malformed_files(tmp_path: Path) -> None:
+    with pytest.raises(config.ConfigError, match="cannot read"):
+        config.load(tmp_path / "missing.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("- just\n- a list\n")
+    with pytest.raises(config.ConfigError, match="expected a mapping"):
+        config.load(bad)
