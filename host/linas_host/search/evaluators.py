@@ -1,0 +1,211 @@
+"""Evaluators turn configs into measured records: a board, a replayed table, or any function.
+
+A record is a flat JSON-safe dict: the measured values (objectives and constraints read their
+``source`` keys from it) plus whatever identifies the measurement (``device``, a table ``row``).
+A config that could not be measured (the model failed on the device, a timeout) yields a record
+with an ``error`` key; the run counts it (the board's time was spent) and tells it as infeasible.
+
+``stream(configs)`` yields ``(position, record)`` as each result arrives, so the runner can
+journal every evaluation at once; ``evaluate(configs)`` is the same as a list in input order.
+Subclasses implement ``_stream`` (or only ``_evaluate_one``) and may refuse a problem in
+``_check``, which the runner calls before anything is measured.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import dataclasses
+import json
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from linas_sdk.errors import InvalidArgument, LinasError
+from linas_sdk.objectives import Constraint, Objective
+from linas_sdk.space import SearchSpace
+
+
+class Evaluator:
+    name = "evaluator"
+
+    def check(
+        self,
+        space: SearchSpace,
+        objectives: Sequence[Objective],
+        constraints: Sequence[Constraint] = (),
+    ) -> None:
+        """Raise InvalidArgument if this evaluator cannot serve the problem (unknown columns...)."""
+        self._check(space, tuple(objectives), tuple(constraints))
+
+    def stream(self, configs: Sequence[Mapping]) -> Iterator[tuple[int, dict]]:
+        for position, record in self._stream(list(configs)):
+            yield position, dict(record)
+
+    def evaluate(self, configs: Sequence[Mapping]) -> list[dict]:
+        out: list[dict] = [{}] * len(configs)
+        for position, record in self.stream(configs):
+            out[position] = record
+        return out
+
+    def _check(self, space, objectives, constraints) -> None:
+        pass
+
+    def _stream(self, configs: list[Mapping]) -> Iterator[tuple[int, Mapping]]:
+        for position, config in enumerate(configs):
+            yield position, self._evaluate_one(config)
+
+    def _evaluate_one(self, config: Mapping) -> Mapping:
+        raise NotImplementedError
+
+
+def failure_record(error: BaseException, **extra: Any) -> dict:
+    return {"error": str(error), "error_type": type(error).__name__, **extra}
+
+
+class TableEvaluator(Evaluator):
+    """Replays measurements from a table instead of measuring: each config is looked up in its
+    row, and the row's values (plus ``row``, the 0-based data-row number) are the record."""
+
+    name = "table-replay"
+
+    def __init__(self, table, variables: Sequence[str] | None = None) -> None:
+        from linas_host.search.table import MeasuredTable
+
+        if isinstance(table, MeasuredTable):
+            self.table = table
+        else:
+            if variables is None:
+                raise InvalidArgument("a table path needs its variable columns (variables=...)")
+            self.table = MeasuredTable.load(table, variables)
+
+    @property
+    def space(self) -> SearchSpace:
+        return self.table.space
+
+    def _check(self, space, objectives, constraints) -> None:
+        if space != self.table.space:
+            raise InvalidArgument(
+                f"the search space {space} is not the table's space {self.table.space}"
+            )
+        self.table.check(objectives, constraints)
+
+    def _evaluate_one(self, config: Mapping) -> Mapping:
+        return self.table.record(self.table.row_of(dict(config)))
+
+
+class CallableEvaluator(Evaluator):
+    """Any Python callable ``config -> dict`` of measured values. Errors of type ``failures``
+    (default: every linas error) become failed evaluations; any other error stops the run."""
+
+    name = "callable"
+
+    def __init__(
+        self,
+        function: Callable[[dict], Mapping],
+        *,
+        failures: tuple[type[BaseException], ...] = (LinasError,),
+    ) -> None:
+        if not callable(function):
+            raise InvalidArgument(f"CallableEvaluator needs a callable, got {function!r}")
+        self.function = function
+        self.failures = failures
+
+    def _evaluate_one(self, config: Mapping) -> Mapping:
+        try:
+            record = self.function(dict(config))
+        except self.failures as error:
+            return failure_record(error)
+        if not isinstance(record, Mapping):
+            raise InvalidArgument(
+                f"the evaluation function returned {record!r}; expected a dict of measured values"
+            )
+        return record
+
+
+class DeviceEvaluator(Evaluator):
+    """Measures on boards: ``exporter`` turns a config into a model (bytes or a path; a
+    callable, or an object with ``export(config)`` such as a supernet adapter), and ``pool``
+    (a `linas_host.devices.DevicePool`) measures it. The record is the `Measurement`'s fields
+    (``median_ms``, ``peak_memory_bytes``, ``accuracy``, ``device``...; point an objective's
+    ``source`` at one, e.g. ``Objective("latency_ms", "min", "ms", source="median_ms")``) plus
+    ``extra(config)`` (host-side figures such as MACs and params). With a pool that has
+    ``submit``, all models of a batch are queued at once and spread over the pool's devices.
+    ``measure_options`` are passed to every measure call (labels, device, runtime, provider,
+    settings, validation, metric)."""
+
+    name = "device"
+
+    def __init__(
+        self,
+        exporter,
+        pool,
+        *,
+        extra: Callable[[dict], Mapping] | None = None,
+        **measure_options: Any,
+    ) -> None:
+        export = getattr(exporter, "export", exporter)
+        if not callable(export):
+            raise InvalidArgument("exporter must be callable or have an export(config) method")
+        if not hasattr(pool, "measure"):
+            raise InvalidArgument(f"pool must have a measure(model, ...) method, got {pool!r}")
+        self.export = export
+        self.pool = pool
+        self.extra = extra
+        self.measure_options = measure_options
+
+    def _stream(self, configs: list[Mapping]) -> Iterator[tuple[int, Mapping]]:
+        submit = getattr(self.pool, "submit", None)
+        if submit is None:
+            for position, config in enumerate(configs):
+                yield position, self._measure_now(dict(config))
+            return
+        futures = {}
+        for position, config in enumerate(configs):
+            try:
+                model = self.export(dict(config))
+            except LinasError as error:
+                yield position, failure_record(error)
+                continue
+            futures[submit(model, **self.measure_options)] = (position, dict(config))
+        for future in concurrent.futures.as_completed(futures):
+            position, config = futures[future]
+            try:
+                yield position, self._record(config, future.result())
+            except LinasError as error:
+                yield position, failure_record(error)
+
+    def _measure_now(self, config: dict) -> Mapping:
+        try:
+            measurement = self.pool.measure(self.export(config), **self.measure_options)
+        except LinasError as error:
+            return failure_record(error)
+        return self._record(config, measurement)
+
+    def _record(self, config: dict, measurement) -> dict:
+        record = dict(self.extra(config)) if self.extra is not None else {}
+        record.update(_json_safe(_as_dict(measurement)))
+        return record
+
+
+def _as_dict(measurement) -> dict:
+    if hasattr(measurement, "to_dict"):
+        return dict(measurement.to_dict())
+    if dataclasses.is_dataclass(measurement):
+        return dataclasses.asdict(measurement)
+    if isinstance(measurement, Mapping):
+        return dict(measurement)
+    raise InvalidArgument(f"cannot read a measurement from {measurement!r}")
+
+
+def _json_safe(record: dict) -> dict:
+    """Keeps the fields JSON can hold (drops e.g. raw output tensors), so journals stay small."""
+    out = {}
+    for key, value in record.items():
+        if isinstance(value, Path):
+            value = str(value)
+        try:
+            json.dumps(value, allow_nan=True)
+        except (TypeError, ValueError):
+            continue
+        out[key] = value
+    return out

@@ -1,0 +1,226 @@
+"""The search loop and its evaluation accounting.
+
+Per iteration: ask the method -> answer every architecture already in the archive for free ->
+evaluate the new ones (each counts once; the run stops at the budget exactly, even in the
+middle of a batch) -> journal each as it arrives -> update the hypervolume -> tell the method
+the whole batch. The same accounting holds for every method, so their evaluation counts compare.
+
+Everything that can be checked is checked before the first measurement: objectives and
+constraints, the budget against the population, the evaluator against the problem (unknown
+columns), the reference point, and a resumed journal against this search.
+
+Resuming loads the journal into the archive (it counts towards the budget) and replays the
+method from its seed: its asks are answered from the archive until it reaches the point where
+the run was killed, so nothing is measured twice and a deterministic method continues exactly
+as if it had not been interrupted.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from linas_host.search.evaluation import Evaluation
+from linas_host.search.evaluators import Evaluator
+from linas_host.search.hypervolume import HypervolumeTracker, reference_in_minimised_form
+from linas_host.search.journal import Journal, open_journal
+from linas_host.search.method import Method
+from linas_sdk.errors import InvalidArgument
+from linas_sdk.objectives import (
+    Constraint,
+    Objective,
+    parse_constraints,
+    parse_objectives,
+    to_minimise,
+    violations,
+)
+from linas_sdk.space import SearchSpace
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What a callback sees after every counted evaluation."""
+
+    evaluations: int
+    budget: int
+    iteration: int
+    hypervolume: float | None
+    evaluation: Evaluation
+
+    @property
+    def fraction(self) -> float:
+        return self.evaluations / self.budget
+
+
+@dataclass
+class SearchResult:
+    """The measured archive in evaluation order; ``status`` says why the run ended:
+    ``budget`` (spent), ``exhausted`` (the method had nothing more to ask) or ``stalled``
+    (it only repeated architectures it had been told, ``max_stalled_asks`` times running)."""
+
+    space: SearchSpace
+    objectives: tuple[Objective, ...]
+    evaluations: list[Evaluation]
+    status: str
+    reference_point: np.ndarray | None = None
+    resumed: int = 0
+    wall_seconds: float = 0.0
+    hypervolume: list[float | None] = field(default_factory=list)
+
+    def front(self) -> list[Evaluation]:
+        """The feasible non-dominated evaluations: the Pareto front a user picks from."""
+        from linas_host.search.hypervolume import non_dominated
+
+        feasible = [e for e in self.evaluations if e.feasible]
+        if not feasible:
+            return []
+        mask = non_dominated(np.array([e.F for e in feasible]))
+        return [e for e, keep in zip(feasible, mask, strict=False) if keep]
+
+
+class SearchRun:
+    """One search: a method, an evaluator, a budget and (optionally) a journal."""
+
+    def __init__(
+        self,
+        *,
+        space: SearchSpace,
+        objectives: Sequence[Objective | str],
+        method: Method,
+        evaluator: Evaluator,
+        budget: int,
+        constraints: Sequence[Constraint | str] = (),
+        population_size: int = 50,
+        seed: int = 0,
+        reference_point: Sequence[float] | Mapping[str, float] | None = None,
+        journal: str | Path | Journal | None = None,
+        resume: bool = False,
+        callbacks: Sequence[Callable[[Progress], None]] = (),
+        max_stalled_asks: int = 50,
+    ) -> None:
+        self.space = space
+        self.objectives = parse_objectives(objectives)
+        self.constraints = parse_constraints(constraints)
+        if not isinstance(budget, int) or budget < 1:
+            raise InvalidArgument(f"the budget must be a positive number of evaluations: {budget}")
+        if population_size < 1:
+            raise InvalidArgument(f"the population size must be >= 1, got {population_size}")
+        if budget < population_size:
+            raise InvalidArgument(
+                f"the budget ({budget} evaluations) is smaller than the population "
+                f"({population_size}); it must cover at least the initial population"
+            )
+        if not isinstance(method, Method):
+            raise InvalidArgument(f"method must be a linas Method, got {method!r}")
+        evaluator.check(space, self.objectives, self.constraints)
+        self.reference = (
+            None if reference_point is None
+            else reference_in_minimised_form(self.objectives, reference_point)
+        )
+        self.method, self.evaluator = method, evaluator
+        self.budget, self.population_size, self.seed = budget, population_size, int(seed)
+        self.callbacks = tuple(callbacks)
+        self.max_stalled_asks = max_stalled_asks
+        self.journal = open_journal(journal)
+        self._previous = self.journal.start(self._meta(), resume=resume)
+
+    def _meta(self) -> dict:
+        return {
+            "space_fingerprint": self.space.fingerprint(),
+            "space": self.space.to_dict(),
+            "objectives": [o.to_dict() for o in self.objectives],
+            "constraints": [str(c) for c in self.constraints],
+            "method": self.method.to_dict(),
+            "seed": self.seed,
+            "population_size": self.population_size,
+            "budget": self.budget,
+            "evaluator": self.evaluator.name,
+        }
+
+    def run(self) -> SearchResult:
+        start = time.monotonic()
+        archive: dict[str, Evaluation] = {}
+        order: list[Evaluation] = []
+        tracker = None if self.reference is None else HypervolumeTracker(self.reference)
+        hv_history: list[float | None] = []
+        for e in self._previous:
+            archive[e.key] = e
+            order.append(e)
+            hv_history.append(tracker.add(e.F, e.feasible) if tracker else None)
+        self.method.setup(
+            self.space, self.objectives, self.constraints,
+            seed=self.seed, population_size=self.population_size,
+        )
+        told: set[str] = set()
+        status, stalled, iteration = "budget", 0, 0
+        while len(order) < self.budget:
+            configs = self.method.ask()
+            if not configs:
+                status = "exhausted"
+                break
+            iteration += 1
+            keys = [self.space.key(c) for c in configs]
+            new = [p for p, k in enumerate(keys) if k not in archive and k not in keys[:p]]
+            take = new[: self.budget - len(order)]
+            for position, record in self.evaluator.stream([configs[p] for p in take]):
+                p = take[position]
+                e = self._evaluation(len(order), keys[p], configs[p], record, iteration)
+                hv = tracker.add(e.F, e.feasible) if tracker else None
+                e = _with_hypervolume(e, hv)
+                archive[e.key] = e
+                order.append(e)
+                hv_history.append(hv)
+                self.journal.append(e)
+                progress = Progress(len(order), self.budget, iteration, hv, e)
+                for callback in self.callbacks:
+                    callback(progress)
+            if len(take) < len(new):
+                break  # the budget ended inside this batch
+            F = np.array([archive[k].F for k in keys], dtype=float)
+            G = np.array([archive[k].G for k in keys], dtype=float).reshape(len(keys), -1)
+            self.method.tell(configs, F, G)
+            stalled = 0 if set(keys) - told else stalled + 1
+            told.update(keys)
+            if stalled >= self.max_stalled_asks:
+                status = "stalled"
+                break
+        return SearchResult(
+            space=self.space, objectives=self.objectives, evaluations=order, status=status,
+            reference_point=self.reference, resumed=len(self._previous),
+            wall_seconds=time.monotonic() - start, hypervolume=hv_history,
+        )
+
+    def _evaluation(self, index, key, config, record, iteration) -> Evaluation:
+        if "error" in record:
+            F = (float("inf"),) * len(self.objectives)
+            G = (float("inf"),) * len(self.constraints)
+            values = {}
+        else:
+            F = tuple(float(v) for v in to_minimise(self.objectives, record))
+            G = tuple(float(v) for v in violations(self.constraints, record))
+            values = {o.name: o.sign * f for o, f in zip(self.objectives, F, strict=False)}
+        return Evaluation(
+            index=index, key=key, config=dict(config), values=values, F=F, G=G,
+            record=dict(record), device=str(record.get("device", "")), iteration=iteration,
+            time=time.time(),
+        )
+
+
+def _with_hypervolume(e: Evaluation, hv: float | None) -> Evaluation:
+    from dataclasses import replace
+
+    return replace(e, hypervolume=hv)
+
+
+def run_search(**options) -> SearchResult:
+    """Build a `SearchRun` from keyword options (see its signature) and run it."""
+    run = SearchRun(**options)
+    try:
+        return run.run()
+    finally:
+        if not isinstance(options.get("journal"), Journal):
+            run.journal.close()

@@ -1,0 +1,318 @@
+"""A search space as plain data: named design variables, each with its list of choices.
+
+A configuration (config) is a plain dict ``name -> value``. A variable may be *conditional*:
+``active_if={"depth": [3, 4]}`` makes it matter only when ``depth`` is 3 or 4 (say, the genes of
+a layer that a smaller depth switches off). The *canonical* form sets every inactive variable to
+its first choice, so two encodings of one network become one config, one key and one
+evaluation. Conditions may only name variables declared earlier, which rules out cycles.
+
+Spaces are data, not subclasses: build them in Python or load them from YAML::
+
+    variables:
+      - {name: depth, kind: int, choices: [2, 3, 4]}
+      - {name: kernel_3, choices: [3, 5, 7], active_if: {depth: [3, 4]}}
+      - {name: op, choices: [conv, pool]}
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from linas_sdk.errors import InvalidArgument
+
+KINDS = ("categorical", "int")
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One design variable. ``int`` values are ordered numbers (features use the value);
+    ``categorical`` values are labels (features one-hot them). ``active_if`` maps earlier
+    variables to the values under which this one matters."""
+
+    name: str
+    choices: tuple
+    kind: str = "categorical"
+    active_if: Mapping[str, tuple] | None = field(default=None)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise InvalidArgument(f"a variable needs a non-empty string name, got {self.name!r}")
+        if self.kind not in KINDS:
+            raise InvalidArgument(
+                f"variable {self.name!r}: kind must be one of {KINDS}, got {self.kind!r}"
+            )
+        if isinstance(self.choices, (str, bytes)) or not isinstance(self.choices, Iterable):
+            raise InvalidArgument(
+                f"variable {self.name!r}: choices must be a list, got {self.choices!r}"
+            )
+        choices = tuple(_plain(c) for c in self.choices)
+        if not choices:
+            raise InvalidArgument(f"variable {self.name!r} has no choices")
+        if len(set(choices)) != len(choices):
+            raise InvalidArgument(f"variable {self.name!r} lists a choice twice: {list(choices)}")
+        for c in choices:
+            ok = isinstance(c, int) if self.kind == "int" else isinstance(c, (str, int, float))
+            if not ok or isinstance(c, bool) or (isinstance(c, float) and not math.isfinite(c)):
+                raise InvalidArgument(
+                    f"variable {self.name!r} ({self.kind}): choice {c!r} is not "
+                    + ("an integer" if self.kind == "int" else "a string or finite number")
+                )
+        object.__setattr__(self, "choices", choices)
+        if self.active_if is not None:
+            if not isinstance(self.active_if, Mapping) or not self.active_if:
+                raise InvalidArgument(
+                    f"variable {self.name!r}: active_if must map variable names to lists of "
+                    f"values, got {self.active_if!r}"
+                )
+            cond = {}
+            for parent, values in self.active_if.items():
+                if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+                    values = (values,)
+                cond[str(parent)] = tuple(_plain(v) for v in values)
+            object.__setattr__(self, "active_if", cond)
+
+    def index(self, value: Any) -> int:
+        """The position of ``value`` among the choices (raises InvalidArgument if absent)."""
+        try:
+            return self.choices.index(_plain(value))
+        except ValueError:
+            raise InvalidArgument(
+                f"{value!r} is not a choice of variable {self.name!r}; "
+                f"expected one of {list(self.choices)}"
+            ) from None
+
+    def to_dict(self) -> dict:
+        out: dict[str, Any] = {"name": self.name, "kind": self.kind, "choices": list(self.choices)}
+        if self.active_if:
+            out["active_if"] = {k: list(v) for k, v in self.active_if.items()}
+        return out
+
+
+class SearchSpace:
+    """An ordered set of variables; every method, evaluator and journal sees configs through it."""
+
+    def __init__(self, variables: Sequence[Variable]) -> None:
+        variables = tuple(variables)
+        if not variables:
+            raise InvalidArgument("a search space needs at least one variable")
+        seen: dict[str, Variable] = {}
+        for var in variables:
+            if not isinstance(var, Variable):
+                raise InvalidArgument(f"expected Variable objects, got {var!r}")
+            if var.name in seen:
+                raise InvalidArgument(f"variable {var.name!r} is declared twice")
+            for parent, values in (var.active_if or {}).items():
+                if parent not in seen:
+                    raise InvalidArgument(
+                        f"variable {var.name!r}: active_if names {parent!r}, which is not a "
+                        "variable declared before it"
+                    )
+                for v in values:
+                    seen[parent].index(v)  # each condition value must be a real choice
+            seen[var.name] = var
+        self.variables = variables
+        self.names = tuple(seen)
+        self._by_name = seen
+        self.sizes = np.array([len(v.choices) for v in variables], dtype=np.int64)
+
+    # -- construction -------------------------------------------------------------------------
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> SearchSpace:
+        """Build from ``{"variables": [{"name", "choices", "kind"?, "active_if"?}, ...]}``."""
+        if not isinstance(data, Mapping) or not isinstance(data.get("variables"), list):
+            raise InvalidArgument(
+                "a search space is a mapping with a 'variables' list, e.g. "
+                "{'variables': [{'name': 'op', 'choices': ['conv', 'pool']}]}"
+            )
+        variables = []
+        for i, item in enumerate(data["variables"]):
+            if not isinstance(item, Mapping):
+                raise InvalidArgument(f"variables[{i}] must be a mapping, got {item!r}")
+            unknown = set(item) - {"name", "choices", "kind", "active_if"}
+            if unknown or "name" not in item or "choices" not in item:
+                raise InvalidArgument(
+                    f"variables[{i}] needs 'name' and 'choices' (optional 'kind', 'active_if');"
+                    f" got keys {sorted(item)}"
+                )
+            variables.append(
+                Variable(
+                    name=item["name"],
+                    choices=item["choices"],
+                    kind=item.get("kind", "categorical"),
+                    active_if=item.get("active_if"),
+                )
+            )
+        return cls(variables)
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> SearchSpace:
+        import yaml
+
+        try:
+            text = Path(path).read_text()
+        except OSError as error:
+            raise InvalidArgument(f"cannot read search space file {path}: {error}") from None
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as error:
+            raise InvalidArgument(f"{path} is not valid YAML: {error}") from None
+        return cls.from_dict(data)
+
+    def to_dict(self) -> dict:
+        return {"variables": [v.to_dict() for v in self.variables]}
+
+    def fingerprint(self) -> str:
+        """A hash of the space's definition: journals refuse to mix spaces by comparing it."""
+        blob = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    # -- configs ------------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self.variables)
+
+    def __getitem__(self, name: str) -> Variable:
+        return self._by_name[name]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SearchSpace) and self.to_dict() == other.to_dict()
+
+    def __hash__(self) -> int:
+        return hash(self.fingerprint())
+
+    def __repr__(self) -> str:
+        return f"SearchSpace({', '.join(self.names)})"
+
+    def size(self) -> int:
+        """How many encodings the space has (canonical forms may be fewer)."""
+        return int(np.prod(self.sizes, dtype=object))
+
+    def is_active(self, name: str, config: Mapping) -> bool:
+        """Whether ``name`` matters in ``config`` (its conditions hold, its parents are active)."""
+        var = self._by_name[name]
+        for parent, values in (var.active_if or {}).items():
+            if not self.is_active(parent, config) or _plain(config[parent]) not in values:
+                return False
+        return True
+
+    def validate(self, config: Mapping) -> None:
+        """Raise InvalidArgument unless ``config`` names every variable with one of its choices."""
+        if not isinstance(config, Mapping):
+            raise InvalidArgument(f"a config is a dict of variable values, got {config!r}")
+        missing = [n for n in self.names if n not in config]
+        extra = [n for n in config if n not in self._by_name]
+        if missing or extra:
+            raise InvalidArgument(
+                f"config {dict(config)!r} does not match the space: "
+                f"missing {missing}, unknown {extra}"
+            )
+        for var in self.variables:
+            var.index(config[var.name])
+
+    def canonical(self, config: Mapping) -> dict:
+        """The config with every inactive variable set to its first choice."""
+        self.validate(config)
+        out: dict = {}
+        for var in self.variables:  # parents come first, so `out` already holds them canonical
+            out[var.name] = _plain(config[var.name])
+            if var.active_if and not self.is_active(var.name, out):
+                out[var.name] = var.choices[0]
+        return out
+
+    def key(self, config: Mapping) -> str:
+        """A stable string naming the architecture: equal for two encodings of one network."""
+        canon = self.canonical(config)
+        return json.dumps([canon[n] for n in self.names], separators=(",", ":"))
+
+    def config_from_key(self, key: str) -> dict:
+        try:
+            values = json.loads(key)
+        except ValueError:
+            raise InvalidArgument(f"{key!r} is not an architecture key of this space") from None
+        if not isinstance(values, list) or len(values) != len(self.names):
+            raise InvalidArgument(f"{key!r} is not an architecture key of this space")
+        return self.canonical(dict(zip(self.names, values, strict=False)))
+
+    def encode(self, config: Mapping) -> np.ndarray:
+        """The canonical config as choice indices (an int vector, one entry per variable)."""
+        canon = self.canonical(config)
+        return np.array([v.index(canon[v.name]) for v in self.variables], dtype=np.int64)
+
+    def decode(self, x: Sequence[int] | np.ndarray) -> dict:
+        """The canonical config for a vector of choice indices (floats are rounded)."""
+        x = np.asarray(x)
+        if x.shape != (len(self.variables),):
+            raise InvalidArgument(
+                f"expected {len(self.variables)} choice indices, got shape {x.shape}"
+            )
+        idx = np.rint(x).astype(np.int64)
+        if np.any(idx < 0) or np.any(idx >= self.sizes):
+            raise InvalidArgument(f"choice indices {idx.tolist()} outside {self.sizes.tolist()}")
+        config = {v.name: v.choices[i] for v, i in zip(self.variables, idx, strict=True)}
+        return self.canonical(config)
+
+    def sample(self, rng: np.random.Generator | int | None, n: int) -> list[dict]:
+        """``n`` canonical configs drawn uniformly over encodings (may repeat)."""
+        rng = np.random.default_rng(rng)
+        X = rng.integers(0, self.sizes, size=(int(n), len(self.sizes)))
+        return [self.decode(x) for x in X]
+
+    def features(self, configs: Iterable[Mapping]) -> np.ndarray:
+        """Numeric features for predictors: int variables as their value (0 when inactive),
+        categoricals one-hot (all zero when inactive). Shape (n, n_features)."""
+        rows = []
+        for config in configs:
+            canon = self.canonical(config)
+            row: list[float] = []
+            for var in self.variables:
+                active = self.is_active(var.name, canon)
+                if var.kind == "int":
+                    row.append(float(canon[var.name]) if active else 0.0)
+                else:
+                    hot = [0.0] * len(var.choices)
+                    if active:
+                        hot[var.index(canon[var.name])] = 1.0
+                    row.extend(hot)
+            rows.append(row)
+        return np.array(rows, dtype=np.float64).reshape(len(rows), self.n_features)
+
+    def features_encoded(self, X: np.ndarray) -> np.ndarray:
+        """``features`` for a matrix of choice indices (one row per config); vectorised when no
+        variable is conditional, which keeps predictor-driven GAs fast."""
+        X = np.rint(np.asarray(X)).astype(np.int64).reshape(-1, len(self.variables))
+        if any(v.active_if for v in self.variables):
+            return self.features([self.decode(x) for x in X])
+        columns = []
+        for j, var in enumerate(self.variables):
+            if var.kind == "int":
+                columns.append(np.asarray(var.choices, dtype=np.float64)[X[:, j]][:, None])
+            else:
+                columns.append(np.eye(len(var.choices))[X[:, j]])
+        return np.hstack(columns)
+
+    @property
+    def n_features(self) -> int:
+        return sum(1 if v.kind == "int" else len(v.choices) for v in self.variables)
+
+    def feature_names(self) -> list[str]:
+        names = []
+        for var in self.variables:
+            if var.kind == "int":
+                names.append(var.name)
+            else:
+                names.extend(f"{var.name}={c}" for c in var.choices)
+        return names
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars -> Python scalars, so configs compare, hash and serialise as plain data."""
+    return value.item() if isinstance(value, np.generic) else value
