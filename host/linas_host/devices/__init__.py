@@ -1,0 +1,28 @@
+"""The host's side of the wire: devices files, one client per agent, a pool that schedules
+measurements over many agents, and local agent processes.
+
+    with DevicePool.from_yaml("devices.yaml") as pool:
+        m = pool.measure("model.onnx", labels={"board": "pi5"}, settings={"min_runs": 50})
+"""
+
+from __future__ import annotations
+
+from linas_host.devices.client import AgentClient, Artifact
+from linas_host.devices.config import DevicesFile, DeviceSpec, PoolSettings, load_devices
+from linas_host.devices.local import AgentStartError, LocalAgent
+from linas_host.devices.pool import DevicePool, DeviceStatus, PoolClosed, QueueTimeout
+
+__all__ = [
+    "AgentClient",
+    "AgentStartError",
+    "Artifact",
+    "DevicePool",
+    "DeviceSpec",
+    "DeviceStatus",
+    "DevicesFile",
+    "LocalAgent",
+    "PoolClosed",
+    "PoolSettings",
+    "QueueTimeout",
+    "load_devices",
+]
