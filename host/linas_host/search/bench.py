@@ -1,0 +1,263 @@
+"""`linas bench`: search methods side by side on a measured table, over several seeds.
+
+Every run replays the table (`TableEvaluator`), so the only thing that differs between methods
+is which rows they ask for. The figures:
+
+- the hypervolume *gap* to the table's true front, ``(HV_true - HV) / HV_true``, after each
+  checkpoint's number of evaluations: median and interquartile range over seeds;
+- the evaluations a method needs to reach the hypervolume NSGA-II has at the full budget
+  (the median over NSGA-II's seeds): the first evaluation count at which the method's median
+  hypervolume curve (median over seeds after each evaluation) reaches it, None (printed
+  ">budget") if it never does; the JSON also holds each seed's own count.
+
+The reference point defaults to the worst value of every objective over the whole table, so the
+true front's hypervolume is fixed by the table alone.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from linas_host.search import registry
+from linas_host.search.evaluators import TableEvaluator
+from linas_host.search.hypervolume import hypervolume, reference_in_minimised_form
+from linas_host.search.runner import run_search
+from linas_host.search.table import MeasuredTable
+from linas_sdk.errors import InvalidArgument
+from linas_sdk.objectives import parse_constraints, parse_objectives
+
+SHARED_TABLE = Path(__file__).resolve().parent.parent / "data" / "nb201_pi5_cifar100.csv.gz"
+CHECKPOINTS = (100, 250, 500, 1000)
+TARGET_METHOD = "nsga2"
+
+
+@dataclass(frozen=True)
+class BenchRun:
+    method: str
+    seed: int
+    rows: list[int]
+    hypervolume: list[float]
+    status: str
+    wall_seconds: float
+    resumed: int
+
+
+@dataclass(frozen=True)
+class _Job:
+    table: str
+    variables: tuple
+    objectives: tuple
+    constraints: tuple
+    method: str
+    seed: int
+    budget: int
+    population: int
+    reference: tuple
+    journal: str | None
+    resume: bool
+
+
+_TABLES: dict = {}
+
+
+def _run_one(job: _Job) -> BenchRun:
+    key = (job.table, job.variables)
+    if key not in _TABLES:  # each worker process loads a table once
+        _TABLES[key] = MeasuredTable.load(job.table, job.variables)
+    table = _TABLES[key]
+    result = run_search(
+        space=table.space, objectives=job.objectives, constraints=job.constraints,
+        method=registry.create(job.method), evaluator=TableEvaluator(table),
+        budget=job.budget, population_size=job.population, seed=job.seed,
+        reference_point=job.reference, journal=job.journal, resume=job.resume,
+    )
+    return BenchRun(
+        method=job.method, seed=job.seed, rows=[int(e.record["row"]) for e in result.evaluations],
+        hypervolume=[float(h) for h in result.hypervolume], status=result.status,
+        wall_seconds=result.wall_seconds, resumed=result.resumed,
+    )
+
+
+def run_bench(
+    *,
+    table: str | Path,
+    variables: Sequence[str],
+    objectives: Sequence[str],
+    budget: int = 1000,
+    seeds: int = 10,
+    methods: Sequence[str] = ("linas", "nsga2", "random"),
+    population: int = 50,
+    constraints: Sequence[str] = (),
+    reference_point: Sequence[float] | None = None,
+    journal_dir: str | Path | None = None,
+    resume: bool = False,
+    jobs: int = 1,
+    on_run: Callable[[BenchRun], None] | None = None,
+) -> dict:
+    """Run every method for ``seeds`` seeds (0..seeds-1) and return the report as a dict
+    (what ``--json`` writes; `format_report` prints it)."""
+    objectives = parse_objectives(objectives)
+    constraints = parse_constraints(constraints)
+    methods = list(dict.fromkeys(methods))
+    if not methods:
+        raise InvalidArgument("name at least one method")
+    for name in methods:
+        if name not in registry.available():
+            raise InvalidArgument(
+                f"unknown method {name!r}; expected some of {registry.available()}"
+            )
+    if seeds < 1:
+        raise InvalidArgument(f"--seeds must be >= 1, got {seeds}")
+    if budget < population:
+        raise InvalidArgument(
+            f"the budget ({budget}) is smaller than the population ({population})"
+        )
+    data = MeasuredTable.load(table, variables)
+    data.check(objectives, constraints)
+    for name in methods:  # a missing method fails now, not after the others have run
+        registry.create(name)
+    F = data.minimised(objectives)
+    feasible = np.all(data.violations(constraints) <= 0, axis=1)
+    if reference_point is None:
+        reference = F.max(axis=0)
+    else:
+        reference = reference_in_minimised_form(objectives, reference_point)
+    true_hv = hypervolume(F[feasible], reference)
+    if true_hv <= 0:
+        raise InvalidArgument(
+            "the table's true front has zero hypervolume w.r.t. the reference point "
+            f"{reference_point}; no feasible row is better than it in every objective"
+        )
+    natural_reference = [float(o.sign * r) for o, r in zip(objectives, reference, strict=True)]
+    if journal_dir is not None:
+        Path(journal_dir).mkdir(parents=True, exist_ok=True)
+    jobs_list = [
+        _Job(
+            table=str(table), variables=tuple(variables), objectives=tuple(map(str, objectives)),
+            constraints=tuple(map(str, constraints)), method=name, seed=seed, budget=budget,
+            population=population, reference=tuple(natural_reference),
+            journal=None if journal_dir is None
+            else str(Path(journal_dir) / f"{name}-seed{seed}.sqlite"),
+            resume=resume,
+        )
+        for name in methods
+        for seed in range(seeds)
+    ]
+    _TABLES[(str(table), tuple(variables))] = data
+    runs = list(_execute(jobs_list, jobs, on_run))
+    return _report(
+        runs, methods=methods, budget=budget, seeds=seeds, true_hv=true_hv,
+        meta={
+            "table": str(table), "rows": len(data), "variables": list(variables),
+            "objectives": [str(o) for o in objectives],
+            "constraints": [str(c) for c in constraints], "budget": budget, "seeds": seeds,
+            "population": population, "reference_point": natural_reference,
+            "true_hypervolume": true_hv,
+        },
+    )
+
+
+def _execute(jobs: list[_Job], workers: int, on_run) -> list[BenchRun]:
+    runs = []
+    if workers <= 1:
+        for job in jobs:
+            runs.append(_run_one(job))
+            if on_run:
+                on_run(runs[-1])
+        return runs
+    with concurrent.futures.ProcessPoolExecutor(max_workers=workers) as pool:
+        for run in pool.map(_run_one, jobs):
+            runs.append(run)
+            if on_run:
+                on_run(run)
+    return runs
+
+
+def _at(history: list[float], n: int) -> float:
+    """Hypervolume after ``n`` evaluations (the last value if the run ended earlier)."""
+    return history[min(n, len(history)) - 1] if history else 0.0
+
+
+def _spread(values: Sequence[float]) -> dict:
+    q25, q50, q75 = np.percentile(np.asarray(values, dtype=float), [25, 50, 75])
+    return {"median": float(q50), "q25": float(q25), "q75": float(q75)}
+
+
+def _report(runs: list[BenchRun], *, methods, budget, seeds, true_hv, meta) -> dict:
+    checkpoints = sorted({c for c in CHECKPOINTS if c <= budget} | {budget})
+    by_method = {name: [r for r in runs if r.method == name] for name in methods}
+    target = None
+    if TARGET_METHOD in by_method:
+        target = float(np.median([_at(r.hypervolume, budget) for r in by_method[TARGET_METHOD]]))
+    report = dict(meta, checkpoints=checkpoints, target_method=TARGET_METHOD,
+                  target_hypervolume=target, methods={})
+    for name, group in by_method.items():
+        entry: dict = {
+            "gap": {str(c): _spread([(true_hv - _at(r.hypervolume, c)) / true_hv for r in group])
+                    for c in checkpoints},
+            "hypervolume": {str(c): _spread([_at(r.hypervolume, c) for r in group])
+                            for c in checkpoints},
+        }
+        if target is not None:
+            curve = np.median([_padded(r.hypervolume, budget) for r in group], axis=0)
+            entry["evaluations_to_target"] = {
+                "median_curve": _first_reaching(curve, target),
+                "per_seed": [_first_reaching(r.hypervolume, target) for r in group],
+            }
+        entry["runs"] = [
+            {"seed": r.seed, "status": r.status, "evaluations": len(r.rows),
+             "wall_seconds": round(r.wall_seconds, 3), "resumed": r.resumed, "rows": r.rows}
+            for r in group
+        ]
+        report["methods"][name] = entry
+    return report
+
+
+def _padded(history: list[float], budget: int) -> np.ndarray:
+    """A run's hypervolume after 1..budget evaluations (held at its last value if it ended)."""
+    return np.array([_at(history, n) for n in range(1, budget + 1)])
+
+
+def _first_reaching(history: Sequence[float], target: float) -> int | None:
+    # a hair of tolerance: NSGA-II's own median run reaches its median exactly
+    hits = np.flatnonzero(np.asarray(history) >= target * (1 - 1e-12))
+    return int(hits[0]) + 1 if len(hits) else None
+
+
+def format_report(report: dict) -> str:
+    """The report as a plain-text table (what `linas bench` prints)."""
+    checkpoints = report["checkpoints"]
+    budget = report["budget"]
+    lines = [
+        f"table {report['table']} ({report['rows']} rows), objectives "
+        f"{', '.join(report['objectives'])}, budget {budget}, {report['seeds']} seeds, "
+        f"population {report['population']}",
+        f"reference point {report['reference_point']}, true-front hypervolume "
+        f"{report['true_hypervolume']:.6g}",
+        "hypervolume gap to the true front, % (median [IQR] over seeds):",
+    ]
+    header = f"{'method':<10}" + "".join(f"{'@' + str(c):>22}" for c in checkpoints)
+    if report["target_hypervolume"] is not None:
+        header += f"  evals to {report['target_method']}@{budget}"
+    lines.append(header)
+    for name, entry in report["methods"].items():
+        row = f"{name:<10}"
+        for c in checkpoints:
+            g = entry["gap"][str(c)]
+            cell = f"{100 * g['median']:.3f} [{100 * g['q25']:.3f}-{100 * g['q75']:.3f}]"
+            row += f"{cell:>22}"
+        if "evaluations_to_target" in entry:
+            needed = entry["evaluations_to_target"]["median_curve"]
+            row += f"  {'>' + str(budget) if needed is None else needed}"
+        lines.append(row)
+    return "\n".join(lines)
+
+
+def write_json(report: dict, path: str | Path) -> None:
+    Path(path).write_text(json.dumps(report, indent=1) + "\n")
