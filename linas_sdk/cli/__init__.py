@@ -9,7 +9,7 @@ import importlib
 import sys
 
 # Subcommand modules; each defines register(subparsers) and sets `func` on its parser.
-COMMANDS = ["bench", "devices", "measure"]
+COMMANDS = ["agent", "bench", "devices", "measure"]
 
 
 def build_parser() -> argparse.ArgumentParser:
