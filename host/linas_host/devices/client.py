@@ -150,8 +150,8 @@ class AgentClient:
                 code, details = error.code(), error.details() or ""
                 retry = code == grpc.StatusCode.UNAVAILABLE and attempt < self.retries
                 if not retry or time.monotonic() + delay >= deadline:
-                    if code == grpc.StatusCode.DEADLINE_EXCEEDED and details == "Deadline Exceeded":
-                        details = f"no reply within {timeout:g} s"
+                    if code == grpc.StatusCode.DEADLINE_EXCEEDED and time.monotonic() >= deadline:
+                        details = f"no reply within {timeout:g} s ({details})"
                     where = f"device {self.name} ({self.spec.address}): {method}"
                     raise error_from_status(code, f"{where}: {details}") from None
             time.sleep(delay)

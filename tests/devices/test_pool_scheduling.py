@@ -1,0 +1,118 @@
+"""Pool scheduling against scripted agents (real gRPC servers that count concurrent calls):
+one measurement in flight per device, selection, the two timeouts, protocol refusal."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from conftest import tiny_onnx
+from linas_host.devices import AgentClient, DevicePool, DeviceSpec, PoolSettings, QueueTimeout
+
+from linas_sdk.errors import InvalidArgument, MeasurementTimeout, ProtocolMismatch
+
+QUICK = PoolSettings(retry_initial_s=0.1, retry_max_s=0.5)
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def spec(agent, name, **fields) -> DeviceSpec:
+    return DeviceSpec(name=name, address=agent.address, **fields)
+
+
+def test_client_refuses_an_agent_of_another_protocol_version(scripted):
+    old = scripted(protocol_version=99)
+    with pytest.raises(ProtocolMismatch) as caught:
+        AgentClient(spec(old, "old")).get_info()
+    message = str(caught.value)
+    assert "version 99" in message and "this host speaks version 1" in message
+
+
+def test_refused_device_gets_no_jobs_and_its_label_mate_does(scripted):
+    old, new = scripted(protocol_version=99), scripted()
+    devices = [spec(old, "old", labels={"board": "x"}), spec(new, "new", labels={"board": "x"})]
+    with DevicePool(devices, settings=QUICK) as pool:
+        states = {s.name: s for s in pool.wait_ready(10)}
+        assert states["old"].state == "refused" and "version 99" in states["old"].reason
+        results = [pool.measure(tiny_onnx(i), labels={"board": "x"}) for i in range(3)]
+    assert {r.device for r in results} == {"new"}
+    assert old.measured == 0 and new.measured == 3
+
+
+def test_one_measurement_in_flight_per_device_under_concurrent_submits(scripted):
+    agents = [scripted(measure_seconds=0.05) for _ in range(2)]
+    devices = [spec(a, f"d{i}", labels={"board": "x"}) for i, a in enumerate(agents)]
+    futures, lock = [], threading.Lock()
+
+    def client_thread(k):
+        for i in range(4):
+            future = pool.submit(tiny_onnx(10 * k + i), labels={"board": "x"})
+            with lock:
+                futures.append(future)
+
+    with DevicePool(devices, settings=QUICK) as pool:
+        threads = [threading.Thread(target=client_thread, args=(k,)) for k in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        results = [future.result(timeout=30) for future in futures]
+        done = {s.name: s.jobs_done for s in pool.status()}
+    assert len(results) == 24
+    assert [a.max_in_flight for a in agents] == [1, 1]
+    assert sum(a.measured for a in agents) == 24 and min(a.measured for a in agents) > 0
+    assert done == {"d0": agents[0].measured, "d1": agents[1].measured}
+
+
+def test_jobs_go_to_the_named_device_or_the_labels_asked(scripted):
+    a, b, c = scripted(), scripted(), scripted()
+    devices = [spec(a, "a", labels={"board": "pi5"}), spec(b, "b", labels={"board": "pi5"}),
+               spec(c, "c", labels={"board": "jetson"}, runtime="litert")]
+    with DevicePool(devices, settings=QUICK) as pool:
+        named = [pool.submit(tiny_onnx(i), device="b") for i in range(3)]
+        jetson = pool.submit(tiny_onnx(9), labels={"board": "jetson"}, runtime="litert")
+        assert {f.result(timeout=30).device for f in named} == {"b"}
+        assert jetson.result(timeout=30).device == "c"
+        with pytest.raises(InvalidArgument, match="no device in the pool can take a job for "
+                                                  "labels board=rpi4"):
+            pool.submit(tiny_onnx(), labels={"board": "rpi4"})
+        with pytest.raises(InvalidArgument, match="device nope"):
+            pool.submit(tiny_onnx(), device="nope")
+        # c only takes litert jobs; an ONNX model runs on onnxruntime
+        with pytest.raises(InvalidArgument, match="labels board=jetson"):
+            pool.submit(tiny_onnx(), labels={"board": "jetson"})
+        with pytest.raises(InvalidArgument, match="unknown measurement settings"):
+            pool.submit(tiny_onnx(), settings={"min_run": 3})
+
+
+def test_queue_wait_and_execution_timeouts_are_apart(scripted):
+    slow = scripted(measure_seconds=1.0)
+    with DevicePool([spec(slow, "slow")], settings=QUICK) as pool:
+        running = pool.submit(tiny_onnx(1))
+        waiting = pool.submit(tiny_onnx(2), queue_timeout=0.3)
+        with pytest.raises(QueueTimeout, match=r"waited 0\.3 s and no device took it"):
+            waiting.result(timeout=10)
+        assert running.result(timeout=10).device == "slow"  # the running job was not cut short
+        with pytest.raises(MeasurementTimeout, match=r"Measure: no reply within 0\.3 s"):
+            pool.measure(tiny_onnx(3), timeout=0.3)
+        # a model's own timeout is its result: the device stays live and takes the next job
+        assert pool.measure(tiny_onnx(4)).device == "slow"
+        assert [s.state for s in pool.status()] == ["alive"]
+
+
+def test_close_fails_queued_jobs_and_refuses_new_ones(scripted):
+    slow = scripted(measure_seconds=0.5)
+    pool = DevicePool([spec(slow, "slow")], settings=QUICK)
+    running = pool.submit(tiny_onnx(1))
+    queued = [pool.submit(tiny_onnx(i)) for i in range(2, 5)]
+    deadline = time.monotonic() + 10
+    while not pool.status()[0].busy and time.monotonic() < deadline:
+        time.sleep(0.01)
+    pool.close()
+    assert running.result(timeout=0).device == "slow"
+    for future in queued:
+        with pytest.raises(Exception, match="closed before the job ran"):
+            future.result(timeout=0)
+    with pytest.raises(Exception, match="the device pool is closed"):
+        pool.submit(tiny_onnx(9))
