@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+from linas_sdk.api import search
 from linas_sdk.errors import LinasError
 
 try:
@@ -15,4 +16,4 @@ try:
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0.0.0+unknown"
 
-__all__ = ["LinasError", "__version__"]
+__all__ = ["LinasError", "__version__", "search"]

@@ -223,11 +223,10 @@ class SearchConfig(_Strict):
                 raise ValueError(
                     f"constraint {text!r} names no objective: expected one of {', '.join(names)}"
                 )
-        unknown = sorted(set(self.reference_point or {}) - set(names))
-        if unknown:
+        if self.reference_point is not None and set(self.reference_point) != set(names):
             raise ValueError(
-                f"reference_point names {', '.join(unknown)}: expected objective names "
-                f"({', '.join(names)})"
+                f"reference_point names {', '.join(sorted(self.reference_point))}: expected one "
+                f"value for each objective ({', '.join(names)})"
             )
         if self.budget < self.population:
             raise ValueError(

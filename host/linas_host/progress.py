@@ -139,6 +139,8 @@ class RichReporter(Reporter):
         self.bar.update(self.task, completed=event["done"])
         self.live.update(self._render())
         self.live.stop()
+        if not self.console.is_terminal:
+            self.console.line()  # a live display on a pipe ends without a newline
         self.console.print(
             f"search finished: {event['done']} evaluations, report in {event['out']}",
             markup=False, highlight=False,

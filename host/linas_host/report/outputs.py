@@ -1,0 +1,102 @@
+"""Everything a finished (or interrupted) run leaves in its directory, besides the journal:
+
+- ``results.csv``: every evaluation (the journal's CSV export);
+- ``pareto.csv``: the measured feasible Pareto front;
+- ``pareto.png`` and ``hypervolume.png``;
+- ``report.html``: one static page (configuration, devices, plots, front table).
+
+All of it is derived from the journal plus the run's ``config.yaml``, ``devices.json`` and
+``run.json``, so `write_outputs` can rebuild it for any run directory at any time.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from linas_host.report.html import write_report
+from linas_host.report.plots import hypervolume_plot, pareto_plot
+from linas_host.search.evaluation import Evaluation
+from linas_host.search.hypervolume import HypervolumeTracker, reference_in_minimised_form
+from linas_host.search.journal import export_csv
+from linas_host.search.runner import SearchResult
+from linas_sdk.objectives import Objective
+
+
+def hypervolume_series(
+    evaluations: Sequence[Evaluation], objectives: Sequence[Objective],
+    reference: dict[str, float],
+) -> list[float]:
+    """The hypervolume after each evaluation, with one reference point for the whole run."""
+    tracker = HypervolumeTracker(reference_in_minimised_form(objectives, reference))
+    return [tracker.add(e.F, e.feasible) for e in evaluations]
+
+
+def write_front_csv(front: Sequence[Evaluation], path: Path, models: dict[str, str]) -> Path:
+    names = list(dict.fromkeys(n for e in front for n in e.config))
+    objectives = list(dict.fromkeys(n for e in front for n in e.values))
+    with path.open("w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["index", "iteration", "device", "key", *names, *objectives, "model"])
+        for e in front:
+            writer.writerow([e.index, e.iteration, e.device, e.key,
+                             *[e.config.get(n, "") for n in names],
+                             *[e.values.get(n, "") for n in objectives], models.get(e.key, "")])
+    return path
+
+
+def write_outputs(
+    out: Path,
+    result: SearchResult,
+    *,
+    reference: dict[str, float] | None,
+    predicted: Sequence[dict[str, float]] = (),
+    models: dict[str, str] | None = None,
+    summary: dict[str, Any] | None = None,
+) -> Path:
+    """Write the CSVs, plots and page of `result` into `out`; returns the page's path.
+    `models` maps an architecture key to its exported file (relative to `out`)."""
+    models = models or {}
+    evaluations, objectives, front = result.evaluations, result.objectives, result.front()
+    export_csv(evaluations, out / "results.csv")
+    write_front_csv(front, out / "pareto.csv", models)
+    directions = [(o.name, o.direction) for o in objectives]
+    measured = [e.values for e in evaluations if e.values]
+    images = {
+        "Pareto front: measured architectures, measured front"
+        + (" and the front the predictors expected" if predicted else ""): pareto_plot(
+            out / "pareto.png", directions, measured, [e.values for e in front], predicted
+        )
+    }
+    series = hypervolume_series(evaluations, objectives, reference) if reference else []
+    if series:
+        caption = "Hypervolume against evaluations (reference point " + ", ".join(
+            f"{k}={v:.4g}" for k, v in reference.items()) + ")"
+        images[caption] = hypervolume_plot(
+            out / "hypervolume.png", list(range(1, len(series) + 1)), series,
+            (summary or {}).get("method", ""),
+        )
+    config_path, devices_path = out / "config.yaml", out / "devices.json"
+    rows = [{"index": e.index, "iteration": e.iteration, "device": e.device, **e.values,
+             **e.config, "model": models.get(e.key, "")} for e in front]
+    columns = ["index", "iteration", "device", *[o.name for o in objectives],
+               *list(dict.fromkeys(n for e in front for n in e.config)), "model"]
+    return write_report(
+        out / "report.html",
+        title=f"linas search: {out.name}",
+        summary={
+            **(summary or {}),
+            "evaluations": len(evaluations),
+            "failed evaluations": sum(e.failed for e in evaluations),
+            "on the front": len(front),
+            "final hypervolume": f"{series[-1]:.6g}" if series else "-",
+        },
+        config_yaml=config_path.read_text() if config_path.is_file() else "",
+        devices=json.loads(devices_path.read_text()) if devices_path.is_file() else [],
+        images=images,
+        front=rows,
+        columns=[c for c in columns if c != "model" or models],
+    )

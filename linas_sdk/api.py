@@ -1,0 +1,66 @@
+"""The Python front door: `linas_sdk.search(...)`, keyword-only, one option per config field.
+
+Every keyword means what the same field of a `linas search` YAML file means (docs/search-e2e.md);
+both are validated by one schema (linas_host.config). linas_host is imported only when a search
+is actually run, so importing linas_sdk stays cheap on a board.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from linas_host.session import RunResult
+
+
+def search(
+    *,
+    space: str | Mapping[str, Any],
+    objectives: Sequence[str | Mapping[str, Any]],
+    budget: int,
+    constraints: Sequence[str] = (),
+    devices: str | Path | None = None,
+    runtime: str = "onnx",
+    provider: str = "",
+    accuracy_on: str = "host",
+    accuracy_limit: int | None = None,
+    threads: int = 0,
+    measure: Mapping[str, Any] | None = None,
+    method: str = "linas",
+    method_options: Mapping[str, Any] | None = None,
+    population: int = 50,
+    seed: int = 0,
+    reference_point: Mapping[str, float] | None = None,
+    out: str | Path = "runs/search",
+    cache_dir: str | Path | None = None,
+    cache: bool = True,
+    export_front: bool = True,
+    resume: bool = False,
+    progress: str = "rich",
+) -> RunResult:
+    """Run a search and return its result (run directory, measured front, hypervolume).
+
+    `space` is a supernet name (``"mobilenetv3"``, ``"transformer"``, ``"module:factory"``) or
+    a mapping (``{"supernet": ..., "options": {...}}`` or ``{"table": CSV, "variables": [...]}``);
+    `objectives` are metric names (``"accuracy"``, ``"latency"``, ...), mappings
+    (``{"metric": "latency", "device": "pi5-a"}``) or, for a table, ``"column:min|max"``.
+    With no `devices` file, a local agent is started on loopback and measures on this machine.
+    `progress` is ``"rich"``, ``"quiet"`` or ``"jsonl"``. Invalid options raise
+    `linas_host.config.ConfigError` (an InvalidArgument) naming every field at fault.
+    """
+    from linas_host import config
+    from linas_host.session import run_search
+
+    options = {
+        "space": space, "objectives": list(objectives), "budget": budget,
+        "constraints": list(constraints), "devices": devices, "runtime": runtime,
+        "provider": provider, "accuracy_on": accuracy_on, "accuracy_limit": accuracy_limit,
+        "threads": threads, "measure": dict(measure or {}), "method": method,
+        "method_options": dict(method_options or {}), "population": population, "seed": seed,
+        "reference_point": reference_point, "out": out, "cache_dir": cache_dir, "cache": cache,
+        "export_front": export_front,
+    }
+    settings = config.validate({k: v for k, v in options.items() if v is not None})
+    return run_search(settings, resume=resume, progress=progress)
