@@ -128,7 +128,8 @@ class DeviceEvaluator(Evaluator):
     (a `linas_host.devices.DevicePool`) measures it. The record is the `Measurement`'s fields
     (``median_ms``, ``peak_memory_bytes``, ``accuracy``, ``device``...; point an objective's
     ``source`` at one, e.g. ``Objective("latency_ms", "min", "ms", source="median_ms")``) plus
-    ``extra(config)`` (host-side figures such as MACs and params). With a pool that has
+    ``extra(config)`` (host-side figures such as MACs and params); the raw ``outputs`` are
+    left out. With a pool that has
     ``submit``, all models of a batch are queued at once and spread over the pool's devices.
     ``measure_options`` are passed to every measure call (labels, device, runtime, provider,
     settings, validation, metric)."""
@@ -198,9 +199,12 @@ def _as_dict(measurement) -> dict:
 
 
 def _json_safe(record: dict) -> dict:
-    """Keeps the fields JSON can hold (drops e.g. raw output tensors), so journals stay small."""
+    """Keeps the fields JSON can hold, without the model's raw outputs (a validation set's worth
+    of tensors), so journals stay small."""
     out = {}
     for key, value in record.items():
+        if key == "outputs":
+            continue
         if isinstance(value, Path):
             value = str(value)
         try:

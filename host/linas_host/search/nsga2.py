@@ -37,6 +37,9 @@ class NSGA2(Method):
 
     def _ask(self) -> list[dict]:
         self._pending = self._algorithm.ask()
+        if self._pending is None or len(self._pending) == 0:
+            self._pending = None
+            return []  # pymoo found no offspring that is not a duplicate: nothing left to try
         return [self.space.decode(x) for x in self._pending.get("X")]
 
     def _tell(self, configs: list[dict], F: np.ndarray, G: np.ndarray) -> None:

@@ -1,0 +1,175 @@
+"""`linas bench`: figures on a synthetic table checked by hand, the real table, the refusals."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import itertools
+import json
+
+import numpy as np
+import pytest
+from linas_host.search.bench import SHARED_TABLE, format_report, run_bench
+from pymoo.indicators.hv import HV
+
+from linas_sdk.cli import main
+
+VARS = ["k", "w", "op"]
+
+
+def write_table(path, *, duplicate=False, drop_last=False, bad_value=False):
+    """24 architectures: 3 kernels x 4 widths x 2 ops, two conflicting objectives, and an
+    extra text column (tables carry more than the search needs)."""
+    rows = []
+    for n, (k, w, op) in enumerate(itertools.product([3, 5, 7], [8, 16, 32, 64], ["a", "b"])):
+        acc = 50 + 2 * k + np.log2(w) * 3 + (4 if op == "a" else 0) + (n % 5) * 0.37
+        lat = 0.2 * k + w / 16 + (1.5 if op == "a" else 0.3) + (n % 3) * 0.11
+        rows.append([f"net{n}", k, w, op, f"{acc:.4f}", f"{lat:.4f}"])
+    if duplicate:
+        rows.append(["copy", *rows[4][1:]])
+    if drop_last:
+        rows.pop()
+    if bad_value:
+        rows[7][5] = "n/a"
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "wt", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["name", *VARS, "acc", "lat_ms"])
+        writer.writerows(rows)
+    return path
+
+
+def read_objectives(path):
+    with gzip.open(path, "rt") if str(path).endswith(".gz") else open(path) as f:
+        rows = list(csv.DictReader(f))
+    return np.array([[-float(r["acc"]), float(r["lat_ms"])] for r in rows])
+
+
+def bench_args(table, *extra):
+    args = ["bench", "--table", str(table)]
+    for v in VARS:
+        args += ["--var", v]
+    return [*args, "--objective", "acc:max", "--objective", "lat_ms:min", *extra]
+
+
+def test_synthetic_table_figures_can_be_recomputed_from_the_row_numbers(tmp_path):
+    table = write_table(tmp_path / "t.csv.gz")
+    report = run_bench(table=table, variables=VARS, objectives=["acc:max", "lat_ms:min"],
+                       budget=20, seeds=3, methods=["nsga2", "random"], population=5)
+    F = read_objectives(table)
+    ref = F.max(axis=0)
+    assert report["reference_point"] == pytest.approx([-ref[0], ref[1]])
+    true_hv = HV(ref_point=ref)(F)
+    assert report["true_hypervolume"] == pytest.approx(true_hv)
+    assert report["checkpoints"] == [20]
+    for name in ("nsga2", "random"):
+        entry = report["methods"][name]
+        gaps = []
+        for run in entry["runs"]:
+            rows = run["rows"]
+            assert len(rows) == len(set(rows)) == 20 and all(0 <= r < 24 for r in rows)
+            gaps.append((true_hv - HV(ref_point=ref)(F[rows])) / true_hv)
+        assert entry["gap"]["20"]["median"] == pytest.approx(np.median(gaps))
+        assert entry["gap"]["20"]["q25"] <= entry["gap"]["20"]["median"] <= entry["gap"]["20"][
+            "q75"]
+    target = report["target_hypervolume"]
+    nsga2_finals = [HV(ref_point=ref)(F[r["rows"]]) for r in report["methods"]["nsga2"]["runs"]]
+    assert target == pytest.approx(np.median(nsga2_finals))
+    assert report["methods"]["nsga2"]["evaluations_to_target"]["median_curve"] <= 20
+
+
+def test_evaluating_the_whole_table_closes_the_gap(tmp_path):
+    table = write_table(tmp_path / "t.csv")
+    report = run_bench(table=table, variables=VARS, objectives=["acc:max", "lat_ms:min"],
+                       budget=24, seeds=2, methods=["random"], population=4)
+    assert report["methods"]["random"]["gap"]["24"]["median"] == pytest.approx(0, abs=1e-12)
+    assert "evaluations_to_target" not in report["methods"]["random"]  # no nsga2 to aim at
+
+
+def test_cli_prints_the_table_and_writes_json(tmp_path, capsys):
+    table = write_table(tmp_path / "t.csv")
+    out = tmp_path / "bench.json"
+    code = main(bench_args(table, "--budget", "12", "--seeds", "2", "--methods", "nsga2,random",
+                           "--population", "4", "--json", str(out), "--constraint", "lat_ms<=5"))
+    assert code == 0
+    text = capsys.readouterr()
+    assert "nsga2 seed 1: 12 evaluations" in text.err
+    lines = text.out.splitlines()
+    assert any(line.startswith("nsga2 ") for line in lines)
+    assert any(line.startswith("random ") for line in lines)
+    report = json.loads(out.read_text())
+    assert report["constraints"] == ["lat_ms<=5"]
+    assert [len(r["rows"]) for r in report["methods"]["random"]["runs"]] == [12, 12]
+
+
+def test_parallel_seeds_and_resumed_journals_give_the_same_runs(tmp_path):
+    table = write_table(tmp_path / "t.csv")
+    common = dict(table=table, variables=VARS, objectives=["acc:max", "lat_ms:min"],
+                  seeds=2, methods=["nsga2", "random"], population=4)
+    serial = run_bench(budget=16, **common)
+    parallel = run_bench(budget=16, jobs=2, **common)
+    first = run_bench(budget=9, journal_dir=tmp_path / "runs", **common)
+    resumed = run_bench(budget=16, journal_dir=tmp_path / "runs", resume=True, **common)
+    assert sorted((tmp_path / "runs").glob("*.sqlite"))[0].name == "nsga2-seed0.sqlite"
+    for name in ("nsga2", "random"):
+        rows = [r["rows"] for r in serial["methods"][name]["runs"]]
+        assert [r["rows"] for r in parallel["methods"][name]["runs"]] == rows
+        assert [r["rows"] for r in resumed["methods"][name]["runs"]] == rows
+        assert [r["resumed"] for r in resumed["methods"][name]["runs"]] == [9, 9]
+        assert [r["rows"] for r in first["methods"][name]["runs"]] == [x[:9] for x in rows]
+
+
+def test_format_report_says_more_than_budget_when_the_target_is_never_reached():
+    report = {
+        "table": "t.csv", "rows": 24, "objectives": ["acc:max", "lat_ms:min"], "budget": 20,
+        "seeds": 1, "population": 5, "reference_point": [50, 9], "true_hypervolume": 10.0,
+        "checkpoints": [20], "target_method": "nsga2", "target_hypervolume": 9.0,
+        "methods": {"random": {"gap": {"20": {"median": 0.2, "q25": 0.1, "q75": 0.3}},
+                               "evaluations_to_target": {"median_curve": None}}},
+    }
+    assert format_report(report).splitlines()[-1].split() == [
+        "random", "20.000", "[10.000-30.000]", ">20"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("table_options", "extra", "message"),
+    [
+        ({"duplicate": True}, [], "data rows 4 and 24 have the same values"),
+        ({"drop_last": True}, [], "24 combinations of their values but only 23 rows"),
+        ({"bad_value": True}, [], "column 'lat_ms' must hold finite numbers, data row 7"),
+        ({}, ["--var", "depth"], "no variable column 'depth'"),
+        ({}, ["--objective", "energy:min"], "no measured column 'energy'"),
+        ({}, ["--objective", "name:min"], "column 'name' must hold finite numbers"),
+        ({}, ["--objective", "energy"], "needs a direction"),
+        ({}, ["--budget", "10", "--population", "20"], "smaller than the population"),
+        ({}, ["--methods", "nsga2,annealing"], "unknown method 'annealing'"),
+        ({}, ["--resume"], "--resume needs --journal"),
+        ({}, ["--reference", "1"], "one finite value per objective"),
+    ],
+)
+def test_bad_input_is_refused_with_a_clear_message(tmp_path, capsys, table_options, extra,
+                                                   message):
+    table = write_table(tmp_path / "t.csv", **table_options)
+    code = main(bench_args(table, "--budget", "12", "--seeds", "1", "--methods", "random",
+                           "--population", "4", *extra))
+    assert code == 2
+    err = capsys.readouterr().err
+    assert message in err and err.startswith("linas: error:")
+
+
+def test_a_missing_table_is_refused(tmp_path, capsys):
+    assert main(bench_args(tmp_path / "absent.csv")) == 2
+    assert "cannot read table" in capsys.readouterr().err
+
+
+def test_short_run_on_the_shared_pi5_table():
+    report = run_bench(table=SHARED_TABLE, variables=[f"e{i}" for i in range(6)],
+                       objectives=["acc_cifar100:max", "lat_pi5_onnx_ms:min"], budget=100,
+                       seeds=2, methods=["nsga2", "random"], population=50)
+    assert report["rows"] == 15625
+    assert report["reference_point"] == pytest.approx([1.0, 20.0547])
+    for entry in report["methods"].values():
+        gap = entry["gap"]["100"]
+        assert 0 < gap["median"] < 0.2
+        assert all(len(set(r["rows"])) == 100 for r in entry["runs"])
