@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from linas_host.config import SearchConfig
+from linas_host.firmware import model_file_name
 from linas_host.measure_cache import MeasurementCache, resolve_cache_dir
 from linas_host.problem import Problem
 from linas_host.progress import Reporter
@@ -27,7 +28,6 @@ from linas_host.search.evaluators import Evaluator, TableEvaluator
 from linas_host.supernet_evaluator import DEVICE_METRICS, SupernetEvaluator, Target
 
 READY_TIMEOUT_S = 60.0
-EXTENSIONS = {"onnx": ".onnx", "tflite": ".tflite"}
 
 
 class RunDevices:
@@ -146,7 +146,7 @@ class RunDevices:
         supernet, files = self.problem.supernet, {}
         for evaluation in front:
             data = self.export_model(supernet.extract(evaluation.config), evaluation.config)
-            name = f"{evaluation.index:05d}{EXTENSIONS[self.config.runtime]}"
+            name = model_file_name(evaluation.index, self.config.runtime)
             (folder / name).write_bytes(data)
             files[evaluation.key] = f"{folder.name}/{name}"
         return files
