@@ -1,0 +1,216 @@
+"""The agent's logic, free of gRPC: describe the device, hold artifacts, measure models.
+
+The servicer converts wire messages to the arguments here and the results back; errors are
+linas errors, which the server's interceptor turns into gRPC status codes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from linas_agent import child, system
+from linas_agent.jobs import METRICS, Job
+from linas_agent.queue import MeasureQueue
+from linas_agent.runtimes import RUNTIMES
+from linas_agent.store import ArtifactStore, PutResult
+from linas_agent.worker import Worker
+from linas_sdk.artifacts import HEADER_BYTES, looks_like
+from linas_sdk.errors import (
+    InvalidArgument,
+    LinasError,
+    ModelError,
+    ResourceExhausted,
+    WorkerCrashed,
+)
+from linas_sdk.measurement import DeviceInfo, Measurement, MeasureSettings, TensorSpec
+from linas_sdk.proto.agent.v1 import agent_pb2 as pb
+
+KIND_OF_RUNTIME = {"onnxruntime": pb.ARTIFACT_KIND_ONNX, "litert": pb.ARTIFACT_KIND_TFLITE}
+ERRORS = {cls.__name__: cls for cls in LinasError.__subclasses__()}
+
+
+@dataclass(frozen=True, kw_only=True)
+class MeasureRequest:
+    """What a client asks to have measured (see MeasureRequest in agent.proto)."""
+
+    model_sha256: str
+    runtime: str
+    provider: str = ""
+    inputs: tuple[TensorSpec, ...] = ()
+    threads: int = 0
+    cpu_affinity: tuple[int, ...] = ()
+    settings: MeasureSettings = field(default_factory=MeasureSettings)
+    validation_sha256: str = ""
+    metric: str = ""
+
+
+class Agent:
+    """One device's agent: a store, a warm worker and a one-at-a-time queue."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        labels: Mapping[str, str],
+        store: ArtifactStore,
+        worker: Worker,
+        max_waiting: int = 8,
+        allow_faults: bool = False,
+    ) -> None:
+        self.name = name
+        self.labels = dict(labels)
+        self.store = store
+        self.worker = worker
+        self.queue = MeasureQueue(max_waiting)
+        self.allow_faults = allow_faults
+
+    def close(self) -> None:
+        self.worker.close()
+
+    # -- GetInfo, HasArtifact, PutArtifact ----------------------------------------------------
+
+    def info(self) -> DeviceInfo:
+        return system.device_info(
+            name=self.name, labels=self.labels, runtimes=self.worker.runtimes
+        )
+
+    def has(self, sha256: str) -> int | None:
+        return self.store.size_of(sha256)
+
+    def put(self, sha256: str, kind: int, total_size: int, chunks: Iterable[bytes]) -> PutResult:
+        return self.store.put(sha256, kind, total_size, chunks)
+
+    # -- Measure ------------------------------------------------------------------------------
+
+    def measure(
+        self, request: MeasureRequest, cancelled: threading.Event | None = None
+    ) -> Measurement:
+        """Measure one model; waits its turn behind at most `max_waiting` others."""
+        fault = self._check(request)
+        with self.queue.turn():
+            if cancelled is not None and cancelled.is_set():
+                raise ResourceExhausted("the measurement was cancelled: its client went away")
+            start = time.perf_counter()
+            with self.store.use(request.model_sha256) as model:
+                _check_kind(model, KIND_OF_RUNTIME[request.runtime], request.runtime)
+                if request.validation_sha256:
+                    with self.store.use(request.validation_sha256) as valid:
+                        _check_kind(valid, pb.ARTIFACT_KIND_NPZ, "validation")
+                        result = self._run(request, model, valid, fault, cancelled)
+                else:
+                    result = self._run(request, model, None, fault, cancelled)
+            warnings = self._warnings(result, request.settings)
+            return dataclasses.replace(
+                result,
+                model_sha256=request.model_sha256,
+                device=self.name,
+                wall_seconds=time.perf_counter() - start,
+                warnings=tuple(warnings),
+            )
+
+    def _check(self, request: MeasureRequest) -> str:
+        """Validate what can be validated before queueing; returns the test fault, if any."""
+        if request.runtime not in RUNTIMES:
+            raise InvalidArgument(
+                f"unknown runtime {request.runtime!r}; expected one of {sorted(RUNTIMES)}"
+            )
+        if request.runtime not in {r.name for r in self.worker.runtimes}:
+            why = self.worker.missing.get(request.runtime, "not installed")
+            raise ModelError(f"runtime {request.runtime!r} is not available here: {why}")
+        if request.metric not in METRICS:
+            raise InvalidArgument(f"unknown metric {request.metric!r}")
+        if bool(request.metric) != bool(request.validation_sha256):
+            raise InvalidArgument(
+                "a validation set and a metric go together: name both validation_sha256 and "
+                "metric, or neither"
+            )
+        if request.cpu_affinity:
+            allowed = os.sched_getaffinity(0)
+            outside = sorted(set(request.cpu_affinity) - allowed)
+            if outside:
+                raise InvalidArgument(
+                    f"cpu_affinity names CPUs {outside} this agent may not use; "
+                    f"allowed: {sorted(allowed)}"
+                )
+        if request.threads > 1024:
+            raise InvalidArgument(f"threads must be at most 1024, got {request.threads}")
+        if self.allow_faults and request.provider.startswith(child.FAULT_PREFIX):
+            return request.provider.removeprefix(child.FAULT_PREFIX)
+        return ""
+
+    def _run(self, request, model: Path, valid: Path | None, fault: str, cancelled):
+        settings = request.settings
+        if settings.cooldown_seconds:
+            time.sleep(settings.cooldown_seconds)
+        result_dir = tempfile.mkdtemp(prefix="linas-job-")
+        try:
+            job = Job(
+                model_path=str(model),
+                runtime=request.runtime,
+                provider="" if fault else request.provider,
+                inputs=request.inputs,
+                threads=request.threads,
+                cpu_affinity=request.cpu_affinity,
+                settings=settings,
+                validation_path=str(valid) if valid else "",
+                metric=request.metric,
+                result_dir=result_dir,
+                fault=fault,
+            )
+            self.worker.run(job, cancelled)
+            return _read_result(Path(result_dir))
+        finally:
+            shutil.rmtree(result_dir, ignore_errors=True)
+
+    def _warnings(self, m: Measurement, settings: MeasureSettings) -> list[str]:
+        info = self.info()
+        warnings = list(info.warnings)
+        if not m.stable:
+            warnings.append(
+                f"timing unstable: coefficient of variation {m.cv:.3f} > max_cv "
+                f"{settings.max_cv:g} after {m.remeasures} re-measurement(s)"
+            )
+        if (m.before.throttled or m.after.throttled) and not info.throttled:
+            warnings.append("the board throttled during the measurement")
+        return warnings
+
+
+def _check_kind(path: Path, kind: int, what: str) -> None:
+    with open(path, "rb") as f:
+        header = f.read(HEADER_BYTES)
+    if not looks_like(kind, header):
+        expected = {pb.ARTIFACT_KIND_ONNX: "an ONNX model", pb.ARTIFACT_KIND_TFLITE:
+                    "a TFLite model", pb.ARTIFACT_KIND_NPZ: "an .npz file"}[kind]  # fmt: skip
+        raise InvalidArgument(f"artifact {path.name} is not {expected}, as {what} expects")
+
+
+def _read_result(folder: Path) -> Measurement:
+    error = folder / child.ERROR
+    if error.exists():
+        data = _json(error)
+        raise ERRORS.get(data["error"], ModelError)(data["message"])
+    result = folder / child.RESULT
+    if not result.exists():
+        raise WorkerCrashed("the model process exited without a result")
+    measurement = Measurement.from_dict(_json(result))
+    outputs = folder / child.OUTPUTS
+    if outputs.exists():
+        with np.load(outputs, allow_pickle=False) as npz:
+            arrays = {name: npz[name] for name in npz.files}
+        measurement = dataclasses.replace(measurement, outputs=arrays)
+    return measurement
+
+
+def _json(path: Path) -> dict:
+    return json.loads(path.read_text())

@@ -1,0 +1,124 @@
+"""What one model process does, after the warm worker forked it: pin, load, time, score.
+
+It writes its result into the job's result folder, `result.json` (a Measurement's dict without
+outputs) plus `outputs.npz` (METRIC_OUTPUTS), or `error.json` (a linas error's class and
+message), and exits. Anything worse (a crash, a hang) is the worker's to report.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import traceback
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+
+from linas_agent import memory, system, timing, validation
+from linas_agent.jobs import Job
+from linas_agent.runtimes import Runtime, random_inputs
+from linas_sdk import errors
+from linas_sdk.grpc_settings import MAX_MESSAGE_BYTES
+from linas_sdk.measurement import Measurement
+
+RESULT = "result.json"
+OUTPUTS = "outputs.npz"
+ERROR = "error.json"
+
+
+def run(job: Job, runtimes: Mapping[str, Runtime]) -> None:
+    """Measure the job's model and write the outcome; never raises."""
+    out = Path(job.result_dir)
+    try:
+        measurement, outputs = measure(job, runtimes)
+        (out / RESULT).write_text(json.dumps(measurement.to_dict()))
+        if outputs:
+            np.savez(out / OUTPUTS, **outputs)
+    except errors.LinasError as error:
+        _write_error(out, type(error).__name__, str(error))
+    except Exception as error:  # a runtime failing mid-run: the model's fault, not the agent's
+        traceback.print_exc()
+        _write_error(out, "ModelError", f"the model failed while running: {error!r}")
+
+
+def _write_error(out: Path, kind: str, message: str) -> None:
+    (out / ERROR).write_text(json.dumps({"error": kind, "message": message}))
+
+
+def measure(job: Job, runtimes: Mapping[str, Runtime]) -> tuple[Measurement, dict]:
+    if job.cpu_affinity:
+        os.sched_setaffinity(0, job.cpu_affinity)
+    affinity = tuple(sorted(os.sched_getaffinity(0))) if hasattr(os, "sched_getaffinity") else ()
+    inject_fault(job.fault)
+    runtime = runtimes[job.runtime]
+    info = runtime.info()
+    baseline = memory.reset_peak()
+    before = system.snapshot()
+
+    t0 = time.perf_counter()
+    session = runtime.load(
+        Path(job.model_path), provider=job.provider, threads=job.threads, inputs=job.inputs
+    )
+    load_ms = (time.perf_counter() - t0) * 1000.0
+    session.set_inputs(random_inputs(session.inputs))
+    t0 = time.perf_counter()
+    session.invoke()
+    first_ms = (time.perf_counter() - t0) * 1000.0
+    latency = timing.measure(session.invoke, job.settings)
+    peak = max(0, memory.peak_bytes() - baseline)
+    after = system.snapshot()
+
+    accuracy, n_valid, outputs = None, 0, {}
+    if job.metric:
+        feeds, labels = validation.load_set(Path(job.validation_path), session.inputs)
+        batch = session.model_inputs[0].shape[0] if session.model_inputs else -1
+        result = validation.first_output(session, feeds, batch if batch > 0 else None)
+        n_valid = len(result)
+        if job.metric == "top1":
+            accuracy = validation.top1(result, labels)
+        elif result.nbytes > MAX_MESSAGE_BYTES // 2:
+            raise errors.ResourceExhausted(
+                f"the outputs over the validation set take {result.nbytes} bytes, more than "
+                f"a reply may carry ({MAX_MESSAGE_BYTES // 2}); use a smaller set or METRIC_TOP1"
+            )
+        else:
+            outputs = {session.output_names[0]: result}
+
+    measurement = Measurement(
+        runtime=job.runtime,
+        runtime_version=info.version,
+        provider=job.provider or info.providers[0],
+        threads=job.threads,
+        cpu_affinity=affinity,
+        inputs=tuple(session.inputs),
+        median_ms=latency.median_ms, mean_ms=latency.mean_ms, std_ms=latency.std_ms,
+        min_ms=latency.min_ms, max_ms=latency.max_ms, p90_ms=latency.p90_ms,
+        p99_ms=latency.p99_ms,
+        samples_ms=latency.samples_ms if job.settings.return_samples else (),
+        samples=len(latency.samples_ms),
+        calls_per_sample=latency.calls_per_sample,
+        cv=latency.cv, stable=latency.stable, remeasures=latency.remeasures,
+        load_ms=load_ms,
+        first_inference_ms=first_ms,
+        peak_memory_bytes=peak,
+        accuracy=accuracy,
+        validation_samples=n_valid,
+        before=before,
+        after=after,
+    )  # fmt: skip
+    return measurement, outputs
+
+
+FAULTS_ENV = "LINAS_AGENT_TEST_FAULTS"
+"""Test-only: when this is "1" in the agent's environment, a request whose provider is
+"linas-test-fault:crash" makes its model process abort (SIGABRT), so tests can check that a
+crashing model costs one INTERNAL reply and the agent keeps serving. Off by default."""
+
+FAULT_PREFIX = "linas-test-fault:"
+
+
+def inject_fault(fault: str) -> None:
+    if fault == "crash":
+        os.abort()

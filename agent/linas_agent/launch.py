@@ -1,0 +1,69 @@
+"""Putting an agent together: store, warm worker, logic and server, from plain options.
+
+The CLI (`linas agent serve`) and the self-test call `start`; so can a test or a script.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from linas_agent.agent import Agent
+from linas_agent.child import FAULTS_ENV
+from linas_agent.server import AgentServer, check_exposure
+from linas_agent.store import ArtifactStore
+from linas_agent.worker import Worker
+from linas_sdk.errors import InvalidArgument
+from linas_sdk.grpc_settings import TOKEN_ENV
+
+DEFAULT_CACHE_DIR = Path(".cache/linas-agent")
+"""Relative to the current directory: an agent never writes to a home folder unasked."""
+
+
+def read_token(token_file: str | Path | None) -> str | None:
+    """The token from a file (first line, stripped), else from LINAS_AGENT_TOKEN, else None."""
+    if token_file:
+        try:
+            token = Path(token_file).read_text().strip()
+        except OSError as error:
+            raise InvalidArgument(f"cannot read the token file {token_file}: {error}") from error
+        if not token:
+            raise InvalidArgument(f"the token file {token_file} is empty")
+        return token
+    return os.environ.get(TOKEN_ENV) or None
+
+
+def start(
+    *,
+    name: str = "",
+    labels: Mapping[str, str] | None = None,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    token: str | None = None,
+    insecure: bool = False,
+    cache_dir: str | Path = DEFAULT_CACHE_DIR,
+    cache_max_bytes: int = 4 * 1024**3,
+    max_artifact_bytes: int = 512 * 1024**2,
+    max_waiting: int = 8,
+) -> AgentServer:
+    """A serving agent. Stop it with `.stop()`."""
+    if not insecure:  # refuse before starting anything (the server warns if insecure)
+        check_exposure(host, token, insecure=False)
+    store = ArtifactStore(
+        cache_dir, max_artifact_bytes=max_artifact_bytes, max_cache_bytes=cache_max_bytes
+    )
+    worker = Worker()
+    agent = Agent(
+        name=name,
+        labels=labels or {},
+        store=store,
+        worker=worker,
+        max_waiting=max_waiting,
+        allow_faults=os.environ.get(FAULTS_ENV) == "1",
+    )
+    try:
+        return AgentServer(agent, host=host, port=port, token=token, insecure=insecure)
+    except BaseException:
+        agent.close()
+        raise

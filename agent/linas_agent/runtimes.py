@@ -1,0 +1,293 @@
+"""Inference runtimes behind one small interface: ONNX Runtime and LiteRT (TFLite).
+
+A `Runtime` loads a model file into a `Session`. A session knows the input specs it will be
+fed (the model's own, with dynamic dimensions set from the request or to 1), times `invoke()`
+on inputs set once, and `run()`s a batch for validation. Runtimes are imported once, by the
+warm worker, so a forked model process never pays for the import.
+"""
+
+from __future__ import annotations
+
+import abc
+import importlib
+from collections.abc import Mapping, Sequence
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+
+from linas_sdk.errors import InvalidArgument, ModelError
+from linas_sdk.measurement import RuntimeInfo, TensorSpec
+
+ONNX_DTYPES = {
+    "tensor(float)": "float32", "tensor(float16)": "float16", "tensor(double)": "float64",
+    "tensor(int8)": "int8", "tensor(int16)": "int16", "tensor(int32)": "int32",
+    "tensor(int64)": "int64", "tensor(uint8)": "uint8", "tensor(uint16)": "uint16",
+    "tensor(uint32)": "uint32", "tensor(uint64)": "uint64", "tensor(bool)": "bool",
+}  # fmt: skip
+
+
+class Session(abc.ABC):
+    """A loaded model. Subclasses fill `model_inputs` (as the model declares them, -1 for a
+    dynamic dimension), `inputs` (as they will be fed) and `output_names`."""
+
+    model_inputs: list[TensorSpec]
+    inputs: list[TensorSpec]
+    output_names: list[str]
+
+    @abc.abstractmethod
+    def set_inputs(self, feeds: Mapping[str, np.ndarray]) -> None:
+        """Fix the inputs that `invoke()` will run on."""
+
+    @abc.abstractmethod
+    def invoke(self) -> None:
+        """One inference on the inputs set last: the call that is timed."""
+
+    @abc.abstractmethod
+    def run(self, feeds: Mapping[str, np.ndarray]) -> list[np.ndarray]:
+        """One inference on `feeds`, returning every output."""
+
+
+class Runtime(abc.ABC):
+    """One inference runtime; `load` turns a model file into a Session."""
+
+    name: str
+    module: ModuleType
+
+    @abc.abstractmethod
+    def info(self) -> RuntimeInfo:
+        """The runtime's version and the providers or delegates it offers here."""
+
+    @abc.abstractmethod
+    def load(
+        self, path: Path, *, provider: str, threads: int, inputs: Sequence[TensorSpec]
+    ) -> Session:
+        """Load a model file; ModelError when it cannot be loaded."""
+
+    def _check_provider(self, provider: str) -> str:
+        providers = self.info().providers
+        chosen = provider or providers[0]
+        if chosen not in providers:
+            raise ModelError(
+                f"{self.name} on this device has no provider or delegate {provider!r}; "
+                f"available: {list(providers)}"
+            )
+        return chosen
+
+
+def resolve_inputs(
+    model: Sequence[TensorSpec], requested: Sequence[TensorSpec]
+) -> list[TensorSpec]:
+    """The model's inputs with the shapes the request asks for; unknown dims become 1.
+
+    `model` marks a dynamic dimension with -1. A requested shape must have the model's rank
+    and agree with its fixed dimensions.
+    """
+    by_name = {spec.name: spec for spec in requested}
+    names = {spec.name for spec in model}
+    unknown = sorted(set(by_name) - names)
+    if unknown:
+        raise InvalidArgument(f"the model has no inputs {unknown}; its inputs are {sorted(names)}")
+    resolved = []
+    for spec in model:
+        asked = by_name.get(spec.name)
+        if asked is None:
+            shape = tuple(d if d > 0 else 1 for d in spec.shape)
+        else:
+            fits = len(asked.shape) == len(spec.shape) and all(
+                a > 0 and (m <= 0 or a == m) for a, m in zip(asked.shape, spec.shape, strict=True)
+            )
+            if not fits:
+                raise InvalidArgument(
+                    f"input {spec.name!r} cannot take shape {list(asked.shape)}; the model "
+                    f"expects {list(spec.shape)} (-1 = any size)"
+                )
+            shape = asked.shape
+        resolved.append(TensorSpec(spec.name, shape, spec.dtype))
+    return resolved
+
+
+def random_inputs(specs: Sequence[TensorSpec], seed: int = 0) -> dict[str, np.ndarray]:
+    """Latency inputs: standard normal floats; zeros for integers (safe as indices)."""
+    rng = np.random.default_rng(seed)
+    feeds = {}
+    for spec in specs:
+        dtype = np.dtype(spec.dtype)
+        if dtype.kind == "f":
+            feeds[spec.name] = rng.standard_normal(spec.shape).astype(dtype)
+        else:
+            feeds[spec.name] = np.zeros(spec.shape, dtype=dtype)
+    return feeds
+
+
+def _package_version(module: ModuleType, *distributions: str) -> str:
+    for dist in distributions:
+        try:
+            return version(dist)
+        except PackageNotFoundError:
+            continue
+    return str(getattr(module, "__version__", ""))
+
+
+# -- ONNX Runtime -----------------------------------------------------------------------------
+
+
+class OnnxSession(Session):
+    def __init__(self, ort: ModuleType, path: Path, provider: str, threads: int,
+                 requested: Sequence[TensorSpec]) -> None:  # fmt: skip
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3
+        try:
+            self._session = ort.InferenceSession(str(path), options, providers=[provider])
+        except Exception as error:  # onnxruntime raises its own classes for bad models
+            raise ModelError(f"onnxruntime could not load the model: {error}") from error
+        model = []
+        for arg in self._session.get_inputs():
+            if arg.type not in ONNX_DTYPES:
+                raise ModelError(f"input {arg.name!r} has type {arg.type}, which cannot be fed")
+            dims = tuple(d if isinstance(d, int) and d > 0 else -1 for d in arg.shape)
+            model.append(TensorSpec(arg.name, dims, ONNX_DTYPES[arg.type]))
+        self.model_inputs = model
+        self.inputs = resolve_inputs(model, requested)
+        self.output_names = [o.name for o in self._session.get_outputs()]
+        self._feeds: Mapping[str, np.ndarray] = {}
+
+    def set_inputs(self, feeds: Mapping[str, np.ndarray]) -> None:
+        self._feeds = dict(feeds)
+
+    def invoke(self) -> None:
+        self._session.run(None, self._feeds)
+
+    def run(self, feeds: Mapping[str, np.ndarray]) -> list[np.ndarray]:
+        return self._session.run(None, dict(feeds))
+
+
+class OnnxRuntime(Runtime):
+    name = "onnxruntime"
+
+    def __init__(self) -> None:
+        self.module = importlib.import_module("onnxruntime")
+
+    def info(self) -> RuntimeInfo:
+        providers = self.module.get_available_providers()
+        # CPU first: it is the default; Azure is a remote-call provider, not a device.
+        ordered = ["CPUExecutionProvider"] + [
+            p for p in providers if p not in ("CPUExecutionProvider", "AzureExecutionProvider")
+        ]
+        return RuntimeInfo(
+            self.name,
+            _package_version(self.module, "onnxruntime", "onnxruntime-gpu"),
+            tuple(ordered),
+            "onnxruntime",
+        )
+
+    def load(self, path, *, provider, threads, inputs):
+        return OnnxSession(self.module, path, self._check_provider(provider), threads, inputs)
+
+
+# -- LiteRT / TFLite --------------------------------------------------------------------------
+
+LITERT_MODULES = ("ai_edge_litert.interpreter", "tflite_runtime.interpreter")
+"""Where the interpreter comes from, in order of preference."""
+
+
+class LiteRtSession(Session):
+    def __init__(self, interpreter_cls, resolver, path: Path, threads: int,
+                 requested: Sequence[TensorSpec]) -> None:  # fmt: skip
+        try:
+            self._interp = interpreter_cls(
+                model_path=str(path),
+                num_threads=threads or None,
+                experimental_op_resolver_type=resolver,
+            )
+            details = self._interp.get_input_details()
+            model = [
+                TensorSpec(
+                    d["name"],
+                    tuple(int(x) for x in d.get("shape_signature", d["shape"])),
+                    np.dtype(d["dtype"]).name,
+                )
+                for d in details
+            ]
+            self.model_inputs = model
+            self.inputs = resolve_inputs(model, requested)
+            for d, spec in zip(details, self.inputs, strict=True):
+                if tuple(d["shape"]) != spec.shape:
+                    self._interp.resize_tensor_input(d["index"], list(spec.shape))
+            self._interp.allocate_tensors()
+        except InvalidArgument:
+            raise
+        except Exception as error:  # the interpreter raises ValueError/RuntimeError
+            raise ModelError(f"LiteRT could not load the model: {error}") from error
+        self._in = {d["name"]: d["index"] for d in self._interp.get_input_details()}
+        outs = self._interp.get_output_details()
+        self._out = [d["index"] for d in outs]
+        self.output_names = [d["name"] for d in outs]
+
+    def set_inputs(self, feeds: Mapping[str, np.ndarray]) -> None:
+        for name, array in feeds.items():
+            self._interp.set_tensor(self._in[name], array)
+
+    def invoke(self) -> None:
+        self._interp.invoke()
+
+    def run(self, feeds: Mapping[str, np.ndarray]) -> list[np.ndarray]:
+        for name, array in feeds.items():
+            if tuple(array.shape) != tuple(self._interp.get_tensor(self._in[name]).shape):
+                self._interp.resize_tensor_input(self._in[name], list(array.shape))
+                self._interp.allocate_tensors()
+        self.set_inputs(feeds)
+        self._interp.invoke()
+        return [self._interp.get_tensor(i).copy() for i in self._out]
+
+
+class LiteRt(Runtime):
+    """LiteRT. Provider "XNNPACK" (the default) runs with the XNNPACK delegate the interpreter
+    applies by default; "CPU" runs the built-in kernels without default delegates."""
+
+    name = "litert"
+
+    def __init__(self) -> None:
+        errors = []
+        for name in LITERT_MODULES:
+            try:
+                self.module = importlib.import_module(name)
+                break
+            except ImportError as error:
+                errors.append(f"{name}: {error}")
+        else:
+            raise ImportError("; ".join(errors))
+
+    def info(self) -> RuntimeInfo:
+        package = self.module.__name__.split(".")[0]
+        dist = "ai-edge-litert" if package == "ai_edge_litert" else "tflite-runtime"
+        top = importlib.import_module(package)
+        return RuntimeInfo(
+            self.name, _package_version(top, dist), ("XNNPACK", "CPU"), self.module.__name__
+        )
+
+    def load(self, path, *, provider, threads, inputs):
+        chosen = self._check_provider(provider)
+        kinds = self.module.OpResolverType
+        resolver = kinds.AUTO if chosen == "XNNPACK" else kinds.BUILTIN_WITHOUT_DEFAULT_DELEGATES
+        return LiteRtSession(self.module.Interpreter, resolver, path, threads, inputs)
+
+
+RUNTIMES = {"onnxruntime": OnnxRuntime, "litert": LiteRt}
+"""Every runtime the agent knows, by the name a request uses."""
+
+
+def load_runtimes() -> tuple[dict[str, Runtime], dict[str, str]]:
+    """The runtimes importable here, and why each of the others is not."""
+    loaded, missing = {}, {}
+    for name, cls in RUNTIMES.items():
+        try:
+            loaded[name] = cls()
+        except ImportError as error:
+            missing[name] = str(error)
+    return loaded, missing

@@ -1,0 +1,74 @@
+"""The gRPC servicer: converts wire messages, delegates to `linas_agent.agent.Agent`, converts
+the result back. No logic and no error handling here (see interceptors.py)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+from linas_agent.agent import Agent, MeasureRequest
+from linas_sdk import serde
+from linas_sdk.errors import InvalidArgument
+from linas_sdk.proto.agent.v1 import agent_pb2 as pb
+from linas_sdk.proto.agent.v1 import agent_pb2_grpc
+
+METRIC_NAMES = {pb.METRIC_UNSPECIFIED: "", pb.METRIC_TOP1: "top1", pb.METRIC_OUTPUTS: "outputs"}
+
+
+def measure_request_from_proto(message: pb.MeasureRequest) -> MeasureRequest:
+    if message.metric not in METRIC_NAMES:
+        raise InvalidArgument(f"unknown metric {message.metric}; expected 0, 1 or 2")
+    return MeasureRequest(
+        model_sha256=message.model_sha256,
+        runtime=message.runtime,
+        provider=message.provider,
+        inputs=tuple(serde.tensor_spec_from_proto(s) for s in message.inputs),
+        threads=message.threads,
+        cpu_affinity=tuple(message.cpu_affinity),
+        settings=serde.settings_from_proto(message.settings),
+        validation_sha256=message.validation_sha256,
+        metric=METRIC_NAMES[message.metric],
+    )
+
+
+def _chunk_data(first: pb.ArtifactChunk, rest: Iterator[pb.ArtifactChunk]) -> Iterator[bytes]:
+    yield first.data
+    for chunk in rest:
+        if chunk.sha256 or chunk.kind or chunk.total_size:
+            raise InvalidArgument("only the first chunk of an upload may carry the header")
+        yield chunk.data
+
+
+class AgentServicer(agent_pb2_grpc.AgentServicer):
+    def __init__(self, agent: Agent) -> None:
+        self.agent = agent
+
+    def GetInfo(self, request, context):
+        return serde.device_info_to_proto(self.agent.info())
+
+    def HasArtifact(self, request, context):
+        size = self.agent.has(request.sha256)
+        return pb.HasArtifactResponse(present=size is not None, size_bytes=size or 0)
+
+    def PutArtifact(self, request_iterator, context):
+        first = next(request_iterator, None)
+        if first is None:
+            raise InvalidArgument(
+                "PutArtifact received no chunks; the first must carry sha256, kind, total_size"
+            )
+        result = self.agent.put(
+            first.sha256, first.kind, first.total_size, _chunk_data(first, request_iterator)
+        )
+        return pb.PutArtifactResponse(
+            sha256=result.sha256,
+            size_bytes=result.size_bytes,
+            already_present=result.already_present,
+        )
+
+    def Measure(self, request, context):
+        cancelled = threading.Event()
+        context.add_callback(cancelled.set)
+        measurement = self.agent.measure(measure_request_from_proto(request), cancelled)
+        return serde.measurement_to_proto(measurement)
+
+

@@ -1,0 +1,123 @@
+"""The warm worker: a process that imports the runtimes once, then forks one child per model.
+
+Run as `python -m linas_agent.zygote CMD_FD EVENT_FD` by `linas_agent.worker.Worker`. It reads
+one JSON job per line from CMD_FD and writes JSON events to EVENT_FD:
+
+    {"event": "ready", "pid": ..., "runtimes": [...], "missing": {...}}   once, at start
+    {"event": "started", "pid": CHILD}                                     per job
+    {"event": "done", "outcome": "ok" | "timeout" | "crashed", "detail": "..."}
+
+Each child runs `linas_agent.child.run` and exits. The zygote waits for it no longer than the
+job's `timeout_seconds`, then SIGKILLs it. The zygote is single-threaded (it holds no runtime
+session), so forking it is safe. It exits when CMD_FD closes, and dies with the agent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import os
+import select
+import signal
+import sys
+import time
+
+from linas_agent import child
+from linas_agent.jobs import Job
+from linas_agent.runtimes import load_runtimes
+
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """Ask Linux to SIGKILL this process when its parent dies (no-op elsewhere)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def wait_child(pid: int, timeout: float) -> int | None:
+    """The child's wait status, or None if it outlived `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    pidfd = None
+    with contextlib.suppress(OSError, AttributeError):
+        pidfd = os.pidfd_open(pid)
+    try:
+        while True:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                return status
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            if pidfd is not None:
+                select.select([pidfd], [], [], left)
+            else:
+                time.sleep(min(left, 0.005))
+    finally:
+        if pidfd is not None:
+            os.close(pidfd)
+
+
+def outcome_of(status: int | None, timeout: float) -> dict:
+    if status is None:
+        return {"outcome": "timeout", "detail": f"still running after {timeout:g} s"}
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        return {"outcome": "crashed", "detail": f"killed by {signal.Signals(sig).name}"}
+    code = os.WEXITSTATUS(status)
+    if code:
+        return {"outcome": "crashed", "detail": f"exited with status {code}"}
+    return {"outcome": "ok", "detail": ""}
+
+
+def serve(cmd_fd: int, event_fd: int) -> None:
+    runtimes, missing = load_runtimes()
+    events = os.fdopen(event_fd, "w", buffering=1)
+
+    def send(**event) -> None:
+        events.write(json.dumps(event) + "\n")
+
+    infos = [r.info() for r in runtimes.values()]
+    send(event="ready", pid=os.getpid(), missing=missing,
+         runtimes=[[i.name, i.version, list(i.providers), i.module] for i in infos])  # fmt: skip
+    with os.fdopen(cmd_fd) as commands:
+        for line in commands:
+            job = Job.from_json(line)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            pid = os.fork()
+            if pid == 0:
+                _child(job, runtimes, cmd_fd, event_fd)
+            send(event="started", pid=pid)
+            status = wait_child(pid, job.settings.timeout_seconds)
+            if status is None:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+            send(event="done", **outcome_of(status, job.settings.timeout_seconds))
+
+
+def _child(job: Job, runtimes, cmd_fd: int, event_fd: int) -> None:
+    """The forked model process: never returns into the zygote's loop."""
+    code = 0
+    try:
+        os.close(cmd_fd)
+        os.close(event_fd)
+        die_with_parent()
+        child.run(job, runtimes)
+    except BaseException:
+        code = 70
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def main(argv: list[str]) -> None:
+    die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the agent decides when the worker stops
+    serve(int(argv[0]), int(argv[1]))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
