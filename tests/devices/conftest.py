@@ -48,3 +48,28 @@ def scripted():
     yield start
     for agent in agents:
         agent.stop()
+
+
+@pytest.fixture(scope="session")
+def live_agent():
+    """One real agent process on loopback, shared by the tests that do not stop it."""
+    from linas_host.devices import LocalAgent
+
+    with LocalAgent(name="live", labels={"board": "loopback"}) as agent:
+        yield agent
+
+
+@pytest.fixture
+def local_agents():
+    """A factory of real agent processes (LocalAgent), each closed after the test."""
+    from linas_host.devices import LocalAgent
+
+    agents = []
+
+    def start(name: str, **kwargs):
+        agents.append(LocalAgent(name=name, **kwargs).start())
+        return agents[-1]
+
+    yield start
+    for agent in agents:
+        agent.close()

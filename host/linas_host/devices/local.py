@@ -65,6 +65,7 @@ class LocalAgent:
             self.token_file.write_text(token)
         self.process: subprocess.Popen[str] | None = None
         self._output: collections.deque[str] = collections.deque(maxlen=200)
+        self._listening = False
 
     @property
     def address(self) -> str:
@@ -100,6 +101,7 @@ class LocalAgent:
             raise AgentStartError(f"local agent {self.name} is already running ({self.address})")
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self._output.clear()
+        self._listening = False
         self.process = subprocess.Popen(
             self.command(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             env=env, start_new_session=True,
@@ -109,8 +111,12 @@ class LocalAgent:
             target=self._read, args=(self.process, listening), daemon=True,
             name=f"linas-local-agent-{self.name}",
         ).start()
-        if not listening.wait(self.startup_timeout) or self.process.poll() is not None:
-            code = self.process.poll()
+        listening.wait(self.startup_timeout)
+        if self.process.poll() is not None or not self._listening:
+            try:  # the output ended before a port line: the process is exiting
+                code = self.process.wait(1.0) if listening.is_set() else None
+            except subprocess.TimeoutExpired:
+                code = None
             self.stop()
             what = (f"exited with code {code}" if code is not None
                     else f"did not report its port within {self.startup_timeout:g} s")
@@ -127,6 +133,7 @@ class LocalAgent:
             match = _LISTENING.search(line)
             if match and not listening.is_set():
                 self.port = int(match["port"])
+                self._listening = True
                 listening.set()
         listening.set()  # the process ended: wake start() so it reports why
 

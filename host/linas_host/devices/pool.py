@@ -246,6 +246,8 @@ class DevicePool:
                 job = self._queue.take(device.spec)
                 if job is not None:
                     device.job = job
+                    if self._said_waiting.pop(job.key, None) is not None:
+                        log.warning("jobs for %s proceed on device %s", job.key, device.spec.name)
                     return job
             if now >= device.next_probe:
                 return None
@@ -272,6 +274,7 @@ class DevicePool:
             self._cond.notify_all()
 
     def _mark_down(self, device: _Device, reason: str, *, refused: bool = False) -> None:
+        reason = reason.removeprefix(f"device {device.spec.name} ({device.spec.address}): ")
         with self._cond:
             wait = self.settings.retry_max_s if refused else device.backoff
             device.backoff = min(device.backoff * 2, self.settings.retry_max_s)
@@ -351,8 +354,6 @@ class DevicePool:
         for key, count in waiting.items():
             devices = [d for d in self._devices if key.accepts(d.spec)]
             if any(d.state in (ALIVE, UNKNOWN) for d in devices):
-                if self._said_waiting.pop(key, None) is not None:
-                    log.warning("jobs for %s proceed: a device is live again", key)
                 continue
             last = self._said_waiting.get(key)
             if last is not None and now - last < self.settings.retry_max_s:

@@ -1,0 +1,74 @@
+"""AgentClient against a real agent process: uploads only what is missing, validation sets,
+errors mapped back from their status, the token named by the device spec."""
+
+from __future__ import annotations
+
+import io
+import time
+
+import numpy as np
+import pytest
+from conftest import FAST, tiny_onnx
+from linas_host.devices import AgentClient, AgentStartError, LocalAgent
+
+from linas_sdk.errors import DeviceUnavailable, LinasError, Unauthenticated
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def test_a_model_the_agent_holds_is_not_uploaded_again(live_agent):
+    model = tiny_onnx(41.0)
+    with AgentClient(live_agent.spec()) as client:
+        first = client.measure(model, settings=FAST)
+        after_first = client.uploaded_bytes
+        second = client.measure(model, settings=FAST)
+        assert after_first == len(model)
+        assert client.uploaded_bytes == after_first  # 0 bytes for the second measurement
+        client.measure(tiny_onnx(42.0), settings=FAST)
+        assert client.uploaded_bytes == after_first + len(tiny_onnx(42.0))
+    assert first.model_sha256 == second.model_sha256 and first.device == "live"
+    assert first.runtime == "onnxruntime" and first.samples >= 3 and first.median_ms > 0
+
+
+def test_accuracy_on_a_validation_set(live_agent):
+    # every output column of tiny_onnx is equal, so its argmax is class 0
+    buffer = io.BytesIO()
+    np.savez(buffer, x=np.random.default_rng(0).random((8, 16), dtype=np.float32),
+             y=np.array([0] * 6 + [3] * 2, dtype=np.int64))
+    with AgentClient(live_agent.spec()) as client:
+        measured = client.measure(tiny_onnx(), settings=FAST, validation=buffer.getvalue())
+    assert measured.accuracy == pytest.approx(0.75)
+    assert measured.validation_samples == 8
+
+
+def test_a_broken_model_is_the_calls_error_and_the_agent_serves_on(live_agent):
+    broken = b"\x08\x07" + b"not an onnx graph" * 10
+    with AgentClient(live_agent.spec()) as client:
+        with pytest.raises(LinasError) as caught:
+            client.measure(broken, settings=FAST)
+        assert not isinstance(caught.value, DeviceUnavailable)
+        assert "device live" in str(caught.value)
+        assert client.get_info().name == "live"
+
+
+def test_unreachable_device_is_unavailable_after_retries():
+    client = AgentClient.connect("127.0.0.1:1", retries=2, backoff_s=0.05)
+    start = time.monotonic()
+    with client, pytest.raises(DeviceUnavailable, match=r"device 127\.0\.0\.1:1 .*GetInfo"):
+        client.get_info()
+    assert time.monotonic() - start >= 0.05 + 0.1  # it backed off twice before giving up
+
+
+def test_the_token_named_by_the_spec_is_sent(local_agents, monkeypatch):
+    agent = local_agents("guarded", token="tok-" + "x" * 20)
+    with AgentClient(agent.spec()) as client:  # spec.token_file names the agent's token file
+        assert client.get_info().name == "guarded"
+    monkeypatch.delenv("LINAS_AGENT_TOKEN", raising=False)
+    with AgentClient.connect(agent.address) as client, pytest.raises(Unauthenticated):
+        client.get_info()
+
+
+def test_local_agent_that_cannot_start_says_why():
+    with pytest.raises(AgentStartError, match="exited with code") as caught:
+        LocalAgent(name="bad", extra_args=["--no-such-flag"], startup_timeout=30).start()
+    assert "--no-such-flag" in str(caught.value)

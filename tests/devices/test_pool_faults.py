@@ -1,0 +1,72 @@
+"""The pool when real agent processes die (SIGKILL) and come back on the same port."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import pytest
+from conftest import FAST, tiny_onnx
+from linas_host.devices import DevicePool, PoolSettings
+
+pytestmark = pytest.mark.timeout(180)
+
+QUICK = PoolSettings(retry_initial_s=0.2, retry_max_s=1.0, health_interval_s=5.0)
+SLOW = {**FAST, "min_seconds": 0.8, "max_seconds": 1.0, "max_runs": 100_000}
+"""Each measurement takes about a second, so an agent can be killed in the middle of one."""
+
+
+def wait_for(condition, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def said(caplog, text: str) -> list[str]:
+    """The log messages that contain `text`."""
+    return [m for r in caplog.records if text in (m := r.getMessage())]
+
+
+def test_job_moves_to_a_same_label_device_when_its_agent_is_killed(local_agents, caplog):
+    a = local_agents("a", labels={"board": "x"})
+    b = local_agents("b", labels={"board": "x"})
+    caplog.set_level(logging.WARNING, logger="linas_host.devices")
+    with DevicePool([a.spec(), b.spec()], settings=QUICK) as pool:
+        pool.wait_ready(30)
+        futures = [pool.submit(tiny_onnx(i), labels={"board": "x"}, settings=SLOW)
+                   for i in range(4)]
+        wait_for(lambda: {s.name: s.busy for s in pool.status()}["a"], 30, "a to be busy")
+        time.sleep(0.3)  # well inside a's measurement
+        a.kill()
+        results = [future.result(timeout=60) for future in futures]
+        status = {s.name: s for s in pool.status()}
+    # none lost, each answered once, all by the survivor (a died in its first job)
+    assert len({r.model_sha256 for r in results}) == 4
+    assert [r.device for r in results] == ["b"] * 4
+    assert status["a"].state == "down" and status["a"].jobs_done == 0
+    assert status["b"].state == "alive" and status["b"].jobs_done == 4
+    assert said(caplog, "device a died while measuring; the job goes back to the queue")
+
+
+def test_jobs_wait_for_a_dead_label_and_run_when_its_agent_returns(local_agents, caplog):
+    agent = local_agents("solo", labels={"board": "y"})
+    port = agent.port
+    caplog.set_level(logging.WARNING, logger="linas_host.devices")
+    with DevicePool([agent.spec()], settings=QUICK) as pool:
+        assert pool.measure(tiny_onnx(1), labels={"board": "y"}, settings=FAST).device == "solo"
+        agent.kill()
+        waiting = pool.submit(tiny_onnx(2), labels={"board": "y"}, settings=FAST)
+        wait_for(lambda: said(caplog, "wait for labels board=y"), 20, "the waiting message")
+        message = said(caplog, "wait for labels board=y")[0]
+        assert "1 job(s) wait for labels board=y (runtime onnxruntime): no live device" in message
+        assert f"solo (127.0.0.1:{port}) down:" in message and "next try in" in message
+        assert not waiting.done()  # waiting, not failed
+        agent.restart()
+        assert agent.port == port
+        measured = waiting.result(timeout=60)
+        status = pool.status()[0]
+    assert measured.device == "solo" and status.state == "alive"
+    assert said(caplog, f"device solo (127.0.0.1:{port}) is back")
+    assert said(caplog, "jobs for labels board=y (runtime onnxruntime) proceed on device solo")
