@@ -1,39 +1,11 @@
-"""Fixtures for the device tests: tiny real ONNX models and scripted gRPC agents."""
+"""Fixtures of the device tests: scripted gRPC agents, and real agent processes (through the
+shared `module_agent_process` fixture, or LocalAgent where a test restarts one on its port)."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-import numpy as np
-import onnx
 import pytest
-from onnx import TensorProto, helper, numpy_helper
-
-sys.path.insert(0, str(Path(__file__).parent))
-
+from linas_host.devices import DeviceSpec, LocalAgent
 from scripted_agent import ScriptedAgent
-
-FAST = {"warmup_runs": 1, "warmup_seconds": 0.0, "min_runs": 3, "min_seconds": 0.0,
-        "max_seconds": 1.0, "max_remeasures": 0}
-"""Measurement settings that keep a tiny model's measurement well under a second."""
-
-
-def tiny_onnx(seed: float = 1.0) -> bytes:
-    """A real ONNX model, y = x @ W + seed (1x16 -> 1x16); each seed gives other bytes."""
-    weight = np.full((16, 16), 0.01, dtype=np.float32)
-    graph = helper.make_graph(
-        [helper.make_node("MatMul", ["x", "w"], ["h"]), helper.make_node("Add", ["h", "b"], ["y"])],
-        "tiny",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 16])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 16])],
-        [numpy_helper.from_array(weight, "w"),
-         numpy_helper.from_array(np.array([seed], dtype=np.float32), "b")],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    return model.SerializeToString()
 
 
 @pytest.fixture
@@ -50,20 +22,16 @@ def scripted():
         agent.stop()
 
 
-@pytest.fixture(scope="session")
-def live_agent():
-    """One real agent process on loopback, shared by the tests that do not stop it."""
-    from linas_host.devices import LocalAgent
-
-    with LocalAgent(name="live", labels={"board": "loopback"}) as agent:
-        yield agent
+@pytest.fixture(scope="module")
+def live_device(module_agent_process) -> DeviceSpec:
+    """A real agent process shared by a module's tests (which do not stop it), as a spec."""
+    agent = module_agent_process(name="live", labels={"board": "loopback"})
+    return DeviceSpec(name="live", address=agent.address, labels={"board": "loopback"})
 
 
 @pytest.fixture
 def local_agents():
     """A factory of real agent processes (LocalAgent), each closed after the test."""
-    from linas_host.devices import LocalAgent
-
     agents = []
 
     def start(name: str, **kwargs):

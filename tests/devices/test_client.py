@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest import FAST, tiny_onnx
+from device_helpers import FAST, tiny_onnx
 from linas_host.devices import AgentClient, AgentStartError, LocalAgent
 
 from linas_sdk.errors import DeviceUnavailable, LinasError, Unauthenticated
@@ -16,9 +16,9 @@ from linas_sdk.errors import DeviceUnavailable, LinasError, Unauthenticated
 pytestmark = pytest.mark.timeout(120)
 
 
-def test_a_model_the_agent_holds_is_not_uploaded_again(live_agent):
+def test_a_model_the_agent_holds_is_not_uploaded_again(live_device):
     model = tiny_onnx(41.0)
-    with AgentClient(live_agent.spec()) as client:
+    with AgentClient(live_device) as client:
         first = client.measure(model, settings=FAST)
         after_first = client.uploaded_bytes
         second = client.measure(model, settings=FAST)
@@ -30,20 +30,20 @@ def test_a_model_the_agent_holds_is_not_uploaded_again(live_agent):
     assert first.runtime == "onnxruntime" and first.samples >= 3 and first.median_ms > 0
 
 
-def test_accuracy_on_a_validation_set(live_agent):
+def test_accuracy_on_a_validation_set(live_device):
     # every output column of tiny_onnx is equal, so its argmax is class 0
     buffer = io.BytesIO()
     np.savez(buffer, x=np.random.default_rng(0).random((8, 16), dtype=np.float32),
              y=np.array([0] * 6 + [3] * 2, dtype=np.int64))
-    with AgentClient(live_agent.spec()) as client:
+    with AgentClient(live_device) as client:
         measured = client.measure(tiny_onnx(), settings=FAST, validation=buffer.getvalue())
     assert measured.accuracy == pytest.approx(0.75)
     assert measured.validation_samples == 8
 
 
-def test_a_broken_model_is_the_calls_error_and_the_agent_serves_on(live_agent):
+def test_a_broken_model_is_the_calls_error_and_the_agent_serves_on(live_device):
     broken = b"\x08\x07" + b"not an onnx graph" * 10
-    with AgentClient(live_agent.spec()) as client:
+    with AgentClient(live_device) as client:
         with pytest.raises(LinasError) as caught:
             client.measure(broken, settings=FAST)
         assert not isinstance(caught.value, DeviceUnavailable)

@@ -6,7 +6,7 @@ import logging
 import time
 
 import pytest
-from conftest import FAST, tiny_onnx
+from device_helpers import FAST, tiny_onnx, wait_for
 from linas_host.devices import DevicePool, PoolSettings
 
 pytestmark = pytest.mark.timeout(180)
@@ -14,14 +14,6 @@ pytestmark = pytest.mark.timeout(180)
 QUICK = PoolSettings(retry_initial_s=0.2, retry_max_s=1.0, health_interval_s=5.0)
 SLOW = {**FAST, "min_seconds": 0.8, "max_seconds": 1.0, "max_runs": 100_000}
 """Each measurement takes about a second, so an agent can be killed in the middle of one."""
-
-
-def wait_for(condition, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
 
 
 def said(caplog, text: str) -> list[str]:

@@ -7,7 +7,7 @@ import threading
 import time
 
 import pytest
-from conftest import tiny_onnx
+from device_helpers import tiny_onnx
 from linas_host.devices import AgentClient, DevicePool, DeviceSpec, PoolSettings, QueueTimeout
 
 from linas_sdk.errors import InvalidArgument, MeasurementTimeout, ProtocolMismatch
