@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import time
 import traceback
 from collections.abc import Mapping
@@ -121,4 +122,5 @@ FAULT_PREFIX = "linas-test-fault:"
 
 def inject_fault(fault: str) -> None:
     if fault == "crash":
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a test crash leaves no core file
         os.abort()

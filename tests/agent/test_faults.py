@@ -1,0 +1,131 @@
+"""Bad input and misbehaving models: each gets a clear status and message, and the agent goes
+on serving the next request."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import grpc
+import pytest
+from agent_helpers import MODELS, Client, rpc_error
+
+from linas_sdk.proto.agent.v1 import agent_pb2 as pb
+
+pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture(scope="module")
+def mlp(client) -> str:
+    return client.upload(MODELS / "mlp.onnx")
+
+
+def still_serves(client, mlp: str) -> None:
+    m = client.measure(mlp)
+    assert m.min_ms <= m.median_ms <= m.max_ms
+
+
+def test_corrupt_model_bytes_fail_to_load(client, mlp) -> None:
+    data = (MODELS / "mlp.onnx").read_bytes()
+    corrupt = client.put(data[: len(data) // 2] + b"\xff" * 50, pb.ARTIFACT_KIND_ONNX).sha256
+    error = rpc_error(client.measure, corrupt)
+    assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert "onnxruntime could not load the model" in error.details()
+    still_serves(client, mlp)
+
+
+@pytest.mark.parametrize(
+    ("fields", "code", "words"),
+    [
+        ({"runtime": "tensorrt"}, "INVALID_ARGUMENT", "unknown runtime 'tensorrt'"),
+        ({"runtime": "litert"}, "INVALID_ARGUMENT", "is not a TFLite model"),
+        ({"provider": "CUDAExecutionProvider"}, "FAILED_PRECONDITION",
+         "no provider or delegate 'CUDAExecutionProvider'"),
+        ({"inputs": [pb.TensorSpec(name="img", shape=[1, 16], dtype="float32")]},
+         "INVALID_ARGUMENT", "has no inputs ['img']"),
+        ({"inputs": [pb.TensorSpec(name="x", shape=[1, 17], dtype="float32")]},
+         "INVALID_ARGUMENT", "cannot take shape [1, 17]"),
+        ({"inputs": [pb.TensorSpec(name="x", shape=[1, 16], dtype="object")]},
+         "INVALID_ARGUMENT", "dtype 'object' is not supported"),
+        ({"settings": {"min_runs": 0}}, "INVALID_ARGUMENT", "min_runs and max_runs must be >= 1"),
+        ({"metric": pb.METRIC_TOP1}, "INVALID_ARGUMENT", "a validation set and a metric"),
+        ({"cpu_affinity": [4096]}, "INVALID_ARGUMENT", "cpu_affinity names CPUs [4096]"),
+    ],
+)  # fmt: skip
+def test_bad_requests_are_refused_clearly(client, mlp, fields, code, words) -> None:
+    settings = fields.pop("settings", None)
+    if settings is not None:  # bypass the client-side check: send the raw message
+        request = pb.MeasureRequest(model_sha256=mlp, runtime="onnxruntime",
+                                    settings=pb.MeasureSettings(**settings))  # fmt: skip
+        error = rpc_error(client.stub.Measure, request, metadata=client.metadata, timeout=30)
+    else:
+        error = rpc_error(client.measure, mlp, **fields)
+    assert error.code() == grpc.StatusCode[code]
+    assert words in error.details()
+    still_serves(client, mlp)
+
+
+def test_hanging_model_is_killed_at_its_timeout(client, mlp) -> None:
+    hang = client.upload(MODELS / "hang.onnx")
+    start = time.monotonic()
+    error = rpc_error(client.measure, hang, settings={"timeout_seconds": 1.5})
+    assert error.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    assert "hard timeout of 1.5 s" in error.details()
+    assert time.monotonic() - start < 10
+    still_serves(client, mlp)
+
+
+def test_crashing_model_process_is_internal(client, mlp) -> None:
+    error = rpc_error(client.measure, mlp, provider="linas-test-fault:crash")
+    assert error.code() == grpc.StatusCode.INTERNAL
+    assert "model process crashed (killed by SIGABRT)" in error.details()
+    still_serves(client, mlp)
+
+
+def test_dead_worker_is_restarted(client, mlp) -> None:
+    worker = zygote_of(client.agent.pid)
+    os.kill(worker, signal.SIGKILL)
+    still_serves(client, mlp)
+    assert zygote_of(client.agent.pid) != worker
+
+
+def zygote_of(pid: int) -> int:
+    """The agent's worker process, found in /proc (the agent's only child)."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children = (task / "children").read_text().split()
+        if children:
+            return int(children[0])
+    raise AssertionError("the agent has no worker process")
+
+
+def test_client_that_gives_up_frees_the_agent(client, mlp) -> None:
+    hang = client.upload(MODELS / "hang.onnx")
+    error = rpc_error(client.measure, hang, settings={"timeout_seconds": 60}, timeout=1.0)
+    assert error.code() == grpc.StatusCode.DEADLINE_EXCEEDED  # the client's own deadline
+    start = time.monotonic()
+    still_serves(client, mlp)  # not stuck behind a 60 s hang
+    assert time.monotonic() - start < 15
+
+
+def test_full_queue_answers_resource_exhausted(agent_process) -> None:
+    agent = agent_process(args=["--max-waiting", "0"])
+    client = Client(agent)
+    try:
+        hang = client.upload(MODELS / "hang.onnx")
+        mlp = client.upload(MODELS / "mlp.onnx")
+        errors = []
+        busy = threading.Thread(target=lambda: errors.append(
+            rpc_error(client.measure, hang, settings={"timeout_seconds": 3})))  # fmt: skip
+        busy.start()
+        time.sleep(1.0)
+        error = rpc_error(client.measure, mlp)
+        assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert "busy" in error.details()
+        busy.join()
+        assert errors[0].code() == grpc.StatusCode.DEADLINE_EXCEEDED
+        still_serves(client, mlp)
+    finally:
+        client.close()

@@ -1,0 +1,96 @@
+"""Measurements over gRPC: the statistics are sane, both runtimes work, accuracy and outputs
+match what onnxruntime computes in this process."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+from agent_helpers import MODELS
+
+from linas_sdk.proto.agent.v1 import agent_pb2 as pb
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def assert_sane(m, min_runs: int) -> None:
+    assert m.min_ms <= m.median_ms <= m.max_ms
+    assert m.min_ms <= m.p90_ms <= m.p99_ms <= m.max_ms
+    assert m.min_ms <= m.mean_ms <= m.max_ms
+    assert m.samples >= min_runs and len(m.samples_ms) == m.samples
+    assert m.median_ms == pytest.approx(float(np.median(m.samples_ms)))
+    assert m.std_ms >= 0 and m.cv == pytest.approx(m.std_ms / m.mean_ms)
+    assert m.load_ms > 0 and m.first_inference_ms > 0
+    assert m.peak_memory_bytes > 0
+    assert m.wall_seconds > 0
+
+
+def test_onnx_statistics_are_sane_and_settings_echoed(client) -> None:
+    digest = client.upload(MODELS / "mlp.onnx")
+    cpus = sorted(os.sched_getaffinity(0))[:1]
+    m = client.measure(digest, threads=1, cpu_affinity=cpus, settings={"min_runs": 15})
+    assert_sane(m, 15)
+    assert m.calls_per_sample > 1  # a sub-millisecond model is timed in batches of calls
+    assert m.runtime == "onnxruntime" and m.provider == "CPUExecutionProvider"
+    assert m.runtime_version == ort.__version__
+    assert m.threads == 1 and list(m.cpu_affinity) == cpus
+    assert [(s.name, s.shape, s.dtype) for s in m.inputs] == [("x", (1, 16), "float32")]
+    assert m.accuracy is None and not m.outputs
+    assert isinstance(m.before.cpu_freq_mhz, tuple)
+
+
+def test_requested_input_shape_and_no_samples(client) -> None:
+    digest = client.upload(MODELS / "mlp.onnx")
+    m = client.measure(
+        digest,
+        inputs=[pb.TensorSpec(name="x", shape=[8, 16], dtype="float32")],
+        settings={"return_samples": False},
+    )
+    assert m.inputs[0].shape == (8, 16)
+    assert m.samples >= 10 and m.samples_ms == ()
+
+
+def test_tflite_statistics_are_sane(client) -> None:
+    digest = client.upload(MODELS / "mlp.tflite")
+    for provider in ("", "CPU"):
+        m = client.measure(digest, runtime="litert", provider=provider, threads=1)
+        assert_sane(m, 10)
+        assert m.runtime == "litert" and m.provider == (provider or "XNNPACK")
+        assert m.inputs[0].shape == (1, 16)
+
+
+def reference_logits() -> tuple[np.ndarray, np.ndarray]:
+    data = np.load(MODELS / "valid.npz", allow_pickle=False)
+    session = ort.InferenceSession(str(MODELS / "mlp.onnx"), providers=["CPUExecutionProvider"])
+    return session.run(None, {"x": data["x"]})[0], data["y"]
+
+
+def test_top1_accuracy_matches_in_process_onnxruntime(client) -> None:
+    model = client.upload(MODELS / "mlp.onnx")
+    valid = client.upload(MODELS / "valid.npz")
+    m = client.measure(model, validation_sha256=valid, metric=pb.METRIC_TOP1)
+    logits, labels = reference_logits()
+    expected = float(np.mean(logits.argmax(axis=1) == labels))
+    assert 0 < expected < 1  # the set is built so the model gets it partly right
+    assert m.accuracy == pytest.approx(expected)
+    assert m.validation_samples == len(labels)
+
+
+def test_top1_accuracy_on_a_fixed_batch_tflite_model(client) -> None:
+    model = client.upload(MODELS / "mlp.tflite")
+    valid = client.upload(MODELS / "valid.npz")
+    m = client.measure(model, runtime="litert", validation_sha256=valid, metric=pb.METRIC_TOP1)
+    logits, labels = reference_logits()
+    assert m.accuracy == pytest.approx(float(np.mean(logits.argmax(axis=1) == labels)))
+
+
+def test_outputs_metric_returns_the_first_output(client) -> None:
+    model = client.upload(MODELS / "mlp.onnx")
+    valid = client.upload(MODELS / "valid.npz")
+    m = client.measure(model, validation_sha256=valid, metric=pb.METRIC_OUTPUTS)
+    logits, _ = reference_logits()
+    assert list(m.outputs) == ["logits"]
+    np.testing.assert_allclose(m.outputs["logits"], logits, rtol=1e-5, atol=1e-5)
+    assert m.accuracy is None

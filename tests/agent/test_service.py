@@ -1,0 +1,96 @@
+"""The agent as a network service: manifest, health, reflection, tokens, how it starts and stops."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+
+import grpc
+import pytest
+from agent_helpers import Client, rpc_error
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+from linas_sdk.grpc_settings import PROTOCOL_VERSION
+from linas_sdk.proto.agent.v1 import agent_pb2 as pb
+from linas_sdk.proto.agent.v1 import agent_pb2_grpc
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def test_get_info_describes_the_device(client) -> None:
+    info = client.info()
+    assert info.name == "bench-1"
+    assert dict(info.labels) == {"board": "vm", "site": "ci"}
+    assert info.protocol_version == PROTOCOL_VERSION
+    assert info.hostname and info.machine and info.os and info.python_version
+    assert info.cpu_count >= 1 and info.memory_bytes > 0
+    assert info.agent_version
+    onnx = info.runtime("onnxruntime")
+    assert onnx is not None and onnx.version and "CPUExecutionProvider" in onnx.providers
+    litert = info.runtime("litert")
+    assert litert is not None and litert.module.endswith(".interpreter")
+    assert "XNNPACK" in litert.providers
+
+
+def test_health_and_reflection(agent) -> None:
+    with grpc.insecure_channel(agent.address) as channel:
+        health = health_pb2_grpc.HealthStub(channel)
+        for service in ("", "linas.agent.v1.Agent"):
+            reply = health.Check(health_pb2.HealthCheckRequest(service=service), timeout=10)
+            assert reply.status == health_pb2.HealthCheckResponse.SERVING
+        stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+        request = reflection_pb2.ServerReflectionRequest(list_services="")
+        reply = next(stub.ServerReflectionInfo(iter([request]), timeout=10))
+        names = {s.name for s in reply.list_services_response.service}
+        assert {"linas.agent.v1.Agent", "grpc.health.v1.Health"} <= names
+
+
+def test_token_required_on_every_rpc_but_health(agent_process) -> None:
+    agent = agent_process(token="s3cret-token")
+    with grpc.insecure_channel(agent.address) as channel:
+        stub = agent_pb2_grpc.AgentStub(channel)
+        for metadata in ((), (("authorization", "Bearer wrong"),),
+                         (("authorization", "s3cret-token"),)):  # fmt: skip
+            error = rpc_error(stub.GetInfo, pb.GetInfoRequest(), metadata=metadata, timeout=10)
+            assert error.code() == grpc.StatusCode.UNAUTHENTICATED
+            assert "bearer token" in error.details()
+        error = rpc_error(stub.HasArtifact, pb.HasArtifactRequest(sha256="0" * 64), timeout=10)
+        assert error.code() == grpc.StatusCode.UNAUTHENTICATED
+        health = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest())
+        assert health.status == health_pb2.HealthCheckResponse.SERVING
+    client = Client(agent)
+    try:
+        assert client.info().protocol_version == PROTOCOL_VERSION
+    finally:
+        client.close()
+
+
+def test_refuses_to_listen_beyond_loopback_without_token(tmp_path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "linas_sdk.cli", "agent", "serve", "--host", "0.0.0.0",
+         "--cache-dir", str(tmp_path / "cache")],
+        capture_output=True, text=True, timeout=60, env={"PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert "refusing to listen on 0.0.0.0 without a token" in result.stderr
+
+
+def test_listens_beyond_loopback_with_a_token(agent_process) -> None:
+    agent = agent_process(host="0.0.0.0", token="tok")
+    assert agent.port > 0
+    with grpc.insecure_channel(f"127.0.0.1:{agent.port}") as channel:
+        stub = agent_pb2_grpc.AgentStub(channel)
+        reply = stub.GetInfo(pb.GetInfoRequest(), metadata=agent.metadata, timeout=10)
+        assert reply.protocol_version == PROTOCOL_VERSION
+
+
+def test_prints_one_line_and_stops_cleanly_on_sigterm_and_sigint(agent_process) -> None:
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        agent = agent_process()
+        agent.proc.send_signal(sig)
+        assert agent.proc.wait(timeout=30) == 0, agent.log()
+        assert agent.proc.stdout.read() == b""  # nothing after the listening line
+        assert not any(p.exists() for p in agent.cache_dir.glob("incoming/*"))
