@@ -175,6 +175,6 @@ def test_bad_input_is_refused_before_anything_is_measured(tmp_path, change, mess
 
 
 def test_a_table_evaluator_refuses_another_space(tmp_path, space):
-    with pytest.raises(InvalidArgument, match="is not the table's space"):
+    with pytest.raises(InvalidArgument, match="not the table's variable columns"):
         SearchRun(space=space, objectives=OBJECTIVES, method=registry.create("random"),
                   evaluator=table_evaluator(tmp_path), budget=6, population_size=5)

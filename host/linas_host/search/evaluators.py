@@ -83,10 +83,19 @@ class TableEvaluator(Evaluator):
         return self.table.space
 
     def _check(self, space, objectives, constraints) -> None:
-        if space != self.table.space:
+        table = self.table.space
+        if set(space.names) != set(table.names):
             raise InvalidArgument(
-                f"the search space {space} is not the table's space {self.table.space}"
+                f"the search space's variables {list(space.names)} are not the table's "
+                f"variable columns {list(table.names)}"
             )
+        for var in space.variables:
+            missing = set(var.choices) - set(table[var.name].choices)
+            if missing:
+                raise InvalidArgument(
+                    f"variable {var.name!r} has choices {sorted(map(str, missing))} that the "
+                    f"table never holds (its values: {list(table[var.name].choices)})"
+                )
         self.table.check(objectives, constraints)
 
     def _evaluate_one(self, config: Mapping) -> Mapping:
@@ -167,6 +176,8 @@ class DeviceEvaluator(Evaluator):
             except LinasError as error:
                 yield position, failure_record(error)
                 continue
+            # a request the pool refuses outright (InvalidArgument: a bad runtime, bytes that
+            # are no model) would fail every candidate alike, so it stops the run instead
             futures[submit(model, **self.measure_options)] = (position, dict(config))
         for future in concurrent.futures.as_completed(futures):
             position, config = futures[future]
@@ -178,6 +189,8 @@ class DeviceEvaluator(Evaluator):
     def _measure_now(self, config: dict) -> Mapping:
         try:
             measurement = self.pool.measure(self.export(config), **self.measure_options)
+        except InvalidArgument:
+            raise
         except LinasError as error:
             return failure_record(error)
         return self._record(config, measurement)

@@ -60,10 +60,14 @@ class Method:
         F: np.ndarray,
         G: np.ndarray | None = None,
     ) -> None:
-        F = np.asarray(F, dtype=float).reshape(len(configs), len(self.objectives))
-        if G is None:
-            G = np.zeros((len(configs), len(self.constraints)))
-        G = np.asarray(G, dtype=float).reshape(len(configs), len(self.constraints))
+        n, k, c = len(configs), len(self.objectives), len(self.constraints)
+        F = np.asarray(F, dtype=float)
+        G = np.zeros((n, c)) if G is None else np.asarray(G, dtype=float)
+        if F.shape != (n, k) or G.shape != (n, c):
+            raise InvalidArgument(
+                f"tell expects F of shape ({n}, {k}) and G of shape ({n}, {c}) for {n} configs; "
+                f"got {F.shape} and {G.shape}"
+            )
         self._tell([self.space.canonical(c) for c in configs], F, G)
 
     def to_dict(self) -> dict:

@@ -23,6 +23,7 @@ import numpy as np
 from pymoo.core.mutation import Mutation
 from pymoo.core.problem import Problem
 from pymoo.core.repair import Repair
+from pymoo.core.sampling import Sampling
 
 from linas_sdk.errors import InvalidArgument
 from linas_sdk.space import SearchSpace
@@ -99,6 +100,27 @@ class CanonicalRepair(Repair):
         return X
 
 
+class DistinctSampling(Sampling):
+    """``n`` distinct networks drawn uniformly over encodings, in canonical form (fewer only if
+    the space has fewer): pymoo's integer sampling would lose the duplicates that canonical
+    repair creates, and start with a smaller population."""
+
+    def __init__(self, space: SearchSpace, max_tries: int = 100) -> None:
+        super().__init__()
+        self.space = space
+        self.max_tries = max_tries
+
+    def _do(self, problem, n_samples, *args, random_state=None, **kwargs):
+        rng = random_state if random_state is not None else np.random.default_rng()
+        seen: dict[str, np.ndarray] = {}
+        for _ in range(self.max_tries):
+            for config in self.space.sample(rng, n_samples - len(seen)):
+                seen.setdefault(self.space.key(config), self.space.encode(config))
+            if len(seen) >= n_samples:
+                break
+        return np.array(list(seen.values()), dtype=np.int64).reshape(-1, len(self.space))
+
+
 class SpaceProblem(Problem):
     """A pymoo problem over a space's choice indices. Without ``function`` it only describes
     bounds and sizes (for ask/tell, where values are told from outside); with ``function``
@@ -130,18 +152,17 @@ def build_nsga2(
     sampling=None,
 ):
     """A pymoo NSGA-II over ``space`` with ``operators``. ``sampling``: an (n, d) index matrix
-    or a pymoo Sampling to start from (default: uniform random indices)."""
+    or a pymoo Sampling to start from (default: `DistinctSampling`, P distinct networks)."""
     from pymoo.algorithms.moo.nsga2 import NSGA2
     from pymoo.operators.crossover.sbx import SBX
     from pymoo.operators.crossover.ux import UniformCrossover
-    from pymoo.operators.sampling.rnd import IntegerRandomSampling
 
     if operators.crossover == "uniform":
         crossover = UniformCrossover(prob=operators.crossover_rate)
     else:
         crossover = SBX(prob=operators.crossover_rate, eta=operators.sbx_eta, vtype=float)
     if sampling is None:
-        sampling = IntegerRandomSampling()
+        sampling = DistinctSampling(space)
     elif isinstance(sampling, np.ndarray):
         sampling = np.asarray(sampling, dtype=np.int64)
     return NSGA2(
