@@ -17,16 +17,21 @@ as if it had not been interrupted.
 
 from __future__ import annotations
 
+import numbers
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from linas_host.search.evaluation import Evaluation
 from linas_host.search.evaluators import Evaluator
-from linas_host.search.hypervolume import HypervolumeTracker, reference_in_minimised_form
+from linas_host.search.hypervolume import (
+    HypervolumeTracker,
+    non_dominated,
+    reference_in_minimised_form,
+)
 from linas_host.search.journal import Journal, open_journal
 from linas_host.search.method import Method
 from linas_sdk.errors import InvalidArgument
@@ -73,8 +78,6 @@ class SearchResult:
 
     def front(self) -> list[Evaluation]:
         """The feasible non-dominated evaluations: the Pareto front a user picks from."""
-        from linas_host.search.hypervolume import non_dominated
-
         feasible = [e for e in self.evaluations if e.feasible]
         if not feasible:
             return []
@@ -105,7 +108,7 @@ class SearchRun:
         self.space = space
         self.objectives = parse_objectives(objectives)
         self.constraints = parse_constraints(constraints)
-        if not isinstance(budget, int) or budget < 1:
+        if isinstance(budget, bool) or not isinstance(budget, numbers.Integral) or budget < 1:
             raise InvalidArgument(f"the budget must be a positive number of evaluations: {budget}")
         if population_size < 1:
             raise InvalidArgument(f"the population size must be >= 1, got {population_size}")
@@ -122,7 +125,7 @@ class SearchRun:
             else reference_in_minimised_form(self.objectives, reference_point)
         )
         self.method, self.evaluator = method, evaluator
-        self.budget, self.population_size, self.seed = budget, population_size, int(seed)
+        self.budget, self.population_size, self.seed = int(budget), population_size, int(seed)
         self.callbacks = tuple(callbacks)
         self.max_stalled_asks = max_stalled_asks
         self.journal = open_journal(journal)
@@ -170,7 +173,7 @@ class SearchRun:
                 p = take[position]
                 e = self._evaluation(len(order), keys[p], configs[p], record, iteration)
                 hv = tracker.add(e.F, e.feasible) if tracker else None
-                e = _with_hypervolume(e, hv)
+                e = replace(e, hypervolume=hv)
                 archive[e.key] = e
                 order.append(e)
                 hv_history.append(hv)
@@ -208,12 +211,6 @@ class SearchRun:
             record=dict(record), device=str(record.get("device", "")), iteration=iteration,
             time=time.time(),
         )
-
-
-def _with_hypervolume(e: Evaluation, hv: float | None) -> Evaluation:
-    from dataclasses import replace
-
-    return replace(e, hypervolume=hv)
 
 
 def run_search(**options) -> SearchResult:
