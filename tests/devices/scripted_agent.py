@@ -32,10 +32,14 @@ class ScriptedAgent(agent_pb2_grpc.AgentServicer):
         self._server: grpc.Server | None = None
         self.port = 0
 
-    def start(self) -> ScriptedAgent:
+    def start(self, credentials: grpc.ServerCredentials | None = None) -> ScriptedAgent:
+        """Serve on a free loopback port; over TLS when given server credentials."""
         self._server = grpc.server(futures.ThreadPoolExecutor(8), options=server_options())
         agent_pb2_grpc.add_AgentServicer_to_server(self, self._server)
-        self.port = self._server.add_insecure_port("127.0.0.1:0")
+        if credentials is None:
+            self.port = self._server.add_insecure_port("127.0.0.1:0")
+        else:
+            self.port = self._server.add_secure_port("127.0.0.1:0", credentials)
         self._server.start()
         return self
 
