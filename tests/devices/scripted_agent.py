@@ -19,11 +19,20 @@ from linas_sdk.proto.agent.v1 import agent_pb2_grpc
 
 
 class ScriptedAgent(agent_pb2_grpc.AgentServicer):
-    """Holds artifacts in memory; Measure sleeps `measure_seconds` and returns fixed figures."""
+    """Holds artifacts in memory; Measure sleeps `measure_seconds` and returns fixed figures
+    (or ends with the status `fail_with`)."""
 
-    def __init__(self, *, protocol_version: int = PROTOCOL_VERSION, measure_seconds: float = 0.05):
+    def __init__(
+        self,
+        *,
+        protocol_version: int = PROTOCOL_VERSION,
+        measure_seconds: float = 0.05,
+        fail_with: grpc.StatusCode | None = None,
+    ):
         self.protocol_version = protocol_version
         self.measure_seconds = measure_seconds
+        self.fail_with = fail_with
+        """Status every Measure call ends with, instead of a reply."""
         self.artifacts: dict[str, bytes] = {}
         self.in_flight = 0
         self.max_in_flight = 0
@@ -78,6 +87,8 @@ class ScriptedAgent(agent_pb2_grpc.AgentServicer):
             with self._lock:
                 self.in_flight -= 1
                 self.measured += 1
+        if self.fail_with is not None:
+            context.abort(self.fail_with, f"scripted {self.fail_with.name}")
         latency = pb.LatencyStats(median_ms=1.0, mean_ms=1.0, min_ms=1.0, max_ms=1.0, p90_ms=1.0,
                                   p99_ms=1.0, samples=1, calls_per_sample=1, stable=True)
         return pb.MeasureResponse(latency=latency, runtime=request.runtime)

@@ -6,11 +6,18 @@ from __future__ import annotations
 import threading
 import time
 
+import grpc
 import pytest
 from device_helpers import tiny_onnx
 from linas_host.devices import AgentClient, DevicePool, DeviceSpec, PoolSettings, QueueTimeout
 
-from linas_sdk.errors import InvalidArgument, MeasurementTimeout, ProtocolMismatch
+from linas_sdk.errors import (
+    DeviceUnavailable,
+    InvalidArgument,
+    MeasurementTimeout,
+    ModelError,
+    ProtocolMismatch,
+)
 
 QUICK = PoolSettings(retry_initial_s=0.1, retry_max_s=0.5)
 
@@ -116,3 +123,23 @@ def test_close_fails_queued_jobs_and_refuses_new_ones(scripted):
             future.result(timeout=0)
     with pytest.raises(Exception, match="the device pool is closed"):
         pool.submit(tiny_onnx(9))
+
+
+def test_a_model_error_is_the_jobs_result_and_the_device_stays_live(scripted):
+    failing = scripted(fail_with=grpc.StatusCode.FAILED_PRECONDITION)
+    with DevicePool([spec(failing, "f")], settings=QUICK) as pool:
+        with pytest.raises(ModelError, match="scripted FAILED_PRECONDITION"):
+            pool.measure(tiny_onnx(1))
+        assert pool.status()[0].state == "alive"
+    assert failing.measured == 1  # tried once, not retried elsewhere
+
+
+def test_a_job_that_keeps_losing_its_device_fails_after_max_device_losses(scripted):
+    # a device answering UNAVAILABLE to every Measure looks down each time, then answers probes
+    flaky = scripted(fail_with=grpc.StatusCode.UNAVAILABLE)
+    settings = PoolSettings(retry_initial_s=0.05, retry_max_s=0.1, max_device_losses=3)
+    lost_thrice = r"lost its device 3 times \(flaky, flaky, flaky\)"
+    with DevicePool([spec(flaky, "flaky")], settings=settings) as pool, \
+            pytest.raises(DeviceUnavailable, match=lost_thrice):
+        pool.measure(tiny_onnx(1))
+    assert flaky.measured == 3 * 3  # three losses, each after the client's 2 quick retries

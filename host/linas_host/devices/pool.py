@@ -316,7 +316,9 @@ class DevicePool:
             if not give_up:
                 self._queue.put(job, front=True)
                 self._cond.notify_all()
-        if give_up:
+        if give_up and self._closed:
+            _settle(job, error=PoolClosed(f"the device pool was closed after {error}"))
+        elif give_up:
             _settle(job, error=DeviceUnavailable(
                 f"the job for {job.key} lost its device {len(job.devices_lost)} times "
                 f"({', '.join(job.devices_lost)}); last: {error}"
