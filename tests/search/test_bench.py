@@ -119,17 +119,21 @@ def test_parallel_seeds_and_resumed_journals_give_the_same_runs(tmp_path):
         assert [r["rows"] for r in first["methods"][name]["runs"]] == [x[:9] for x in rows]
 
 
-def test_format_report_says_more_than_budget_when_the_target_is_never_reached():
+def test_format_report_gives_the_speed_up_or_more_than_budget():
     report = {
         "table": "t.csv", "rows": 24, "objectives": ["acc:max", "lat_ms:min"], "budget": 20,
         "seeds": 1, "population": 5, "reference_point": [50, 9], "true_hypervolume": 10.0,
         "checkpoints": [20], "target_method": "nsga2", "target_hypervolume": 9.0,
-        "methods": {"random": {"gap": {"20": {"median": 0.2, "q25": 0.1, "q75": 0.3}},
-                               "evaluations_to_target": {"median_curve": None}}},
+        "methods": {
+            "linas": {"gap": {"20": {"median": 0.1, "q25": 0.1, "q75": 0.1}},
+                      "evaluations_to_target": {"median_curve": 5}},
+            "random": {"gap": {"20": {"median": 0.2, "q25": 0.1, "q75": 0.3}},
+                       "evaluations_to_target": {"median_curve": None}},
+        },
     }
-    assert format_report(report).splitlines()[-1].split() == [
-        "random", "20.000", "[10.000-30.000]", ">20"
-    ]
+    lines = format_report(report).splitlines()
+    assert lines[-2].split() == ["linas", "10.000", "[10.000-10.000]", "5", "(4.0x)"]
+    assert lines[-1].split() == ["random", "20.000", "[10.000-30.000]", ">20"]
 
 
 @pytest.mark.parametrize(

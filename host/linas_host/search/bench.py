@@ -149,8 +149,11 @@ def run_bench(
         for name in methods
         for seed in range(seeds)
     ]
-    _TABLES[(str(table), tuple(variables))] = data
-    runs = list(_execute(jobs_list, jobs, on_run))
+    _TABLES[(str(table), tuple(variables))] = data  # forked workers inherit it
+    try:
+        runs = _execute(jobs_list, jobs, on_run)
+    finally:
+        _TABLES.clear()
     return _report(
         runs, methods=methods, budget=budget, seeds=seeds, true_hv=true_hv,
         meta={
@@ -254,7 +257,7 @@ def format_report(report: dict) -> str:
             row += f"{cell:>22}"
         if "evaluations_to_target" in entry:
             needed = entry["evaluations_to_target"]["median_curve"]
-            row += f"  {'>' + str(budget) if needed is None else needed}"
+            row += f"  >{budget}" if needed is None else f"  {needed} ({budget / needed:.1f}x)"
         lines.append(row)
     return "\n".join(lines)
 
