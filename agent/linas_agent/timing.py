@@ -82,7 +82,8 @@ def calls_per_sample(call_seconds: float, min_sample_ms: float) -> int:
     """How many calls one sample must hold to last at least `min_sample_ms`."""
     if call_seconds <= 0:
         return max(1, math.ceil(min_sample_ms * 1000))  # a call shorter than the clock tick
-    return max(1, math.ceil(min_sample_ms / (call_seconds * 1000.0)))
+    ratio = min_sample_ms / (call_seconds * 1000.0)
+    return max(1, math.ceil(round(ratio, 6)))  # 9.9999999 calls is 10, not 11
 
 
 def sample(

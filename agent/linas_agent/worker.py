@@ -101,18 +101,24 @@ class Worker:
     def run(self, job: Job, cancelled: threading.Event | None = None) -> None:
         """Run a job to completion; its result is in `job.result_dir`. Raises
         MeasurementTimeout, WorkerCrashed, or ResourceExhausted (cancelled by its client)."""
-        if not self.alive():
-            self.restart()
         timeout = job.settings.timeout_seconds
-        deadline = time.monotonic() + timeout + BACKSTOP
-        try:
-            self._cmd.write(job.to_json() + "\n")
-            started = self._read_event(deadline)
+        done = None
+        for _attempt in range(2):  # a worker found dead before it took the job: restart, retry
+            if not self.alive():
+                self.restart()
+            deadline = time.monotonic() + timeout + BACKSTOP
+            try:
+                self._cmd.write(job.to_json() + "\n")
+                started = self._read_event(deadline)
+            except OSError:  # the pipe is broken: the worker is gone
+                started, self._eof = None, True
+            if started is None and self._eof:
+                self.restart()
+                continue
             child = started["pid"] if started and started.get("event") == "started" else None
             done = self._wait_done(child, deadline, cancelled)
-        except OSError:
-            done = None
-        if done is None:  # the worker died or hung: it is replaced, the job lost
+            break
+        if done is None:  # the worker died or hung with the job: it is replaced, the job lost
             self.restart()
             raise WorkerCrashed(
                 "the agent's worker process died or stopped answering during the measurement; "

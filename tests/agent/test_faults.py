@@ -87,9 +87,23 @@ def test_crashing_model_process_is_internal(client, mlp) -> None:
 
 def test_dead_worker_is_restarted(client, mlp) -> None:
     worker = zygote_of(client.agent.pid)
-    os.kill(worker, signal.SIGKILL)
+    os.kill(worker, signal.SIGKILL)  # while idle: the next job finds it dead and restarts it
     still_serves(client, mlp)
     assert zygote_of(client.agent.pid) != worker
+
+
+def test_worker_killed_mid_measurement_costs_one_reply(client, mlp) -> None:
+    hang = client.upload(MODELS / "hang.onnx")
+    errors = []
+    call = threading.Thread(target=lambda: errors.append(
+        rpc_error(client.measure, hang, settings={"timeout_seconds": 30})))  # fmt: skip
+    call.start()
+    time.sleep(1.0)
+    os.kill(zygote_of(client.agent.pid), signal.SIGKILL)
+    call.join(20)
+    assert errors[0].code() == grpc.StatusCode.INTERNAL
+    assert "worker process died" in errors[0].details()
+    still_serves(client, mlp)
 
 
 def zygote_of(pid: int) -> int:

@@ -1,0 +1,93 @@
+"""The shared types and their wire conversions: round trips, and refusal of malformed data."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from linas_sdk import serde
+from linas_sdk.errors import InvalidArgument
+from linas_sdk.measurement import (
+    DeviceInfo,
+    Measurement,
+    MeasureSettings,
+    RuntimeInfo,
+    SystemSnapshot,
+    TensorSpec,
+)
+from linas_sdk.proto.agent.v1 import agent_pb2 as pb
+
+
+def measurement(**changes) -> Measurement:
+    values = dict(
+        runtime="litert", runtime_version="2.3.0", provider="XNNPACK", threads=2,
+        cpu_affinity=(0, 1), inputs=(TensorSpec("x", (1, 16), "float32"),),
+        median_ms=1.5, mean_ms=1.6, std_ms=0.1, min_ms=1.4, max_ms=2.0, p90_ms=1.8,
+        p99_ms=1.95, samples_ms=(1.4, 1.5, 2.0), samples=3, calls_per_sample=2, cv=0.06,
+        stable=False, remeasures=1, load_ms=3.0, first_inference_ms=4.0,
+        peak_memory_bytes=123456, accuracy=0.0, validation_samples=10,
+        outputs={"y": np.arange(12, dtype=np.int64).reshape(3, 4)},
+        before=SystemSnapshot({"cpu": 50.0}, (1500.0,), False),
+        after=SystemSnapshot({"cpu": 55.5}, (1400.0,), True),
+        wall_seconds=0.5, warnings=("unstable",),
+    )  # fmt: skip
+    values.update(changes)
+    return Measurement(**values)
+
+
+def test_measurement_round_trips_through_the_wire_and_json() -> None:
+    m = measurement()
+    wire = pb.MeasureResponse.FromString(serde.measurement_to_proto(m).SerializeToString())
+    back = serde.measurement_from_proto(wire, device="pi", model_sha256="ab" * 32)
+    assert back.device == "pi" and back.model_sha256 == "ab" * 32
+    assert back.accuracy == 0.0  # a real zero, not "absent"
+    again = Measurement.from_dict(json.loads(json.dumps(back.to_dict())))
+    for one in (back, again):
+        for name in ("median_ms", "samples_ms", "cpu_affinity", "inputs", "before", "after",
+                     "warnings", "stable", "peak_memory_bytes"):  # fmt: skip
+            assert getattr(one, name) == getattr(m, name), name
+        np.testing.assert_array_equal(one.outputs["y"], m.outputs["y"])
+        assert one.outputs["y"].dtype == np.int64
+    assert serde.measurement_from_proto(serde.measurement_to_proto(
+        measurement(accuracy=None))).accuracy is None  # fmt: skip
+
+
+def test_device_info_round_trips() -> None:
+    info = DeviceInfo(name="pi", labels={"board": "pi5"}, cpu_count=4, memory_bytes=2**33,
+                      runtimes=(RuntimeInfo("litert", "2.3", ("XNNPACK", "CPU"), "m"),),
+                      thermal_zones={"cpu": 40.0}, throttled=True, warnings=("hot",))  # fmt: skip
+    assert serde.device_info_from_proto(serde.device_info_to_proto(info)) == info
+    assert DeviceInfo.from_dict(json.loads(json.dumps(info.to_dict()))) == info
+
+
+def test_settings_only_send_what_is_given() -> None:
+    message = serde.settings_to_proto({"min_runs": 5})
+    assert message.HasField("min_runs") and not message.HasField("max_runs")
+    assert serde.settings_from_proto(message) == MeasureSettings(min_runs=5)
+    full = serde.settings_to_proto(MeasureSettings())
+    assert full.HasField("return_samples") and serde.settings_from_proto(full) == MeasureSettings()
+    with pytest.raises(InvalidArgument, match="unknown measurement settings"):
+        serde.settings_to_proto({"min_run": 5})
+    for bad in ({"min_runs": 50, "max_runs": 10}, {"min_seconds": -1.0},
+                {"timeout_seconds": 0.0}, {"max_cv": float("nan")}, {"min_runs": 2.5}):
+        with pytest.raises(InvalidArgument):
+            serde.settings_to_proto(bad)
+
+
+def test_tensors_round_trip_and_are_checked() -> None:
+    for array in (np.arange(6, dtype=np.float16).reshape(2, 3), np.array([True, False]),
+                  np.zeros((0, 3), np.uint8), np.array(3.5)):  # fmt: skip
+        name, back = serde.tensor_from_proto(serde.tensor_to_proto("t", array))
+        assert name == "t" and back.dtype == array.dtype
+        np.testing.assert_array_equal(back, array)
+    big_endian = np.arange(3, dtype=">i4")
+    np.testing.assert_array_equal(
+        serde.tensor_from_proto(serde.tensor_to_proto("b", big_endian))[1], [0, 1, 2])
+    with pytest.raises(InvalidArgument, match="needs 24 bytes, got 8"):
+        serde.tensor_from_proto(pb.Tensor(name="t", shape=[2, 3], dtype="float32", data=b"x" * 8))
+    with pytest.raises(InvalidArgument, match="not supported"):
+        serde.tensor_from_proto(pb.Tensor(name="t", shape=[1], dtype="object", data=b"x" * 8))
+    with pytest.raises(InvalidArgument, match="negative"):
+        serde.tensor_from_proto(pb.Tensor(name="t", shape=[-1], dtype="uint8"))
