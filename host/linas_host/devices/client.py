@@ -67,6 +67,26 @@ class Artifact:
         return cls(data, sha256_hex(data), kind if kind is not None else kind_of(data, name))
 
 
+def prepare(
+    model: bytes | Path | str | Artifact,
+    validation: bytes | Path | str | Artifact | None,
+    runtime: str | None,
+    metric: str | None,
+) -> tuple[Artifact, Artifact | None, str]:
+    """Check a measurement request before anything travels: -> (model, validation set,
+    runtime), the runtime defaulting to the one that reads the model's format."""
+    artifact = Artifact.of(model)
+    checks = None if validation is None else Artifact.of(validation, pb.ARTIFACT_KIND_NPZ)
+    if metric is not None and metric not in METRICS:
+        raise InvalidArgument(f"metric {metric!r} is unknown; expected one of {list(METRICS)}")
+    if checks is None and metric is not None:
+        raise InvalidArgument(f"metric {metric!r} needs a validation set")
+    runtime = runtime or RUNTIME_OF_KIND.get(artifact.kind)
+    if runtime is None:
+        raise InvalidArgument("expected an ONNX or TFLite model, got another kind of file")
+    return artifact, checks, runtime
+
+
 def open_channel(spec: DeviceSpec) -> grpc.Channel:
     """A channel to the device: TLS when its spec names TLS files, plaintext otherwise."""
     options = channel_options()
@@ -226,15 +246,7 @@ class AgentClient:
         spec's. With a validation set the metric defaults to "top1". `timeout` (default: the
         spec's measure_s) bounds the Measure call, not the uploads.
         """
-        artifact = Artifact.of(model)
-        checks = None if validation is None else Artifact.of(validation, pb.ARTIFACT_KIND_NPZ)
-        if metric is not None and metric not in METRICS:
-            raise InvalidArgument(f"metric {metric!r} is unknown; expected one of {list(METRICS)}")
-        if checks is None and metric is not None:
-            raise InvalidArgument(f"metric {metric!r} needs a validation set")
-        runtime = runtime or RUNTIME_OF_KIND.get(artifact.kind)
-        if runtime is None:
-            raise InvalidArgument("expected an ONNX or TFLite model, got another kind of file")
+        artifact, checks, runtime = prepare(model, validation, runtime, metric)
         if provider is None:
             provider = self.spec.provider if self.spec.runtime in (None, runtime) else ""
         request = pb.MeasureRequest(

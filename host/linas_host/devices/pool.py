@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from linas_host.devices.client import RUNTIME_OF_KIND, AgentClient, Artifact
+from linas_host.devices.client import AgentClient, Artifact, prepare
 from linas_host.devices.config import DeviceSpec, PoolSettings, load_devices
 from linas_host.devices.jobs import Job, JobKey, JobQueue
 from linas_sdk import serde
@@ -42,7 +42,6 @@ from linas_sdk.errors import (
     Unauthenticated,
 )
 from linas_sdk.measurement import DeviceInfo, Measurement, MeasureSettings, TensorSpec
-from linas_sdk.proto.agent.v1 import agent_pb2 as pb
 
 log = logging.getLogger(__name__)
 
@@ -153,11 +152,7 @@ class DevicePool:
         format. `queue_timeout` (default: the pool's) bounds each wait for a device;
         `timeout` (default: the device's measure_s) bounds the measurement call.
         """
-        artifact = Artifact.of(model)
-        checks = None if validation is None else Artifact.of(validation, pb.ARTIFACT_KIND_NPZ)
-        runtime = runtime or RUNTIME_OF_KIND.get(artifact.kind)
-        if runtime is None:
-            raise InvalidArgument("expected an ONNX or TFLite model, got another kind of file")
+        artifact, checks, runtime = prepare(model, validation, runtime, metric)
         serde.settings_to_proto(settings)  # bad settings fail here, in the caller's thread
         key = JobKey.of(runtime, device, labels)
         if not any(key.accepts(d.spec) for d in self._devices):
