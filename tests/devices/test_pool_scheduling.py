@@ -143,3 +143,17 @@ def test_a_job_that_keeps_losing_its_device_fails_after_max_device_losses(script
             pytest.raises(DeviceUnavailable, match=lost_thrice):
         pool.measure(tiny_onnx(1))
     assert flaky.measured == 3 * 3  # three losses, each after the client's 2 quick retries
+
+
+def test_a_device_that_rejects_the_token_mid_run_is_refused_and_its_job_moves(scripted):
+    bad, good = scripted(fail_with=grpc.StatusCode.UNAUTHENTICATED), scripted()
+    devices = [spec(bad, "bad", labels={"board": "x"}), spec(good, "good", labels={"board": "x"})]
+    settings = PoolSettings(retry_initial_s=0.1, retry_max_s=30)
+    with DevicePool(devices, settings=settings) as pool:
+        pool.wait_ready(10)
+        results = [f.result(timeout=30) for f in
+                   [pool.submit(tiny_onnx(i), labels={"board": "x"}) for i in range(4)]]
+        status = {s.name: s for s in pool.status()}
+    assert [r.device for r in results] == ["good"] * 4
+    assert bad.measured == 1 and status["bad"].state == "refused"
+    assert "scripted UNAUTHENTICATED" in status["bad"].reason

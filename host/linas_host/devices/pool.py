@@ -11,8 +11,9 @@ How it schedules (a scheduler per device key, after TVM's RPC tracker):
   again after a back-off that doubles from `retry_initial_s` to `retry_max_s`; when it answers it
   takes jobs again. A job that lost `max_device_losses` devices fails (the model may be what
   kills them).
-- A device with another protocol version or a rejected token is *refused* and probed again only
-  every `retry_max_s` (it may be upgraded or its token fixed meanwhile).
+- A device with another protocol version or that rejects the token is *refused* (its job, if
+  any, goes back to the queue) and probed again only every `retry_max_s` (it may be upgraded or
+  its token fixed meanwhile).
 - When no device of a key is live, its jobs wait; the pool logs which key, which devices are down
   and why, and when each is tried next (again every `retry_max_s` while it lasts).
 - A model's own failure (FAILED_PRECONDITION, DEADLINE_EXCEEDED, INVALID_ARGUMENT, ...) is the
@@ -284,8 +285,8 @@ class DevicePool:
     def _run(self, device: _Device, job: Job) -> None:
         try:
             result = device.client.measure(job.model, validation=job.validation, **job.options)
-        except DeviceUnavailable as error:
-            self._mark_down(device, str(error))
+        except (DeviceUnavailable, Unauthenticated) as error:  # the device's fault, not the job's
+            self._mark_down(device, str(error), refused=isinstance(error, Unauthenticated))
             self._lost(device, job, error)
             return
         except Exception as error:  # the job's own outcome: the future carries it
@@ -302,7 +303,7 @@ class DevicePool:
             device.next_probe = time.monotonic() + self.settings.health_interval_s
             self._cond.notify_all()
 
-    def _lost(self, device: _Device, job: Job, error: DeviceUnavailable) -> None:
+    def _lost(self, device: _Device, job: Job, error: LinasError) -> None:
         """A job whose device died under it: back to the head of its queue, or failed."""
         job.devices_lost.append(device.spec.name)
         with self._cond:
