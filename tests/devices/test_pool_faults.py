@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import time
 
 import pytest
@@ -39,7 +41,7 @@ def test_job_moves_to_a_same_label_device_when_its_agent_is_killed(local_agents,
     assert [r.device for r in results] == ["b"] * 4
     assert status["a"].state == "down" and status["a"].jobs_done == 0
     assert status["b"].state == "alive" and status["b"].jobs_done == 4
-    assert said(caplog, "device a died while measuring; the job goes back to the queue")
+    assert said(caplog, "device a was lost while measuring; the job goes back to the queue")
 
 
 def test_jobs_wait_for_a_dead_label_and_run_when_its_agent_returns(local_agents, caplog):
@@ -62,3 +64,25 @@ def test_jobs_wait_for_a_dead_label_and_run_when_its_agent_returns(local_agents,
     assert measured.device == "solo" and status.state == "alive"
     assert said(caplog, f"device solo (127.0.0.1:{port}) is back")
     assert said(caplog, "jobs for labels board=y (runtime onnxruntime) proceed on device solo")
+
+
+def test_a_hung_agent_loses_its_job_to_a_peer_and_returns_when_it_resumes(local_agents, caplog):
+    hung = local_agents("hung", labels={"board": "z"})
+    peer = local_agents("peer", labels={"board": "z"})
+    fields = {"timeouts": {"rpc_s": 1.0}}
+    caplog.set_level(logging.WARNING, logger="linas_host.devices")
+    with DevicePool([hung.spec(**fields), peer.spec(**fields)], settings=QUICK) as pool:
+        pool.wait_ready(30)
+        futures = [pool.submit(tiny_onnx(i), labels={"board": "z"}, settings=SLOW, timeout=3.0)
+                   for i in range(3)]
+        wait_for(lambda: {s.name: s.busy for s in pool.status()}["hung"], 30, "hung to be busy")
+        os.killpg(hung.pid, signal.SIGSTOP)  # the agent and its model process stop answering
+        try:
+            results = [future.result(timeout=60) for future in futures]
+            assert {s.name: s.state for s in pool.status()}["hung"] == "down"
+        finally:
+            os.killpg(hung.pid, signal.SIGCONT)
+        wait_for(lambda: pool.status()[0].state == "alive", 30, "hung to be taken back")
+    assert [r.device for r in results] == ["peer"] * 3
+    assert said(caplog, "device hung was lost while measuring; the job goes back to the queue")
+    assert said(caplog, "no reply within")

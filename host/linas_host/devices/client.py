@@ -29,6 +29,7 @@ from linas_sdk.errors import (
     DeviceUnavailable,
     InvalidArgument,
     LinasError,
+    MeasurementTimeout,
     ProtocolMismatch,
     error_from_status,
 )
@@ -41,6 +42,10 @@ log = logging.getLogger(__name__)
 
 RUNTIME_OF_KIND = {pb.ARTIFACT_KIND_ONNX: "onnxruntime", pb.ARTIFACT_KIND_TFLITE: "litert"}
 METRICS = {"top1": pb.METRIC_TOP1, "outputs": pb.METRIC_OUTPUTS}
+
+
+class NoReply(MeasurementTimeout):
+    """No reply within the call's own deadline: the model may be slow, or the device hung."""
 
 
 @dataclass(frozen=True)
@@ -170,9 +175,9 @@ class AgentClient:
                 code, details = error.code(), error.details() or ""
                 retry = code == grpc.StatusCode.UNAVAILABLE and attempt < self.retries
                 if not retry or time.monotonic() + delay >= deadline:
-                    if code == grpc.StatusCode.DEADLINE_EXCEEDED and time.monotonic() >= deadline:
-                        details = f"no reply within {timeout:g} s ({details})"
                     where = f"device {self.name} ({self.spec.address}): {method}"
+                    if code == grpc.StatusCode.DEADLINE_EXCEEDED and time.monotonic() >= deadline:
+                        raise NoReply(f"{where}: no reply within {timeout:g} s") from None
                     raise error_from_status(code, f"{where}: {details}") from None
             time.sleep(delay)
             delay, attempt = delay * 2, attempt + 1

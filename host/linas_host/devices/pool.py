@@ -17,7 +17,10 @@ How it schedules (a scheduler per device key, after TVM's RPC tracker):
 - When no device of a key is live, its jobs wait; the pool logs which key, which devices are down
   and why, and when each is tried next (again every `retry_max_s` while it lasts).
 - A model's own failure (FAILED_PRECONDITION, DEADLINE_EXCEEDED, INVALID_ARGUMENT, ...) is the
-  job's result, raised from its future; the device stays live.
+  job's result, raised from its future; the device stays live. When a Measure call gets no reply
+  within its timeout, the device is probed at once: if it answers, the model was too slow (the
+  job's result is NoReply, a MeasurementTimeout); if not, the device hangs and the job moves on
+  as from a dead device.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from linas_host.devices.client import AgentClient, Artifact, prepare
+from linas_host.devices.client import AgentClient, Artifact, NoReply, prepare
 from linas_host.devices.config import DeviceSpec, PoolSettings, load_devices
 from linas_host.devices.jobs import Job, JobKey, JobQueue
 from linas_sdk import serde
@@ -238,6 +241,8 @@ class DevicePool:
         """Under the lock: the job this device runs next, or None when a probe is due."""
         while not self._closed:
             now = time.monotonic()
+            if now >= device.next_probe:
+                return None
             if device.state == ALIVE:
                 job = self._queue.take(device.spec)
                 if job is not None:
@@ -245,8 +250,6 @@ class DevicePool:
                     if self._said_waiting.pop(job.key, None) is not None:
                         log.warning("jobs for %s proceed on device %s", job.key, device.spec.name)
                     return job
-            if now >= device.next_probe:
-                return None
             self._cond.wait(device.next_probe - now)
         return None
 
@@ -289,6 +292,14 @@ class DevicePool:
             self._mark_down(device, str(error), refused=isinstance(error, Unauthenticated))
             self._lost(device, job, error)
             return
+        except NoReply as error:  # a slow model, or a hung device: a probe tells which
+            self._probe(device)
+            if device.state != ALIVE:
+                self._lost(device, job, error)
+                return
+            self._finish(device)
+            _settle(job, error=error)
+            return
         except Exception as error:  # the job's own outcome: the future carries it
             self._finish(device)
             _settle(job, error=error)
@@ -320,7 +331,7 @@ class DevicePool:
                 f"({', '.join(job.devices_lost)}); last: {error}"
             ))
         else:
-            log.warning("device %s died while measuring; the job goes back to the queue for %s",
+            log.warning("device %s was lost while measuring; the job goes back to the queue for %s",
                         device.spec.name, job.key)
 
     # -- the watcher: queue timeouts and "nothing can run this" messages -----------------------
