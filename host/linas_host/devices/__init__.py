@@ -7,7 +7,7 @@ measurements over many agents, and local agent processes.
 
 from __future__ import annotations
 
-from linas_host.devices.client import AgentClient, Artifact
+from linas_host.devices.client import AgentClient, Artifact, NoReply
 from linas_host.devices.config import DevicesFile, DeviceSpec, PoolSettings, load_devices
 from linas_host.devices.local import AgentStartError, LocalAgent
 from linas_host.devices.pool import DevicePool, DeviceStatus, PoolClosed, QueueTimeout
@@ -21,6 +21,7 @@ __all__ = [
     "DeviceStatus",
     "DevicesFile",
     "LocalAgent",
+    "NoReply",
     "PoolClosed",
     "PoolSettings",
     "QueueTimeout",
