@@ -57,7 +57,8 @@ class Runtime(abc.ABC):
 
     @abc.abstractmethod
     def info(self) -> RuntimeInfo:
-        """The runtime's version and the providers or delegates it offers here."""
+        """The runtime's version and the providers or delegates it offers here (read once:
+        looking up package metadata takes milliseconds)."""
 
     @abc.abstractmethod
     def load(
@@ -172,8 +173,12 @@ class OnnxRuntime(Runtime):
 
     def __init__(self) -> None:
         self.module = importlib.import_module("onnxruntime")
+        self._info = self._read_info()
 
     def info(self) -> RuntimeInfo:
+        return self._info
+
+    def _read_info(self) -> RuntimeInfo:
         providers = self.module.get_available_providers()
         # CPU first: it is the default; Azure is a remote-call provider, not a device.
         ordered = ["CPUExecutionProvider"] + [
@@ -262,8 +267,12 @@ class LiteRt(Runtime):
                 errors.append(f"{name}: {error}")
         else:
             raise ImportError("; ".join(errors))
+        self._info = self._read_info()
 
     def info(self) -> RuntimeInfo:
+        return self._info
+
+    def _read_info(self) -> RuntimeInfo:
         package = self.module.__name__.split(".")[0]
         dist = "ai-edge-litert" if package == "ai_edge_litert" else "tflite-runtime"
         top = importlib.import_module(package)

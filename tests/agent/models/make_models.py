@@ -9,8 +9,9 @@ Writes, next to this script:
 - valid.npz     200 samples "x" (200, 16) float32 and labels "y" (200,) int64; the labels agree
                 with the MLP's prediction on the first 120 samples and are shifted by one class
                 on the rest, so top-1 accuracy is 0.6
-and copies mlp.onnx / valid.npz into agent/linas_agent/examples/ as tiny_mlp.onnx /
-tiny_mlp.npz for `linas agent selftest`. Fixed seeds: the same weights and data every run.
+and copies mlp.onnx / mlp.tflite / valid.npz into agent/linas_agent/examples/ as
+tiny_mlp.onnx / tiny_mlp.tflite / tiny_mlp.npz, which `linas agent selftest` measures and the
+agent's worker runs once at start to warm up. Fixed seeds: the same weights and data every run.
 """
 
 from __future__ import annotations
@@ -119,6 +120,7 @@ def main() -> None:
     EXAMPLES.mkdir(exist_ok=True)
     shutil.copyfile(HERE / "mlp.onnx", EXAMPLES / "tiny_mlp.onnx")
     shutil.copyfile(HERE / "valid.npz", EXAMPLES / "tiny_mlp.npz")
+    shutil.copyfile(HERE / "mlp.tflite", EXAMPLES / "tiny_mlp.tflite")
     print("wrote", ", ".join(p.name for p in sorted(HERE.glob("*.[ont]*")) if p.suffix != ".py"))
 
 
