@@ -98,8 +98,14 @@ class JsonlReporter(Reporter):
 class RichReporter(Reporter):
     """A live panel: bar, hypervolume, predictor quality, best trade-offs."""
 
-    def _start(self, **event: Any) -> None:
+    def __init__(self, stream: TextIO | None = None) -> None:
         from rich.console import Console
+
+        super().__init__(stream)
+        self.console = Console(file=self.stream)
+        self.live: Any = None
+
+    def _start(self, **event: Any) -> None:
         from rich.live import Live
         from rich.progress import (
             BarColumn,
@@ -110,7 +116,6 @@ class RichReporter(Reporter):
             TimeRemainingColumn,
         )
 
-        self.console = Console(file=self.stream)
         self.bar = Progress(
             TextColumn("evaluations"), BarColumn(), MofNCompleteColumn(),
             TextColumn("elapsed"), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),

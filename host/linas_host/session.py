@@ -30,7 +30,11 @@ from linas_host.report.outputs import write_outputs
 from linas_host.run_devices import RunDevices
 from linas_host.search import registry
 from linas_host.search.evaluation import Evaluation
-from linas_host.search.hypervolume import HypervolumeTracker, reference_in_minimised_form
+from linas_host.search.hypervolume import (
+    HypervolumeTracker,
+    non_dominated,
+    reference_in_minimised_form,
+)
 from linas_host.search.runner import Progress, SearchRun
 from linas_sdk.objectives import Objective
 
@@ -153,10 +157,9 @@ class _Watch:
             {"reference_point": self.reference, "linas_version": __version__}, indent=2) + "\n")
 
     def _report(self, iteration: int) -> None:
-        front = self.tracker.front if self.tracker is not None else np.empty((0, 0))
-        signs = np.array([o.sign for o in self.problem.objectives])
-        rows = [dict(zip([o.name for o in self.problem.objectives], (f * signs).tolist(),
-                         strict=True)) for f in front]
+        feasible = [e for e in self.evaluations if e.feasible]
+        mask = non_dominated(np.array([e.F for e in feasible])) if feasible else []
+        rows = [e.values for e, keep in zip(feasible, mask, strict=True) if keep]
         self.reporter.update(
             done=len(self.evaluations), hypervolume=self.tracker.value if self.tracker else None,
             front=rows, predictors=self._predictor_quality(), iteration=iteration,

@@ -44,8 +44,11 @@ def pareto_plot(
             ax.scatter([r[x] for r in predicted], [r[y] for r in predicted], s=22,
                        facecolors="none", edgecolors="#1f77b4", label="predicted front")
         ordered = sorted(front, key=lambda r: r[x])
-        ax.plot([r[x] for r in ordered], [r[y] for r in ordered], "-o", c="#d62728", ms=5,
-                lw=1.2, label=f"measured front ({len(front)})")
+        # With two objectives the front is a staircase worth joining; with more, a projection
+        # of it is not, so only its points are drawn.
+        ax.plot([r[x] for r in ordered], [r[y] for r in ordered],
+                "-o" if len(objectives) == 2 else "o", c="#d62728", ms=5, lw=1.2,
+                label=f"measured front ({len(front)})")
         ax.set_xlabel(f"{x} ({dx})")
         ax.set_ylabel(f"{y} ({dy})")
         ax.grid(alpha=0.3)

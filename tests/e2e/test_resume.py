@@ -1,0 +1,62 @@
+"""A search killed with SIGKILL mid-run resumes from its journal and re-measures nothing."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import FAST_TIMING, cli_env, devices_file, linas, write_yaml
+
+BUDGET, POPULATION, KILL_AFTER = 12, 4, 5
+
+
+def journal(run: Path) -> list[tuple]:
+    with sqlite3.connect(run / "journal.sqlite") as db:
+        query = "SELECT idx, key, objective_values FROM evaluations ORDER BY idx"
+        return db.execute(query).fetchall()
+
+
+@pytest.mark.timeout(600)
+def test_killed_search_resumes_where_it_stopped(agent_process, tmp_path) -> None:
+    agent = agent_process(name="board", labels={"board": "x"})
+    devices = devices_file(tmp_path / "devices.yaml", {"board": (agent, {"board": "x"})})
+    config = write_yaml(tmp_path / "search.yaml", {
+        "space": "tiny_supernet:make", "objectives": ["accuracy", "latency", "params"],
+        "devices": str(devices), "method": "nsga2", "budget": BUDGET, "population": POPULATION,
+        "measure": FAST_TIMING, "cache": False, "out": str(tmp_path / "run"),
+    })
+    search = subprocess.Popen(
+        [sys.executable, "-m", "linas_sdk.cli", "search", str(config), "--jsonl"],
+        cwd=tmp_path, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )
+    try:
+        for line in search.stdout:
+            event = json.loads(line)
+            if event["event"] == "update" and event["done"] >= KILL_AFTER:
+                search.send_signal(signal.SIGKILL)
+                break
+    finally:
+        search.kill()
+        search.wait()
+    assert search.returncode == -signal.SIGKILL
+    before = journal(tmp_path / "run")
+    assert KILL_AFTER <= len(before) < BUDGET
+
+    refused = linas("search", config, "--quiet", cwd=tmp_path)
+    assert refused.returncode == 2 and "--resume" in refused.stderr
+
+    resumed = linas("search", config, "--resume", "--jsonl", cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    events = [json.loads(line) for line in resumed.stdout.splitlines()]
+    assert events[0]["event"] == "start" and events[0]["done"] == len(before)
+    assert any(e["event"] == "note" and f"resumed {len(before)}" in e["text"] for e in events)
+    after = journal(tmp_path / "run")
+    assert len(after) == BUDGET
+    assert after[: len(before)] == before, "evaluations made before the kill are kept as they were"
+    assert len({key for _, key, _ in after}) == BUDGET, "no architecture measured twice"
+    assert (tmp_path / "run" / "report.html").is_file()

@@ -1,0 +1,168 @@
+"""`linas search` against two real agents with different labels (two latency objectives), the
+shared measurement cache, `linas export` for a build step, and the report in a real browser."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import re
+import shutil
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import FAST_TIMING, devices_file, linas, write_yaml
+
+METHOD = "nsga2"
+POPULATION = 4
+BUDGET = 2 * POPULATION
+
+
+def search_config(tmp: Path, devices: Path, out: str) -> Path:
+    return write_yaml(tmp / f"{out}.yaml", {
+        "space": {"supernet": "tiny_supernet:make"},
+        "objectives": ["accuracy", {"metric": "latency", "labels": {"board": "a"}},
+                       {"metric": "latency", "labels": {"board": "b"}}],
+        "devices": str(devices), "method": METHOD, "budget": BUDGET,
+        "population": POPULATION, "seed": 3, "measure": FAST_TIMING,
+        "cache_dir": str(tmp / "cache"), "out": str(tmp / out),
+    })
+
+
+@pytest.fixture(scope="module")
+def two_board_run(module_agent_process, tmp_path_factory) -> dict:
+    """One search over two boards, then the same search again into another directory."""
+    tmp = tmp_path_factory.mktemp("two-boards")
+    agents = {
+        "board-a": (module_agent_process(name="board-a", labels={"board": "a"}), {"board": "a"}),
+        "board-b": (module_agent_process(name="board-b", labels={"board": "b"}), {"board": "b"}),
+    }
+    devices = devices_file(tmp / "devices.yaml", agents)
+    first = linas("search", search_config(tmp, devices, "first"), "--jsonl", cwd=tmp)
+    assert first.returncode == 0, first.stderr
+    second = linas("search", search_config(tmp, devices, "second"), "--quiet", cwd=tmp)
+    assert second.returncode == 0, second.stderr
+    return {"tmp": tmp, "run": tmp / "first", "again": tmp / "second", "stdout": first.stdout}
+
+
+def records(run: Path) -> list[dict]:
+    with sqlite3.connect(run / "journal.sqlite") as db:
+        return [json.loads(r[0]) for r in db.execute("SELECT record FROM evaluations ORDER BY idx")]
+
+
+def results(run: Path) -> list[dict]:
+    with (run / "results.csv").open() as rows:
+        return list(csv.DictReader(rows))
+
+
+@pytest.mark.timeout(600)
+def test_each_model_is_timed_on_both_boards(two_board_run) -> None:
+    rows = results(two_board_run["run"])
+    assert len(rows) == BUDGET
+    for row in rows:
+        assert float(row["latency_ms_a"]) > 0 and float(row["latency_ms_b"]) > 0
+        assert 0 < float(row["accuracy"]) <= 1
+        assert row["device"] == "board-a,board-b"
+    for record in records(two_board_run["run"]):
+        assert {k: m["device"] for k, m in record["measurements"].items()} == {
+            "board=a": "board-a", "board=b": "board-b"}
+        assert record["cached"] == 0
+    devices = json.loads((two_board_run["run"] / "devices.json").read_text())
+    assert sorted(d["name"] for d in devices) == ["board-a", "board-b"]
+    assert all(d["manifest"]["cpu_count"] > 0 and d["state"] == "alive" for d in devices)
+
+
+def test_progress_lines_parse_and_count_to_the_budget(two_board_run) -> None:
+    events = [json.loads(line) for line in two_board_run["stdout"].splitlines()]
+    updates = [e for e in events if e["event"] == "update"]
+    assert [e["done"] for e in updates] == list(range(1, BUDGET + 1))
+    assert events[-1]["event"] == "finish" and events[-1]["done"] == BUDGET
+    assert updates[-1]["hypervolume"] > 0
+    assert updates[-1]["front"], "the best trade-offs so far are reported"
+
+
+def test_outputs_are_written(two_board_run) -> None:
+    run = two_board_run["run"]
+    for name in ("config.yaml", "results.csv", "pareto.csv", "pareto.png", "hypervolume.png",
+                 "report.html", "run.json"):
+        assert (run / name).is_file(), name
+    with (run / "pareto.csv").open() as rows:
+        front = list(csv.DictReader(rows))
+    assert front and all((run / row["model"]).read_bytes()[:1] == b"\x08" for row in front)
+    page = (run / "report.html").read_text()
+    assert page.count("data:image/png;base64,") == 2
+    assert "board-a" in page and "board-b" in page
+
+
+def test_a_second_search_re_measures_nothing(two_board_run) -> None:
+    again = records(two_board_run["again"])
+    assert len(again) == BUDGET
+    assert all(r["cached"] == 2 for r in again), [r["cached"] for r in again]
+    first = {r["model_sha256"]: r["latency_ms_a"] for r in records(two_board_run["run"])}
+    assert {r["model_sha256"]: r["latency_ms_a"] for r in again} == first
+
+
+def test_export_meets_the_constraint_or_fails_the_build(two_board_run) -> None:
+    run, tmp = two_board_run["run"], two_board_run["tmp"]
+    rows = results(run)
+    bound = sorted(float(r["latency_ms_a"]) for r in rows)[len(rows) // 2]
+    best = max(float(r["accuracy"]) for r in rows if float(r["latency_ms_a"]) <= bound)
+    done = linas("export", run, "--where", f"latency_ms_a<={bound!r}", "--maximize", "accuracy",
+                 "--format", "onnx", "-o", tmp / "firmware", cwd=tmp)
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads((tmp / "firmware" / "manifest.json").read_text())
+    model = (tmp / "firmware" / "model.onnx").read_bytes()
+    assert manifest["artifact"]["sha256"] == hashlib.sha256(model).hexdigest()
+    assert manifest["artifact"]["identical_to_measured"] is True
+    assert manifest["figures"]["accuracy"] == pytest.approx(best)
+    assert manifest["figures"]["latency_ms_a"] <= bound
+    assert set(manifest["devices"]) == {"board-a", "board-b"}
+    assert manifest["architecture"]["config"]["depth"] in (1, 2, 3)
+    assert manifest["linas_version"]
+
+    none = linas("export", run, "--where", "latency_ms_a<=0", "--maximize", "accuracy",
+                 "-o", tmp / "none", cwd=tmp)
+    assert none.returncode == 3, none.stderr
+    assert "meets latency_ms_a<=0" in none.stderr
+    assert not (tmp / "none" / "manifest.json").exists()
+
+    unknown = linas("export", run, "--where", "speed<=3", "-o", tmp / "bad", cwd=tmp)
+    assert unknown.returncode == 2 and "no figure 'speed'" in unknown.stderr
+
+
+def screenshot(page: Path, png: Path, profile: Path) -> Path:
+    """Render `page` in headless Chromium (Debian's `chromium`) into `png`."""
+    browser = shutil.which("chromium")
+    assert browser, "headless Chromium is needed: apt-get install -y chromium"
+    subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+         "--no-first-run", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", f"--user-data-dir={profile}", f"--screenshot={png}",
+         "--window-size=1280,2200", page.resolve().as_uri()],
+        capture_output=True, timeout=120, check=True,
+    )
+    return png
+
+
+def coloured_fraction(png: Path) -> float:
+    """The share of clearly coloured pixels: the plots' points and lines (the page itself is
+    black text on white, grey tables)."""
+    from PIL import Image
+
+    pixels = np.asarray(Image.open(png).convert("RGB")).astype(int)
+    spread = pixels.max(axis=2) - pixels.min(axis=2)
+    return float((spread > 60).mean())
+
+
+@pytest.mark.timeout(300)
+def test_report_plots_render_in_a_browser(two_board_run, tmp_path) -> None:
+    page = two_board_run["run"] / "report.html"
+    blank = tmp_path / "no-images.html"
+    blank.write_text(re.sub(r"src='data:image/png;base64,[^']*'", "src=''", page.read_text()))
+    with_plots = coloured_fraction(screenshot(page, tmp_path / "report.png", tmp_path / "p1"))
+    without = coloured_fraction(screenshot(blank, tmp_path / "blank.png", tmp_path / "p2"))
+    assert without < 0.0002, without  # text, tables and empty frames only
+    assert with_plots > max(0.001, 10 * without), with_plots
