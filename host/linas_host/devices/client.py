@@ -175,7 +175,7 @@ class AgentClient:
                 code, details = error.code(), error.details() or ""
                 retry = code == grpc.StatusCode.UNAVAILABLE and attempt < self.retries
                 if not retry or time.monotonic() + delay >= deadline:
-                    where = f"device {self.name} ({self.spec.address}): {method}"
+                    where = f"{self.spec.where}: {method}"
                     if code == grpc.StatusCode.DEADLINE_EXCEEDED and time.monotonic() >= deadline:
                         raise NoReply(f"{where}: no reply within {timeout:g} s") from None
                     raise error_from_status(code, f"{where}: {details}") from None
@@ -189,7 +189,7 @@ class AgentClient:
         reply = self._call("GetInfo", pb.GetInfoRequest(), self.spec.timeouts.rpc_s)
         if reply.protocol_version != PROTOCOL_VERSION:
             raise ProtocolMismatch(
-                f"device {self.name} ({self.spec.address}) speaks linas wire protocol version "
+                f"{self.spec.where} speaks linas wire protocol version "
                 f"{reply.protocol_version}, but this host speaks version {PROTOCOL_VERSION}; "
                 "install the same linas-sdk major version on both"
             )

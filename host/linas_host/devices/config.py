@@ -151,6 +151,11 @@ class DeviceSpec(_Strict):
     def loopback(self) -> bool:
         return self.address.startswith(_LOOPBACK)
 
+    @property
+    def where(self) -> str:
+        """How messages name the device: `device NAME (ADDRESS)`."""
+        return f"device {self.name} ({self.address})"
+
     def read_token(self) -> str | None:
         """The bearer token, read now from where the spec points (never stored in the spec).
 

@@ -266,14 +266,14 @@ class DevicePool:
             return
         with self._cond:
             if device.state in (DOWN, REFUSED):
-                log.warning("device %s (%s) is back", device.spec.name, device.spec.address)
+                log.warning("%s is back", device.spec.where)
             device.state, device.reason, device.info = ALIVE, "", info
             device.backoff = self.settings.retry_initial_s
             device.next_probe = time.monotonic() + self.settings.health_interval_s
             self._cond.notify_all()
 
     def _mark_down(self, device: _Device, reason: str, *, refused: bool = False) -> None:
-        reason = reason.removeprefix(f"device {device.spec.name} ({device.spec.address}): ")
+        reason = reason.removeprefix(f"{device.spec.where}: ")
         with self._cond:
             wait = self.settings.retry_max_s if refused else device.backoff
             device.backoff = min(device.backoff * 2, self.settings.retry_max_s)

@@ -68,7 +68,7 @@ def inspect(spec: DeviceSpec, *, ping: bool = False) -> DeviceReport:
             rtt_ms = client.ping() if ping else None
             info = client.get_info()
     except LinasError as error:
-        return DeviceReport(spec, error=str(error))
+        return DeviceReport(spec, error=str(error).removeprefix(f"{spec.where}: "))
     return DeviceReport(
         spec, info, rtt_ms=rtt_ms, warnings=(*info.warnings, *_disagreements(spec, info))
     )
