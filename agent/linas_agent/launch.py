@@ -11,7 +11,7 @@ from pathlib import Path
 
 from linas_agent.agent import Agent
 from linas_agent.child import FAULTS_ENV
-from linas_agent.server import AgentServer, check_exposure
+from linas_agent.server import AgentServer, Tls, check_exposure
 from linas_agent.store import ArtifactStore
 from linas_agent.worker import Worker
 from linas_sdk.errors import InvalidArgument
@@ -34,6 +34,25 @@ def read_token(token_file: str | Path | None) -> str | None:
     return os.environ.get(TOKEN_ENV) or None
 
 
+def read_tls(cert: str | Path | None, key: str | Path | None,
+             client_ca: str | Path | None = None) -> Tls | None:  # fmt: skip
+    """TLS settings from PEM files; None when no certificate is given."""
+    if not cert and not key:
+        if client_ca:
+            raise InvalidArgument("--tls-client-ca needs --tls-cert and --tls-key")
+        return None
+    if not (cert and key):
+        raise InvalidArgument("TLS needs both a certificate (--tls-cert) and its key (--tls-key)")
+    return Tls(_read(cert), _read(key), _read(client_ca) if client_ca else None)
+
+
+def _read(path: str | Path) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as error:
+        raise InvalidArgument(f"cannot read {path}: {error}") from error
+
+
 def start(
     *,
     name: str = "",
@@ -46,9 +65,10 @@ def start(
     cache_max_bytes: int = 4 * 1024**3,
     max_artifact_bytes: int = 512 * 1024**2,
     max_waiting: int = 8,
+    tls: Tls | None = None,
 ) -> AgentServer:
     """A serving agent. Stop it with `.stop()`."""
-    if not insecure:  # refuse before starting anything (the server warns if insecure)
+    if not insecure and not token:  # refuse before starting anything (the server warns)
         check_exposure(host, token, insecure=False)
     store = ArtifactStore(
         cache_dir, max_artifact_bytes=max_artifact_bytes, max_cache_bytes=cache_max_bytes
@@ -63,7 +83,9 @@ def start(
         allow_faults=os.environ.get(FAULTS_ENV) == "1",
     )
     try:
-        return AgentServer(agent, host=host, port=port, token=token, insecure=insecure)
+        return AgentServer(
+            agent, host=host, port=port, token=token, insecure=insecure, tls=tls
+        )
     except BaseException:
         agent.close()
         raise

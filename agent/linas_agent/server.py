@@ -1,5 +1,6 @@
 """The agent's gRPC server: the Agent service, the standard health service, server reflection,
-and the auth and error interceptors, bound to loopback unless a token guards it.
+and the auth and error interceptors, bound to loopback unless a token guards it; with TLS (and
+optionally mutual TLS) when given a certificate.
 """
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 from concurrent import futures
+from dataclasses import dataclass
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -41,9 +43,33 @@ def address(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def check_exposure(host: str, token: str | None, insecure: bool) -> None:
+@dataclass(frozen=True)
+class Tls:
+    """The server's certificate chain and key (PEM), and for mutual TLS the CA that signs the
+    clients' certificates (then a client without one is refused during the handshake)."""
+
+    cert: bytes
+    key: bytes
+    client_ca: bytes | None = None
+
+    def credentials(self) -> grpc.ServerCredentials:
+        return grpc.ssl_server_credentials(
+            [(self.key, self.cert)],
+            root_certificates=self.client_ca,
+            require_client_auth=self.client_ca is not None,
+        )
+
+
+def check_exposure(host: str, token: str | None, insecure: bool, tls: Tls | None = None) -> None:
     """Refuse to listen beyond loopback without a token, unless `insecure` says so (loudly)."""
-    if token or is_loopback(host):
+    if is_loopback(host):
+        return
+    if token:
+        if tls is None:
+            log.warning(
+                "listening on %s without TLS: the token and the models cross the network in "
+                "clear text; give --tls-cert and --tls-key", host,
+            )  # fmt: skip
         return
     if not insecure:
         raise InvalidArgument(
@@ -68,8 +94,9 @@ class AgentServer:
         port: int = 0,
         token: str | None = None,
         insecure: bool = False,
+        tls: Tls | None = None,
     ) -> None:
-        check_exposure(host, token, insecure)
+        check_exposure(host, token, insecure, tls)
         self.agent = agent
         interceptors = [ErrorInterceptor(f"/{SERVICE}/")]
         if token:
@@ -87,8 +114,12 @@ class AgentServer:
             (SERVICE, health.SERVICE_NAME, reflection.SERVICE_NAME), self._server
         )
         self.host = host
+        self.tls = tls
         try:
-            self.port = self._server.add_insecure_port(address(host, port))
+            if tls is None:
+                self.port = self._server.add_insecure_port(address(host, port))
+            else:
+                self.port = self._server.add_secure_port(address(host, port), tls.credentials())
         except RuntimeError as error:
             raise InvalidArgument(f"cannot listen on {address(host, port)}: {error}") from error
         if not self.port:

@@ -49,6 +49,10 @@ def register(subparsers) -> None:
                        help="measurements allowed to wait behind the running one (8)")
     serve.add_argument("--token-file",
                        help="file holding the bearer token (default: $LINAS_AGENT_TOKEN)")
+    serve.add_argument("--tls-cert", help="PEM certificate chain: serve over TLS")
+    serve.add_argument("--tls-key", help="PEM private key of --tls-cert")
+    serve.add_argument("--tls-client-ca",
+                       help="PEM CA of client certificates: require mutual TLS")
     serve.add_argument("--insecure", action="store_true",
                        help="allow listening beyond loopback without a token (dangerous)")
     serve.add_argument("--log-level", default="INFO", help="logging level on stderr (INFO)")
@@ -81,6 +85,7 @@ def run_serve(args: argparse.Namespace) -> int:
         cache_max_bytes=args.cache_max_bytes,
         max_artifact_bytes=args.max_artifact_bytes,
         max_waiting=args.max_waiting,
+        tls=launch.read_tls(args.tls_cert, args.tls_key, args.tls_client_ca),
     )
     for warning in server.agent.info().warnings:
         logging.getLogger("linas_agent").warning("%s", warning)
