@@ -69,7 +69,7 @@ def test_jobs_wait_for_a_dead_label_and_run_when_its_agent_returns(local_agents,
 def test_a_hung_agent_loses_its_job_to_a_peer_and_returns_when_it_resumes(local_agents, caplog):
     hung = local_agents("hung", labels={"board": "z"})
     peer = local_agents("peer", labels={"board": "z"})
-    fields = {"timeouts": {"rpc_s": 1.0}}
+    fields = {"timeouts": {"rpc_s": 1.0, "upload_s": 2.0}}
     caplog.set_level(logging.WARNING, logger="linas_host.devices")
     with DevicePool([hung.spec(**fields), peer.spec(**fields)], settings=QUICK) as pool:
         pool.wait_ready(30)
