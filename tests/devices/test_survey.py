@@ -1,0 +1,36 @@
+"""What `linas devices list` reports beside the agent's manifest, and a LocalAgent's clean stop."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from linas_host.devices import DeviceSpec
+from linas_host.devices.survey import survey
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def test_survey_flags_where_the_file_and_the_agent_disagree(scripted):
+    agent, old = scripted(), scripted(protocol_version=99)
+    reports = survey([
+        DeviceSpec(name="pi", address=agent.address, runtime="litert"),
+        DeviceSpec(name="old", address=old.address),
+        DeviceSpec(name="gone", address="127.0.0.1:1", timeouts={"rpc_s": 2}),
+    ])
+    pi, refused, gone = reports
+    assert pi.alive and set(pi.warnings) == {
+        "the agent calls itself 'scripted'",
+        "runtime litert is not offered (the agent has none)",
+    }
+    assert not refused.alive and "version 99" in refused.error
+    assert not gone.alive and gone.error.startswith("GetInfo: ")  # the row names the device
+    assert [r.to_dict()["name"] for r in reports] == ["pi", "old", "gone"]
+
+
+def test_local_agent_stops_cleanly_and_leaves_no_process(local_agents):
+    agent = local_agents("brief")
+    group = agent.pid
+    assert agent.stop() == 0  # SIGTERM: a clean exit
+    with pytest.raises(ProcessLookupError):
+        os.killpg(group, 0)  # nothing of its process group is left to signal
