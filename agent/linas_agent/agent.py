@@ -66,6 +66,7 @@ class Agent:
         store: ArtifactStore,
         worker: Worker,
         max_waiting: int = 8,
+        max_model_memory: int = 0,
         allow_faults: bool = False,
     ) -> None:
         self.name = name
@@ -73,6 +74,7 @@ class Agent:
         self.store = store
         self.worker = worker
         self.queue = MeasureQueue(max_waiting)
+        self.max_model_memory = max_model_memory
         self.allow_faults = allow_faults
 
     def close(self) -> None:
@@ -166,6 +168,7 @@ class Agent:
                 validation_path=str(valid) if valid else "",
                 metric=request.metric,
                 result_dir=result_dir,
+                memory_limit_bytes=self.max_model_memory,
                 fault=fault,
             )
             self.worker.run(job, cancelled)

@@ -41,7 +41,22 @@ def run(job: Job, runtimes: Mapping[str, Runtime]) -> None:
         _write_error(out, type(error).__name__, str(error))
     except Exception as error:  # a runtime failing mid-run: the model's fault, not the agent's
         traceback.print_exc()
-        _write_error(out, "ModelError", f"the model failed while running: {error!r}")
+        if job.memory_limit_bytes and _out_of_memory(error):
+            _write_error(out, "ResourceExhausted", memory_message(job, error))
+        else:
+            _write_error(out, "ModelError", f"the model failed while running: {error!r}")
+
+
+def _out_of_memory(error: Exception) -> bool:
+    text = str(error).lower()
+    return isinstance(error, MemoryError) or "alloc" in text or "memory" in text
+
+
+def memory_message(job: Job, detail: object) -> str:
+    return (
+        f"the model needs more memory than this agent allows one model "
+        f"({job.memory_limit_bytes} bytes, --max-model-memory): {detail}"
+    )
 
 
 def _write_error(out: Path, kind: str, message: str) -> None:
@@ -52,6 +67,7 @@ def measure(job: Job, runtimes: Mapping[str, Runtime]) -> tuple[Measurement, dic
     if job.cpu_affinity:
         os.sched_setaffinity(0, job.cpu_affinity)
     affinity = tuple(sorted(os.sched_getaffinity(0))) if hasattr(os, "sched_getaffinity") else ()
+    memory.limit(job.memory_limit_bytes, job.settings.timeout_seconds * max(1, len(affinity)))
     inject_fault(job.fault)
     runtime = runtimes[job.runtime]
     info = runtime.info()

@@ -27,13 +27,14 @@ class Job:
     validation_path: str = ""
     metric: str = ""
     result_dir: str = ""
-    fault: str = ""  # test-only fault to inject in the model process (see worker.py)
+    memory_limit_bytes: int = 0  # address space the model may add; 0 = no limit
+    fault: str = ""  # test-only fault to inject in the model process (see child.py)
 
     def to_json(self) -> str:
         return json.dumps({
             **{k: getattr(self, k) for k in (
                 "model_path", "runtime", "provider", "threads", "validation_path", "metric",
-                "result_dir", "fault")},
+                "result_dir", "memory_limit_bytes", "fault")},
             "inputs": [[s.name, list(s.shape), s.dtype] for s in self.inputs],
             "cpu_affinity": list(self.cpu_affinity),
             "settings": self.settings.to_dict(),

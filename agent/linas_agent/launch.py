@@ -65,6 +65,7 @@ def start(
     cache_max_bytes: int = 4 * 1024**3,
     max_artifact_bytes: int = 512 * 1024**2,
     max_waiting: int = 8,
+    max_model_memory: int = 0,
     tls: Tls | None = None,
 ) -> AgentServer:
     """A serving agent. Stop it with `.stop()`."""
@@ -80,6 +81,7 @@ def start(
         store=store,
         worker=worker,
         max_waiting=max_waiting,
+        max_model_memory=max_model_memory,
         allow_faults=os.environ.get(FAULTS_ENV) == "1",
     )
     try:

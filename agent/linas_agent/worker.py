@@ -132,8 +132,16 @@ class Worker:
                 f"the model process ran past its hard timeout of {timeout:g} s "
                 "(settings.timeout_seconds) and was killed"
             )
+        if outcome == "crashed" and "SIGXCPU" in detail:
+            raise MeasurementTimeout(
+                f"the model process used up its CPU-time limit ({detail}) and was stopped"
+            )
         if outcome == "crashed":
-            raise WorkerCrashed(f"the model process crashed ({detail}); the agent is fine")
+            hint = (
+                f"; it may have hit the memory limit of {job.memory_limit_bytes} bytes"
+                if job.memory_limit_bytes else ""
+            )  # fmt: skip
+            raise WorkerCrashed(f"the model process crashed ({detail}){hint}; the agent is fine")
 
     def _wait_done(
         self, child: int | None, deadline: float, cancelled: threading.Event | None

@@ -47,6 +47,8 @@ def register(subparsers) -> None:
                        help="cap on one uploaded artifact (512M)")
     serve.add_argument("--max-waiting", type=int, default=8,
                        help="measurements allowed to wait behind the running one (8)")
+    serve.add_argument("--max-model-memory", type=size, default=0,
+                       help="memory one model process may add, e.g. 2G (default: no limit)")
     serve.add_argument("--token-file",
                        help="file holding the bearer token (default: $LINAS_AGENT_TOKEN)")
     serve.add_argument("--tls-cert", help="PEM certificate chain: serve over TLS")
@@ -85,6 +87,7 @@ def run_serve(args: argparse.Namespace) -> int:
         cache_max_bytes=args.cache_max_bytes,
         max_artifact_bytes=args.max_artifact_bytes,
         max_waiting=args.max_waiting,
+        max_model_memory=args.max_model_memory,
         tls=launch.read_tls(args.tls_cert, args.tls_key, args.tls_client_ca),
     )
     for warning in server.agent.info().warnings:

@@ -143,3 +143,17 @@ def test_full_queue_answers_resource_exhausted(agent_process) -> None:
         still_serves(client, mlp)
     finally:
         client.close()
+
+
+def test_model_over_the_memory_limit_is_refused(agent_process) -> None:
+    agent = agent_process(args=["--max-model-memory", "200M"])
+    client = Client(agent)
+    try:
+        bloat = client.upload(MODELS / "bloat.onnx")  # needs 512 MiB at run time
+        error = rpc_error(client.measure, bloat)
+        assert error.code() in (grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.INTERNAL)
+        assert "memory" in error.details() and str(200 * 2**20) in error.details()
+        m = client.measure(client.upload(MODELS / "mlp.onnx"))
+        assert m.peak_memory_bytes < 200 * 2**20
+    finally:
+        client.close()

@@ -6,6 +6,8 @@ Writes, next to this script:
 - mlp.onnx      16 -> 32 -> 4 MLP (Gemm, Relu, Gemm), dynamic batch; well under a millisecond
 - mlp.tflite    the same MLP (same weights), converted from torch with litert-torch, batch 1
 - hang.onnx     an ONNX Loop whose trip count is 2**62: it never ends (the timeout test)
+- bloat.onnx    expands its one-float input to 2**27 floats (512 MiB) and sums them (the memory
+                limit test)
 - valid.npz     200 samples "x" (200, 16) float32 and labels "y" (200,) int64; the labels agree
                 with the MLP's prediction on the first 120 samples and are shifted by one class
                 on the rest, so top-1 accuracy is 0.6
@@ -90,6 +92,20 @@ def make_hang() -> onnx.ModelProto:
     return helper.make_model(graph, opset_imports=OPSET, ir_version=IR_VERSION)
 
 
+def make_bloat() -> onnx.ModelProto:
+    graph = helper.make_graph(
+        [
+            helper.make_node("Expand", ["x", "shape"], ["big"]),
+            helper.make_node("ReduceSum", ["big"], ["y"], keepdims=1),
+        ],
+        "bloat",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])],
+        initializer=[numpy_helper.from_array(np.array([2**27], np.int64), "shape")],
+    )
+    return helper.make_model(graph, opset_imports=OPSET, ir_version=IR_VERSION)
+
+
 def make_validation(w: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     x = np.random.default_rng(11).standard_normal((200, 16)).astype(np.float32)
     y = mlp_numpy(x, w).argmax(axis=1).astype(np.int64)
@@ -112,7 +128,8 @@ def make_tflite(w: dict[str, np.ndarray], path: Path) -> None:
 
 def main() -> None:
     w = mlp_weights()
-    for name, model in (("mlp.onnx", make_mlp(w)), ("hang.onnx", make_hang())):
+    models = {"mlp.onnx": make_mlp(w), "hang.onnx": make_hang(), "bloat.onnx": make_bloat()}
+    for name, model in models.items():
         onnx.checker.check_model(model)
         onnx.save(model, HERE / name)
     np.savez(HERE / "valid.npz", **make_validation(w))
