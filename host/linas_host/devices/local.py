@@ -106,19 +106,19 @@ class LocalAgent:
             self.command(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             env=env, start_new_session=True,
         )
-        listening = threading.Event()
+        ready = threading.Event()  # set at the port line, or when the output ends
         threading.Thread(
-            target=self._read, args=(self.process, listening), daemon=True,
+            target=self._read, args=(self.process, ready), daemon=True,
             name=f"linas-local-agent-{self.name}",
         ).start()
-        listening.wait(self.startup_timeout)
-        if self.process.poll() is not None or not self._listening:
-            try:  # the output ended before a port line: the process is exiting
-                code = self.process.wait(1.0) if listening.is_set() else None
-            except subprocess.TimeoutExpired:
-                code = None
+        ready.wait(self.startup_timeout)
+        if not self._listening:
+            ended = ready.is_set()  # the output ended first: the process is exiting
+            if ended:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self.process.wait(5.0)
             self.stop()
-            what = (f"exited with code {code}" if code is not None
+            what = (f"exited with code {self.process.returncode}" if ended
                     else f"did not report its port within {self.startup_timeout:g} s")
             raise AgentStartError(
                 f"local agent {self.name} {what}; expected a line 'linas-agent listening on "
@@ -126,16 +126,16 @@ class LocalAgent:
             )
         return self
 
-    def _read(self, process: subprocess.Popen[str], listening: threading.Event) -> None:
+    def _read(self, process: subprocess.Popen[str], ready: threading.Event) -> None:
         """Keep the pipe drained (so the agent never blocks on it) and catch the port line."""
         for line in process.stdout:
             self._output.append(line.rstrip("\n"))
             match = _LISTENING.search(line)
-            if match and not listening.is_set():
+            if match and not self._listening:
                 self.port = int(match["port"])
                 self._listening = True
-                listening.set()
-        listening.set()  # the process ended: wake start() so it reports why
+                ready.set()
+        ready.set()
 
     def stop(self, timeout: float = 10.0) -> int | None:
         """SIGTERM, then SIGKILL after `timeout` seconds; -> the exit code (None if never run)."""
