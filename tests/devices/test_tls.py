@@ -77,3 +77,17 @@ def test_mutual_tls_needs_the_hosts_certificate(certs):
             anonymous.get_info()
     finally:
         agent.stop()
+
+
+def test_a_real_agent_over_mutual_tls_with_a_token(certs, local_agents):
+    agent = local_agents("tls", token="t" * 24, extra_args=[
+        "--tls-cert", str(certs / "server.pem"), "--tls-key", str(certs / "server.key"),
+        "--tls-client-ca", str(certs / "ca.pem"),
+    ])
+    tls = {"ca": certs / "ca.pem", "cert": certs / "client.pem", "key": certs / "client.key"}
+    with AgentClient(agent.spec(tls=tls)) as client:
+        assert client.get_info().name == "tls"
+        assert client.ping() > 0
+    anonymous = AgentClient(agent.spec(tls={"ca": certs / "ca.pem"}), retries=0)
+    with anonymous, pytest.raises(DeviceUnavailable):
+        anonymous.get_info()
