@@ -30,9 +30,12 @@ ERROR = "error.json"
 
 
 def run(job: Job, runtimes: Mapping[str, Runtime]) -> None:
-    """Measure the job's model and write the outcome; never raises."""
+    """In a forked model process: apply the limits, measure the job's model and write the
+    outcome; never raises."""
     out = Path(job.result_dir)
     try:
+        cpus = job.cpu_affinity or os.sched_getaffinity(0)
+        memory.limit(job.memory_limit_bytes, job.settings.timeout_seconds * len(cpus))
         measurement, outputs = measure(job, runtimes)
         (out / RESULT).write_text(json.dumps(measurement.to_dict()))
         if outputs:
@@ -67,7 +70,6 @@ def measure(job: Job, runtimes: Mapping[str, Runtime]) -> tuple[Measurement, dic
     if job.cpu_affinity:
         os.sched_setaffinity(0, job.cpu_affinity)
     affinity = tuple(sorted(os.sched_getaffinity(0))) if hasattr(os, "sched_getaffinity") else ()
-    memory.limit(job.memory_limit_bytes, job.settings.timeout_seconds * max(1, len(affinity)))
     inject_fault(job.fault)
     runtime = runtimes[job.runtime]
     info = runtime.info()

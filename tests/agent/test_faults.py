@@ -85,6 +85,12 @@ def test_crashing_model_process_is_internal(client, mlp) -> None:
     still_serves(client, mlp)
 
 
+def test_limits_bind_model_processes_not_the_worker(client, mlp) -> None:
+    still_serves(client, mlp)
+    limits = Path(f"/proc/{zygote_of(client.agent.pid)}/limits").read_text()
+    assert "Max cpu time              unlimited" in limits
+
+
 def test_dead_worker_is_restarted(client, mlp) -> None:
     worker = zygote_of(client.agent.pid)
     os.kill(worker, signal.SIGKILL)  # while idle: the next job finds it dead and restarts it
