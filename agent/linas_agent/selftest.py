@@ -2,8 +2,9 @@
 
 Starts an agent in this process on loopback, guarded by a random token, with a throw-away
 cache; then, as a host would, over gRPC: checks health, reads the manifest, uploads the bundled
-tiny model and its validation set, measures it (and checks a second upload is skipped), and
-prints the figures. Needs only `pip install linas-sdk[agent]`.
+tiny model and its validation set, measures it with top-1 accuracy (and checks a second upload
+is skipped), measures its TFLite twin too when LiteRT is installed, and prints the figures.
+Needs only `pip install linas-sdk[agent]`.
 """
 
 from __future__ import annotations
@@ -31,20 +32,21 @@ SETTINGS = {"warmup_seconds": 0.05, "min_runs": 10, "min_seconds": 0.2, "max_sec
 def run(out: TextIO) -> int:
     token = secrets.token_urlsafe(24)
     examples = files("linas_agent.examples")
-    model = examples.joinpath("tiny_mlp.onnx").read_bytes()
+    models = {name: examples.joinpath(f"tiny_mlp.{ext}").read_bytes()
+              for name, ext in (("onnxruntime", "onnx"), ("litert", "tflite"))}  # fmt: skip
     valid = examples.joinpath("tiny_mlp.npz").read_bytes()
     with tempfile.TemporaryDirectory(prefix="linas-selftest-") as cache:
         server = launch.start(name="selftest", cache_dir=cache, token=token)
         try:
             with grpc.insecure_channel(server.address, options=channel_options()) as channel:
-                _exercise(channel, bearer_metadata(token), model, valid, out)
+                _exercise(channel, bearer_metadata(token), models, valid, out)
         finally:
             server.stop(grace=1.0)
     print("selftest passed", file=out)
     return 0
 
 
-def _exercise(channel, auth, model: bytes, valid: bytes, out: TextIO) -> None:
+def _exercise(channel, auth, models: dict[str, bytes], valid: bytes, out: TextIO) -> None:
     health = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=10)
     if health.status != health_pb2.HealthCheckResponse.SERVING:
         raise LinasError(f"the agent's health check says {health.status}, not SERVING")
@@ -56,24 +58,30 @@ def _exercise(channel, auth, model: bytes, valid: bytes, out: TextIO) -> None:
     print(f"runtimes: {runtimes}", file=out)
     for warning in info.warnings:
         print(f"warning: {warning}", file=out)
-    for data, kind in ((model, pb.ARTIFACT_KIND_ONNX), (valid, pb.ARTIFACT_KIND_NPZ)):
-        agent.PutArtifact(upload_chunks(data, kind), metadata=auth, timeout=30)
-    again = agent.PutArtifact(upload_chunks(model, pb.ARTIFACT_KIND_ONNX), metadata=auth)
-    if not again.already_present:
-        raise LinasError("the agent stored the same model twice; content addressing is broken")
-    request = pb.MeasureRequest(
-        model_sha256=sha256_hex(model), runtime="onnxruntime", threads=1,
-        settings=serde.settings_to_proto(SETTINGS),
-        validation_sha256=sha256_hex(valid), metric=pb.METRIC_TOP1,
-    )  # fmt: skip
-    m = serde.measurement_from_proto(agent.Measure(request, metadata=auth, timeout=90))
-    print(
-        f"tiny_mlp.onnx on onnxruntime ({m.provider}, {m.threads} thread): median "
-        f"{m.median_ms:.4f} ms, p90 {m.p90_ms:.4f} ms, cv {m.cv:.3f}, {m.samples} samples x "
-        f"{m.calls_per_sample} calls; load {m.load_ms:.1f} ms, first inference "
-        f"{m.first_inference_ms:.2f} ms, peak memory {m.peak_memory_bytes / 2**20:.1f} MiB, "
-        f"top-1 {m.accuracy:.3f} on {m.validation_samples} samples",
-        file=out,
-    )
-    if not (m.min_ms <= m.median_ms <= m.max_ms and m.samples >= SETTINGS["min_runs"]):
-        raise LinasError(f"implausible statistics: {m.to_dict()}")
+    agent.PutArtifact(upload_chunks(valid, pb.ARTIFACT_KIND_NPZ), metadata=auth, timeout=30)
+    for runtime, model in models.items():
+        if info.runtime(runtime) is None:
+            print(f"{runtime}: not installed, skipped", file=out)
+            continue
+        kind = pb.ARTIFACT_KIND_ONNX if runtime == "onnxruntime" else pb.ARTIFACT_KIND_TFLITE
+        agent.PutArtifact(upload_chunks(model, kind), metadata=auth, timeout=30)
+        again = agent.PutArtifact(upload_chunks(model, kind), metadata=auth, timeout=30)
+        if not again.already_present:
+            raise LinasError("the agent stored the same model twice; content addressing is broken")
+        request = pb.MeasureRequest(
+            model_sha256=sha256_hex(model), runtime=runtime, threads=1,
+            settings=serde.settings_to_proto(SETTINGS),
+            validation_sha256=sha256_hex(valid), metric=pb.METRIC_TOP1,
+        )  # fmt: skip
+        m = serde.measurement_from_proto(agent.Measure(request, metadata=auth, timeout=90))
+        print(
+            f"tiny MLP on {runtime} ({m.provider}, {m.threads} thread): median "
+            f"{m.median_ms:.4f} ms, p90 {m.p90_ms:.4f} ms, cv {m.cv:.3f}, {m.samples} samples x "
+            f"{m.calls_per_sample} calls; load {m.load_ms:.1f} ms, first inference "
+            f"{m.first_inference_ms:.2f} ms, peak memory {m.peak_memory_bytes / 2**20:.1f} MiB, "
+            f"top-1 {m.accuracy:.3f} on {m.validation_samples} samples",
+            file=out,
+        )
+        plausible = m.min_ms <= m.median_ms <= m.max_ms and m.samples >= SETTINGS["min_runs"]
+        if not plausible or m.accuracy is None:
+            raise LinasError(f"implausible measurement: {m.to_dict()}")
