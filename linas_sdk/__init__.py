@@ -6,9 +6,10 @@ is called, so `import linas_sdk` stays cheap on a board.
 
 from __future__ import annotations
 
+import importlib
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
-from linas_sdk.api import search
 from linas_sdk.errors import LinasError
 
 try:
@@ -17,3 +18,13 @@ except PackageNotFoundError:  # running from a source tree that was never instal
     __version__ = "0.0.0+unknown"
 
 __all__ = ["LinasError", "__version__", "search"]
+
+_LAZY = {"search": "linas_sdk.api"}
+"""Public names whose module is imported on first use: a board that imports linas_sdk (the
+agent does) never loads the host-side front door."""
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'linas_sdk' has no attribute {name!r}")

@@ -27,6 +27,7 @@ def search(
     accuracy_on: str = "host",
     accuracy_limit: int | None = None,
     threads: int = 0,
+    host_threads: int | None = None,
     measure: Mapping[str, Any] | None = None,
     method: str = "linas",
     method_options: Mapping[str, Any] | None = None,
@@ -50,17 +51,18 @@ def search(
     `progress` is ``"rich"``, ``"quiet"`` or ``"jsonl"``. Invalid options raise
     `linas_host.config.ConfigError` (an InvalidArgument) naming every field at fault.
     """
-    from linas_host import config
+    from linas_host.config import validate
     from linas_host.session import run_search
 
     options = {
         "space": space, "objectives": list(objectives), "budget": budget,
         "constraints": list(constraints), "devices": devices, "runtime": runtime,
         "provider": provider, "accuracy_on": accuracy_on, "accuracy_limit": accuracy_limit,
-        "threads": threads, "measure": dict(measure or {}), "method": method,
+        "threads": threads, "host_threads": host_threads, "measure": dict(measure or {}),
+        "method": method,
         "method_options": dict(method_options or {}), "population": population, "seed": seed,
         "reference_point": reference_point, "out": out, "cache_dir": cache_dir, "cache": cache,
         "export_front": export_front,
     }
-    settings = config.validate({k: v for k, v in options.items() if v is not None})
+    settings = validate({k: v for k, v in options.items() if v is not None})
     return run_search(settings, resume=resume, progress=progress)

@@ -171,6 +171,7 @@ class SearchConfig(_Strict):
     accuracy_on: Literal["host", "device"] = "host"
     accuracy_limit: int | None = Field(None, ge=1)
     threads: int = Field(0, ge=0)
+    host_threads: int | None = Field(None, ge=1)
     measure: dict[str, Any] = Field(default_factory=dict)
     method: Literal["linas", "nsga2", "random"] = "linas"
     method_options: dict[str, Any] = Field(default_factory=dict)

@@ -62,6 +62,10 @@ def run_search(
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
     reporter = make_reporter(progress, stream)
+    if config.host_threads is not None and config.space.supernet is not None:
+        import torch
+
+        torch.set_num_threads(config.host_threads)
     problem = build_problem(config)
     try:
         method = registry.create(config.method, **config.method_options)

@@ -30,10 +30,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from linas_host import config
+    from linas_host.config import load
     from linas_host.session import run_search
 
-    settings = config.load(args.config)
+    settings = load(args.config)
     if args.out is not None:
         settings = settings.model_copy(update={"out": args.out})
     run_search(settings, resume=args.resume, progress=args.progress)

@@ -94,3 +94,22 @@ def test_unreadable_or_malformed_files(tmp_path: Path) -> None:
     bad.write_text("- just\n- a list\n")
     with pytest.raises(config.ConfigError, match="expected a mapping"):
         config.load(bad)
+
+
+def test_every_config_field_is_a_keyword_of_the_python_api() -> None:
+    import inspect
+
+    from linas_sdk import search
+
+    parameters = inspect.signature(search).parameters
+    assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in parameters.values())
+    assert set(parameters) - {"resume", "progress"} == set(config.SearchConfig.model_fields)
+
+
+def test_api_refuses_bad_options_before_running(tmp_path: Path) -> None:
+    from linas_sdk import search
+
+    with pytest.raises(config.ConfigError, match=r"population \(50\)"):
+        search(space="mobilenetv3", objectives=["accuracy", "latency"], budget=10,
+               out=tmp_path)
+    assert not any(tmp_path.iterdir())
