@@ -1,0 +1,54 @@
+"""The embedded default (no devices file: a local agent on loopback, stopped after the run) and
+a table search through the Python API, grown with `resume`."""
+
+from __future__ import annotations
+
+import csv
+import json
+import socket
+from pathlib import Path
+
+import pytest
+from conftest import FAST_TIMING
+
+from linas_sdk import search
+
+TABLE = Path(__file__).resolve().parents[2] / "host/linas_host/data/nb201_pi5_cifar100.csv.gz"
+
+
+@pytest.mark.timeout(300)
+def test_without_devices_a_local_agent_measures_this_machine(tmp_path: Path) -> None:
+    result = search(
+        space="tiny_supernet:make", objectives=["accuracy", "latency", "params"], budget=4,
+        population=2, method="random", measure=FAST_TIMING, out=tmp_path / "run",
+        cache_dir=tmp_path / "cache", progress="quiet",
+    )
+    assert result.status == "budget" and result.evaluations == 4
+    devices = json.loads((tmp_path / "run" / "devices.json").read_text())
+    assert [d["name"] for d in devices] == ["local"]
+    assert devices[0]["address"].startswith("127.0.0.1:")
+    with (tmp_path / "run" / "results.csv").open() as rows:
+        assert {row["device"] for row in csv.DictReader(rows)} == {"local"}
+    page = (tmp_path / "run" / "report.html").read_text()
+    assert "host idle while a board times a model" in page
+    host, port = devices[0]["address"].split(":")
+    with socket.socket() as probe:
+        assert probe.connect_ex((host, int(port))) != 0, "the local agent is stopped after the run"
+    assert (tmp_path / "cache" / "measurements.sqlite").is_file()
+
+
+def test_table_search_through_the_api_and_a_larger_budget_on_resume(tmp_path: Path) -> None:
+    options = dict(
+        space={"table": str(TABLE), "variables": ["e0", "e1", "e2", "e3", "e4", "e5"]},
+        objectives=["acc_cifar100:max", "lat_pi5_onnx_ms:min"],
+        constraints=["lat_pi5_onnx_ms<=6"], method="nsga2", population=10, seed=1,
+        out=tmp_path / "run", progress="quiet",
+    )
+    first = search(budget=20, **options)
+    assert first.evaluations == 20 and first.hypervolume > 0
+    assert all(row["lat_pi5_onnx_ms"] <= 6 for row in first.front)
+    grown = search(budget=40, resume=True, **options)
+    assert grown.evaluations == 40 and grown.hypervolume >= first.hypervolume
+    with (tmp_path / "run" / "results.csv").open() as rows:
+        assert len(list(csv.DictReader(rows))) == 40
+    assert not (tmp_path / "run" / "devices.json").read_text().strip("[]\n ")
