@@ -109,7 +109,8 @@ def run_search(
 class _Watch:
     """The runner's callback: keeps the hypervolume and front for the reporter. Without a
     reference point from the config or the table, one is fixed after the initial population
-    (its worst values, widened by REFERENCE_MARGIN of the range) and kept in run.json."""
+    (its worst values, widened by REFERENCE_MARGIN of the range); run.json keeps it (null until
+    then) with the linas version."""
 
     def __init__(self, reporter: Reporter, problem: Problem, config: SearchConfig, out: Path,
                  method: Any) -> None:
@@ -125,6 +126,7 @@ class _Watch:
         self.reporter.start(budget=self.config.budget, done=len(previous),
                             objectives=self.problem.directions, out=str(self.path.parent),
                             devices=devices)
+        self._save()
         for evaluation in previous:
             self._add(evaluation)
         if previous:
@@ -155,6 +157,9 @@ class _Watch:
         objectives: tuple[Objective, ...] = self.problem.objectives
         self.reference = {o.name: float(o.sign * w) for o, w in zip(objectives, worst,
                                                                      strict=True)}
+        self._save()
+
+    def _save(self) -> None:
         from linas_sdk import __version__
 
         self.path.write_text(json.dumps(
