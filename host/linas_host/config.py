@@ -279,8 +279,20 @@ def format_errors(error: ValidationError, source: str) -> str:
         message = item["msg"].removeprefix("Value error, ")
         given = item.get("input")
         shown = "" if isinstance(given, dict) or item["type"] == "missing" else f" (got {given!r})"
+        if item["type"] == "extra_forbidden":
+            message, shown = f"unknown field; expected one of {_siblings(item['loc'])}", ""
         lines.append(f"  - {where or 'config'}: {message}{shown}")
     return "\n".join(lines)
+
+
+def _siblings(loc: tuple) -> str:
+    """The fields allowed beside an unknown one at `loc`."""
+    model: type[BaseModel] = SearchConfig
+    if loc[0] == "space" and len(loc) == 2:
+        model = SpaceSpec
+    elif loc[0] == "objectives" and len(loc) == 3:
+        model = ObjectiveSpec
+    return ", ".join(model.model_fields)
 
 
 def validate(options: dict[str, Any], *, source: str = "Python API") -> SearchConfig:
