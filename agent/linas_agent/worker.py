@@ -5,7 +5,8 @@ Each job runs in its own process forked by the worker, so a model that crashes o
 one error reply (INTERNAL or DEADLINE_EXCEEDED), never the agent. The worker enforces the hard
 timeout; this side keeps a backstop a little longer than that, in case the worker itself
 stops answering, and can cancel a job (its client went away) by killing the job's process.
-Not thread-safe: the agent runs one job at a time.
+The agent runs one job at a time; `close()` may come from another thread (shutdown): it kills
+the running model process, waits for `run()` to return, then stops the worker.
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ class Worker:
         self.runtimes: tuple[RuntimeInfo, ...] = ()
         self.missing: dict[str, str] = {}
         self.restarts = 0
+        self._running = threading.Lock()
+        self._child: int | None = None
+        self._closed = False
         self.start()
 
     @property
@@ -66,13 +70,25 @@ class Worker:
         self._eof = False
         ready = self._read_event(time.monotonic() + READY_TIMEOUT)
         if ready is None or ready.get("event") != "ready":
-            self.close()
+            self._stop()
             raise WorkerCrashed("the agent's worker process failed to start; see its log")
         self.runtimes = tuple(RuntimeInfo(n, v, tuple(p), m) for n, v, p, m in ready["runtimes"])
         self.missing = ready["missing"]
 
     def close(self) -> None:
-        """Stop the worker (and any model process it runs)."""
+        """Stop the worker for good, killing any model process it runs."""
+        self._closed = True
+        self._kill_child()
+        with self._running:
+            self._stop()
+
+    def _kill_child(self) -> None:
+        child = self._child
+        if child is not None:
+            with contextlib.suppress(OSError):
+                os.kill(child, signal.SIGKILL)
+
+    def _stop(self) -> None:
         proc, self._proc = self._proc, None
         if proc is None:
             return
@@ -90,7 +106,7 @@ class Worker:
         if self._proc is not None:
             with contextlib.suppress(OSError):
                 self._proc.kill()
-        self.close()
+        self._stop()
         self.restarts += 1
         log.warning("restarting the agent's worker process (restart %d)", self.restarts)
         self.start()
@@ -100,7 +116,16 @@ class Worker:
 
     def run(self, job: Job, cancelled: threading.Event | None = None) -> None:
         """Run a job to completion; its result is in `job.result_dir`. Raises
-        MeasurementTimeout, WorkerCrashed, or ResourceExhausted (cancelled by its client)."""
+        MeasurementTimeout, WorkerCrashed, or ResourceExhausted (cancelled, or shutting down)."""
+        with self._running:
+            if self._closed:
+                raise ResourceExhausted("the agent is shutting down")
+            try:
+                self._run(job, cancelled)
+            finally:
+                self._child = None
+
+    def _run(self, job: Job, cancelled: threading.Event | None) -> None:
         timeout = job.settings.timeout_seconds
         done = None
         for _attempt in range(2):  # a worker found dead before it took the job: restart, retry
@@ -116,6 +141,9 @@ class Worker:
                 self.restart()
                 continue
             child = started["pid"] if started and started.get("event") == "started" else None
+            self._child = child
+            if self._closed:
+                self._kill_child()
             done = self._wait_done(child, deadline, cancelled)
             break
         if done is None:  # the worker died or hung with the job: it is replaced, the job lost
@@ -125,6 +153,8 @@ class Worker:
                 "it was restarted"
             )
         outcome, detail = done["outcome"], done.get("detail", "")
+        if self._closed and outcome != "ok":
+            raise ResourceExhausted("the agent is shutting down; the measurement was stopped")
         if cancelled is not None and cancelled.is_set() and outcome != "ok":
             raise ResourceExhausted("the measurement was cancelled: its client went away")
         if outcome == "timeout":

@@ -113,12 +113,12 @@ def test_worker_killed_mid_measurement_costs_one_reply(client, mlp) -> None:
 
 
 def zygote_of(pid: int) -> int:
-    """The agent's worker process, found in /proc (the agent's only child)."""
+    """The only child of a process, found in /proc: an agent's worker, a worker's model."""
     for task in Path(f"/proc/{pid}/task").iterdir():
         children = (task / "children").read_text().split()
         if children:
             return int(children[0])
-    raise AssertionError("the agent has no worker process")
+    raise AssertionError(f"process {pid} has no child")
 
 
 def test_client_that_gives_up_frees_the_agent(client, mlp) -> None:
@@ -163,3 +163,36 @@ def test_model_over_the_memory_limit_is_refused(agent_process) -> None:
         assert m.peak_memory_bytes < 200 * 2**20
     finally:
         client.close()
+
+
+def test_sigterm_during_a_measurement_stops_promptly(agent_process) -> None:
+    agent = agent_process()
+    client = Client(agent)
+    try:
+        hang = client.upload(MODELS / "hang.onnx")
+        errors = []
+        call = threading.Thread(target=lambda: errors.append(
+            rpc_error(client.measure, hang, settings={"timeout_seconds": 60})))  # fmt: skip
+        call.start()
+        time.sleep(1.5)
+        worker = zygote_of(agent.pid)
+        model_process = zygote_of(worker)
+        start = time.monotonic()
+        assert agent.stop(timeout=30) == 0, agent.log()
+        assert time.monotonic() - start < 15
+        call.join(10)
+        assert errors and errors[0].code() != grpc.StatusCode.OK
+    finally:
+        client.close()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(gone(p) is False for p in (worker, model_process)):
+        time.sleep(0.1)
+    assert gone(worker) and gone(model_process)  # nothing left running
+
+
+def gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return True
+    return state == "Z"
