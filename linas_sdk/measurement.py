@@ -48,6 +48,16 @@ class RuntimeInfo:
     module: str = ""
 
 
+_HOUR = 3600.0
+_SETTING_CEILINGS = {
+    "warmup_runs": 1_000_000, "warmup_seconds": _HOUR, "min_runs": 10_000_000,
+    "min_seconds": _HOUR, "max_runs": 10_000_000, "max_seconds": _HOUR,
+    "cooldown_seconds": _HOUR, "min_sample_ms": 10_000.0, "max_cv": 100.0,
+    "max_remeasures": 100, "timeout_seconds": 24 * _HOUR,
+}  # fmt: skip
+"""Upper bounds that keep one request from holding a board for days."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class MeasureSettings:
     """How a model is timed (see ARCHITECTURE.md, "The agent's measurement protocol").
@@ -72,6 +82,7 @@ class MeasureSettings:
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
+            ceiling = _SETTING_CEILINGS.get(f.name)
             value = getattr(self, f.name)
             if f.type == "bool":
                 if not isinstance(value, bool):
@@ -84,6 +95,8 @@ class MeasureSettings:
                 raise InvalidArgument(
                     f"setting {f.name} must be a finite number >= 0, got {value!r}"
                 )
+            if ceiling is not None and value > ceiling:
+                raise InvalidArgument(f"setting {f.name} must be at most {ceiling}, got {value!r}")
         if self.min_runs < 1 or self.max_runs < 1:
             raise InvalidArgument(
                 f"min_runs and max_runs must be >= 1, got {self.min_runs} and {self.max_runs}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import abc
 import importlib
+import math
 from collections.abc import Mapping, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -77,13 +78,17 @@ class Runtime(abc.ABC):
         return chosen
 
 
+MAX_INPUT_BYTES = 1 << 30
+"""Largest input tensor the agent makes up (1 GiB)."""
+
+
 def resolve_inputs(
     model: Sequence[TensorSpec], requested: Sequence[TensorSpec]
 ) -> list[TensorSpec]:
     """The model's inputs with the shapes the request asks for; unknown dims become 1.
 
-    `model` marks a dynamic dimension with -1. A requested shape must have the model's rank
-    and agree with its fixed dimensions.
+    `model` marks a dynamic dimension with -1. A requested shape must have the model's rank,
+    agree with its fixed dimensions, and stay under MAX_INPUT_BYTES.
     """
     by_name = {spec.name: spec for spec in requested}
     names = {spec.name for spec in model}
@@ -105,6 +110,12 @@ def resolve_inputs(
                     f"expects {list(spec.shape)} (-1 = any size)"
                 )
             shape = asked.shape
+        size = math.prod(shape) * np.dtype(spec.dtype).itemsize
+        if size > MAX_INPUT_BYTES:
+            raise InvalidArgument(
+                f"input {spec.name!r} of shape {list(shape)} would take {size} bytes; the agent "
+                f"makes up inputs of at most {MAX_INPUT_BYTES} bytes"
+            )
         resolved.append(TensorSpec(spec.name, shape, spec.dtype))
     return resolved
 

@@ -58,7 +58,7 @@ class Worker:
                 [sys.executable, "-m", "linas_agent.zygote", str(cmd_r), str(evt_w)],
                 pass_fds=(cmd_r, evt_w),
                 stdin=subprocess.DEVNULL,
-                stdout=sys.stderr,  # keep the agent's stdout for its one "listening" line
+                stdout=2,  # the agent's stderr: its stdout is for the one "listening" line
                 env=self._env,
             )
         finally:
@@ -199,9 +199,9 @@ class Worker:
             left = deadline - time.monotonic()
             if left <= 0:
                 return None
-            ready, _, _ = select.select([self._events], [], [], left)
+            ready, _, _ = select.select([self._events], [], [], min(left, 60.0))
             if not ready:
-                return None
+                continue
             data = os.read(self._events, 65536)
             if not data:
                 self._eof = True

@@ -55,7 +55,7 @@ def wait_child(pid: int, timeout: float) -> int | None:
             if left <= 0:
                 return None
             if pidfd is not None:
-                select.select([pidfd], [], [], left)
+                select.select([pidfd], [], [], min(left, 60.0))
             else:
                 time.sleep(min(left, 0.005))
     finally:

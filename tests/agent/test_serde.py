@@ -71,7 +71,8 @@ def test_settings_only_send_what_is_given() -> None:
     with pytest.raises(InvalidArgument, match="unknown measurement settings"):
         serde.settings_to_proto({"min_run": 5})
     for bad in ({"min_runs": 50, "max_runs": 10}, {"min_seconds": -1.0},
-                {"timeout_seconds": 0.0}, {"max_cv": float("nan")}, {"min_runs": 2.5}):
+                {"timeout_seconds": 0.0}, {"max_cv": float("nan")}, {"min_runs": 2.5},
+                {"cooldown_seconds": 1e9}, {"timeout_seconds": 1e12}):
         with pytest.raises(InvalidArgument):
             serde.settings_to_proto(bad)
 

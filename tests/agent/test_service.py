@@ -87,6 +87,17 @@ def test_listens_beyond_loopback_with_a_token(agent_process) -> None:
         assert reply.protocol_version == PROTOCOL_VERSION
 
 
+def test_selftest_passes(tmp_path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "linas_sdk.cli", "agent", "selftest"],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "top-1 0.600 on 200 samples" in result.stdout
+    assert result.stdout.rstrip().endswith("selftest passed")
+    assert not (tmp_path / ".cache").exists()  # its cache is temporary
+
+
 def test_prints_one_line_and_stops_cleanly_on_sigterm_and_sigint(agent_process) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         agent = agent_process()
