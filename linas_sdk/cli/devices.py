@@ -1,5 +1,4 @@
-"""`linas devices list|ping -d devices.yaml`: what the devices in a devices file are, and
-whether they answer.
+"""`linas devices list|ping -d devices.yaml`: what each device is, and whether it answers.
 
 Thin wrapper over linas_host.devices.survey. `ping` exits with 1 when any device is down.
 """

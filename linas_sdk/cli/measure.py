@@ -1,9 +1,9 @@
-"""`linas measure MODEL --device NAME|HOST:PORT`: measure one model on one device and print
-its statistics (a table, or JSON).
+"""`linas measure MODEL --device NAME|HOST:PORT`: time a model on a device, print its stats.
 
-Thin wrapper over linas_host.devices.AgentClient. The device is a name from the devices file
-given with -d, or an address (token, if any, from LINAS_AGENT_TOKEN). Every measurement setting
-of linas_sdk.measurement.MeasureSettings has a flag; unset ones take the agent's defaults.
+Prints a table of the statistics, or JSON with --json. Thin wrapper over
+linas_host.devices.AgentClient. The device is a name from the devices file given with -d, or an
+address (token, if any, from LINAS_AGENT_TOKEN). Every measurement setting of
+linas_sdk.measurement.MeasureSettings has a flag; unset ones take the agent's defaults.
 """
 
 from __future__ import annotations
