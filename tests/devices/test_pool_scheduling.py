@@ -8,7 +8,7 @@ import time
 
 import grpc
 import pytest
-from device_helpers import tiny_onnx
+from device_helpers import tiny_onnx, wait_for
 from linas_host.devices import AgentClient, DevicePool, DeviceSpec, PoolSettings, QueueTimeout
 
 from linas_sdk.errors import (
@@ -157,3 +157,13 @@ def test_a_device_that_rejects_the_token_mid_run_is_refused_and_its_job_moves(sc
     assert [r.device for r in results] == ["good"] * 4
     assert bad.measured == 1 and status["bad"].state == "refused"
     assert "scripted UNAUTHENTICATED" in status["bad"].reason
+
+
+def test_an_idle_device_that_goes_away_is_seen_down_by_the_health_check(scripted):
+    agent = scripted()
+    settings = PoolSettings(retry_initial_s=0.1, retry_max_s=0.5, health_interval_s=0.2)
+    with DevicePool([spec(agent, "idle")], settings=settings) as pool:
+        assert pool.wait_ready(10)[0].state == "alive"
+        agent.stop()  # no job is running: only the periodic check can notice
+        wait_for(lambda: pool.status()[0].state == "down", 10, "the device to be seen down")
+        assert "GetInfo" in pool.status()[0].reason
