@@ -4,7 +4,8 @@
   `authorization: Bearer <token>`; compared in constant time (hmac.compare_digest).
 - `ErrorInterceptor`: the one place a linas error becomes a gRPC status (via
   `linas_sdk.errors.status_code_of`), so no RPC method repeats a try/except. Anything else is
-  an agent bug: logged with its traceback and answered INTERNAL.
+  an agent bug: logged with its traceback and answered INTERNAL (unless the call was already
+  cancelled, e.g. a stalled upload cut off, which is only noted).
 """
 
 from __future__ import annotations
@@ -90,7 +91,11 @@ def _mapped(behavior: Behavior) -> Behavior:
         except LinasError as error:
             context.abort(status_code_of(error), str(error))
         except Exception as error:
-            log.exception("unexpected error in %s", getattr(behavior, "__name__", "an RPC"))
+            name = getattr(behavior, "__name__", "an RPC")
+            if not context.is_active():  # cancelled or past its deadline: nobody to answer
+                log.info("%s ended: its call was cancelled or timed out", name)
+                raise  # gRPC knows the error its own request stream raised, and stays quiet
+            log.exception("unexpected error in %s", name)
             context.abort(
                 grpc.StatusCode.INTERNAL,
                 f"the agent failed unexpectedly ({type(error).__name__}: {error}); "

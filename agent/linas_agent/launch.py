@@ -67,6 +67,7 @@ def start(
     max_waiting: int = 8,
     max_model_memory: int = 0,
     tls: Tls | None = None,
+    upload_timeout: float = 600.0,
 ) -> AgentServer:
     """A serving agent. Stop it with `.stop()`."""
     if not insecure and not token:  # refuse before starting anything (the server warns)
@@ -86,8 +87,9 @@ def start(
     )
     try:
         return AgentServer(
-            agent, host=host, port=port, token=token, insecure=insecure, tls=tls
-        )
+            agent, host=host, port=port, token=token, insecure=insecure, tls=tls,
+            upload_timeout=upload_timeout,
+        )  # fmt: skip
     except BaseException:
         agent.close()
         raise

@@ -95,6 +95,7 @@ class AgentServer:
         token: str | None = None,
         insecure: bool = False,
         tls: Tls | None = None,
+        upload_timeout: float = 600.0,
     ) -> None:
         check_exposure(host, token, insecure, tls)
         self.agent = agent
@@ -107,7 +108,9 @@ class AgentServer:
             options=server_options(),
             maximum_concurrent_rpcs=MAX_CONCURRENT_RPCS,
         )
-        agent_pb2_grpc.add_AgentServicer_to_server(AgentServicer(agent), self._server)
+        agent_pb2_grpc.add_AgentServicer_to_server(
+            AgentServicer(agent, upload_timeout), self._server
+        )
         self.health = health.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self._server)
         reflection.enable_server_reflection(

@@ -40,8 +40,12 @@ def _chunk_data(first: pb.ArtifactChunk, rest: Iterator[pb.ArtifactChunk]) -> It
 
 
 class AgentServicer(agent_pb2_grpc.AgentServicer):
-    def __init__(self, agent: Agent) -> None:
+    """`upload_timeout` bounds one PutArtifact, so a client that stalls mid-upload cannot hold
+    an upload slot (and a thread) for ever: the call is cancelled when it runs out."""
+
+    def __init__(self, agent: Agent, upload_timeout: float = 600.0) -> None:
         self.agent = agent
+        self.upload_timeout = upload_timeout
 
     def GetInfo(self, request, context):
         return serde.device_info_to_proto(self.agent.info())
@@ -56,9 +60,15 @@ class AgentServicer(agent_pb2_grpc.AgentServicer):
             raise InvalidArgument(
                 "PutArtifact received no chunks; the first must carry sha256, kind, total_size"
             )
-        result = self.agent.put(
-            first.sha256, first.kind, first.total_size, _chunk_data(first, request_iterator)
-        )
+        timer = threading.Timer(self.upload_timeout, context.cancel)
+        timer.daemon = True
+        timer.start()
+        try:
+            result = self.agent.put(
+                first.sha256, first.kind, first.total_size, _chunk_data(first, request_iterator)
+            )
+        finally:
+            timer.cancel()
         return pb.PutArtifactResponse(
             sha256=result.sha256,
             size_bytes=result.size_bytes,

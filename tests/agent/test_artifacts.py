@@ -3,6 +3,8 @@ recently used artifact under a cache cap."""
 
 from __future__ import annotations
 
+import time
+
 import grpc
 import pytest
 from agent_helpers import MODELS, Client, rpc_error
@@ -110,3 +112,25 @@ def _npz_bytes(seed: int) -> bytes:
     rng = np.random.default_rng(seed)
     np.savez(buffer, x=rng.standard_normal(400), y=np.zeros(300))
     return buffer.getvalue()
+
+
+def test_stalled_upload_is_cancelled_and_frees_its_slot(agent_process) -> None:
+    agent = agent_process(args=["--upload-timeout", "1.5"])
+    client = Client(agent)
+    try:
+        data = (MODELS / "mlp.onnx").read_bytes()
+
+        def stalling():
+            yield next(upload_chunks(data, pb.ARTIFACT_KIND_ONNX, chunk_bytes=100))
+            time.sleep(30)  # never sends the rest
+
+        start = time.monotonic()
+        error = rpc_error(client.stub.PutArtifact, stalling(), metadata=client.metadata,
+                          timeout=20)  # fmt: skip
+        assert error.code() == grpc.StatusCode.CANCELLED
+        assert time.monotonic() - start < 10
+        assert not client.has(sha256_hex(data)).present
+        assert not client.put(data, pb.ARTIFACT_KIND_ONNX).already_present
+        assert "Traceback" not in agent.log()
+    finally:
+        client.close()
