@@ -23,7 +23,7 @@ from linas_agent import child, system
 from linas_agent.jobs import METRICS, Job
 from linas_agent.queue import MeasureQueue
 from linas_agent.runtimes import RUNTIMES
-from linas_agent.store import ArtifactStore, PutResult
+from linas_agent.store import KIND_NAMES, ArtifactStore, PutResult
 from linas_agent.worker import Worker
 from linas_sdk.artifacts import HEADER_BYTES, looks_like
 from linas_sdk.errors import (
@@ -193,9 +193,9 @@ def _check_kind(path: Path, kind: int, what: str) -> None:
     with open(path, "rb") as f:
         header = f.read(HEADER_BYTES)
     if not looks_like(kind, header):
-        expected = {pb.ARTIFACT_KIND_ONNX: "an ONNX model", pb.ARTIFACT_KIND_TFLITE:
-                    "a TFLite model", pb.ARTIFACT_KIND_NPZ: "an .npz file"}[kind]  # fmt: skip
-        raise InvalidArgument(f"artifact {path.name} is not {expected}, as {what} expects")
+        raise InvalidArgument(
+            f"artifact {path.name} is not a {KIND_NAMES[kind]}, as {what} expects"
+        )
 
 
 def _read_result(folder: Path) -> Measurement:

@@ -69,7 +69,7 @@ def _write_error(out: Path, kind: str, message: str) -> None:
 def measure(job: Job, runtimes: Mapping[str, Runtime]) -> tuple[Measurement, dict]:
     if job.cpu_affinity:
         os.sched_setaffinity(0, job.cpu_affinity)
-    affinity = tuple(sorted(os.sched_getaffinity(0))) if hasattr(os, "sched_getaffinity") else ()
+    affinity = tuple(sorted(os.sched_getaffinity(0)))
     inject_fault(job.fault)
     runtime = runtimes[job.runtime]
     info = runtime.info()
