@@ -38,8 +38,13 @@ def write_yaml(path: Path, data: dict) -> Path:
 
 
 def devices_file(path: Path, agents: dict) -> Path:
-    """A devices file for agents started by the `agent_process` fixtures (name -> agent)."""
-    return write_yaml(path, {"devices": {
-        name: {"address": agent.address, "labels": labels}
-        for name, (agent, labels) in agents.items()
-    }})
+    """A devices file for agents started by the `agent_process` fixtures (name -> (agent,
+    labels)); an agent's token goes into a file beside it, named by token_file."""
+    devices = {}
+    for name, (agent, labels) in agents.items():
+        devices[name] = {"address": agent.address, "labels": labels}
+        if agent.token:
+            token_file = path.parent / f"{name}.token"
+            token_file.write_text(agent.token)
+            devices[name]["token_file"] = token_file.name
+    return write_yaml(path, {"devices": devices})

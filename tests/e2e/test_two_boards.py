@@ -3,8 +3,10 @@ shared measurement cache, `linas export` for a build step, and the report in a r
 
 from __future__ import annotations
 
+import base64
 import csv
 import hashlib
+import io
 import json
 import re
 import shutil
@@ -19,6 +21,7 @@ from conftest import FAST_TIMING, devices_file, linas, write_yaml
 METHOD = "nsga2"
 POPULATION = 4
 BUDGET = 2 * POPULATION
+TOKEN = "e2e-secret-token-4f1c"
 
 
 def search_config(tmp: Path, devices: Path, out: str) -> Path:
@@ -37,8 +40,9 @@ def two_board_run(module_agent_process, tmp_path_factory) -> dict:
     """One search over two boards, then the same search again into another directory."""
     tmp = tmp_path_factory.mktemp("two-boards")
     agents = {
-        "board-a": (module_agent_process(name="board-a", labels={"board": "a"}), {"board": "a"}),
-        "board-b": (module_agent_process(name="board-b", labels={"board": "b"}), {"board": "b"}),
+        name: (module_agent_process(name=name, labels={"board": board}, token=TOKEN),
+               {"board": board})
+        for name, board in (("board-a", "a"), ("board-b", "b"))
     }
     devices = devices_file(tmp / "devices.yaml", agents)
     first = linas("search", search_config(tmp, devices, "first"), "--jsonl", cwd=tmp)
@@ -97,6 +101,13 @@ def test_outputs_are_written(two_board_run) -> None:
     assert "board-a" in page and "board-b" in page
 
 
+def test_no_run_file_holds_the_token(two_board_run) -> None:
+    for run in (two_board_run["run"], two_board_run["again"]):
+        for path in run.rglob("*"):
+            if path.is_file():
+                assert TOKEN.encode() not in path.read_bytes(), path
+
+
 def test_a_second_search_re_measures_nothing(two_board_run) -> None:
     again = records(two_board_run["again"])
     assert len(again) == BUDGET
@@ -147,22 +158,36 @@ def screenshot(page: Path, png: Path, profile: Path) -> Path:
     return png
 
 
-def coloured_fraction(png: Path) -> float:
-    """The share of clearly coloured pixels: the plots' points and lines (the page itself is
-    black text on white, grey tables)."""
+def pixels(png: Path) -> np.ndarray:
     from PIL import Image
 
-    pixels = np.asarray(Image.open(png).convert("RGB")).astype(int)
-    spread = pixels.max(axis=2) - pixels.min(axis=2)
-    return float((spread > 60).mean())
+    return np.asarray(Image.open(png).convert("RGB")).astype(int)
+
+
+def blank_images(html: str) -> str:
+    """The page with every embedded plot replaced by a white PNG of the same size, so the
+    layout stays the same and only the plots' content differs."""
+    from PIL import Image
+
+    def white(match: re.Match) -> str:
+        size = Image.open(io.BytesIO(base64.b64decode(match[1]))).size
+        buffer = io.BytesIO()
+        Image.new("RGB", size, "white").save(buffer, format="PNG")
+        return f"src='data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode()}'"
+
+    return re.sub(r"src='data:image/png;base64,([^']*)'", white, html)
 
 
 @pytest.mark.timeout(300)
 def test_report_plots_render_in_a_browser(two_board_run, tmp_path) -> None:
     page = two_board_run["run"] / "report.html"
-    blank = tmp_path / "no-images.html"
-    blank.write_text(re.sub(r"src='data:image/png;base64,[^']*'", "src=''", page.read_text()))
-    with_plots = coloured_fraction(screenshot(page, tmp_path / "report.png", tmp_path / "p1"))
-    without = coloured_fraction(screenshot(blank, tmp_path / "blank.png", tmp_path / "p2"))
-    assert without < 0.0002, without  # text, tables and empty frames only
-    assert with_plots > max(0.001, 10 * without), with_plots
+    blank = tmp_path / "blank.html"
+    blank.write_text(blank_images(page.read_text()))
+    shot = pixels(screenshot(page, tmp_path / "report.png", tmp_path / "p1"))
+    white = pixels(screenshot(blank, tmp_path / "blank.png", tmp_path / "p2"))
+    drawn = np.abs(shot - white).max(axis=2) > 60
+    assert drawn.mean() > 0.002, drawn.mean()  # axes, ticks, labels, points: plots rendered
+    coloured = (shot.max(axis=2) - shot.min(axis=2) > 60) & drawn
+    assert coloured.sum() > 200, coloured.sum()  # the measured points and the front in colour
+    rows = np.flatnonzero(drawn.any(axis=1))
+    assert rows.min() < shot.shape[0] / 2, "the plots sit near the top of the page"
