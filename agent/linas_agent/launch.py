@@ -65,6 +65,7 @@ def start(
     cache_max_bytes: int = 4 * 1024**3,
     max_artifact_bytes: int = 512 * 1024**2,
     max_waiting: int = 8,
+    max_uploads: int = 4,
     max_model_memory: int = 0,
     tls: Tls | None = None,
     upload_timeout: float = 600.0,
@@ -73,7 +74,8 @@ def start(
     if not insecure and not token:  # refuse before starting anything (the server warns)
         check_exposure(host, token, insecure=False)
     store = ArtifactStore(
-        cache_dir, max_artifact_bytes=max_artifact_bytes, max_cache_bytes=cache_max_bytes
+        cache_dir, max_artifact_bytes=max_artifact_bytes, max_cache_bytes=cache_max_bytes,
+        max_uploads=max_uploads,
     )
     worker = Worker()
     agent = Agent(

@@ -59,6 +59,8 @@ class ArtifactStore:
     ) -> None:
         if max_artifact_bytes <= 0 or max_cache_bytes <= 0:
             raise InvalidArgument("artifact and cache size caps must be positive")
+        if max_uploads < 1:
+            raise InvalidArgument(f"max_uploads must be >= 1, got {max_uploads}")
         self.root = Path(root)
         self.objects = self.root / "objects"
         self.incoming = self.root / "incoming"

@@ -47,6 +47,8 @@ def register(subparsers) -> None:
                        help="cap on one uploaded artifact (512M)")
     serve.add_argument("--max-waiting", type=int, default=8,
                        help="measurements allowed to wait behind the running one (8)")
+    serve.add_argument("--max-concurrent-uploads", type=int, default=4,
+                       help="uploads received at once; more are refused RESOURCE_EXHAUSTED (4)")
     serve.add_argument("--upload-timeout", type=float, default=600.0,
                        help="seconds one upload may take before it is cancelled (600)")
     serve.add_argument("--max-model-memory", type=size, default=0,
@@ -89,6 +91,7 @@ def run_serve(args: argparse.Namespace) -> int:
         cache_max_bytes=args.cache_max_bytes,
         max_artifact_bytes=args.max_artifact_bytes,
         max_waiting=args.max_waiting,
+        max_uploads=args.max_concurrent_uploads,
         max_model_memory=args.max_model_memory,
         upload_timeout=args.upload_timeout,
         tls=launch.read_tls(args.tls_cert, args.tls_key, args.tls_client_ca),
