@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from conftest import FAST_TIMING, devices_file, linas, write_yaml
 
-METHOD = "nsga2"
+METHOD = "linas"
 POPULATION = 4
 BUDGET = 2 * POPULATION
 TOKEN = "e2e-secret-token-4f1c"
@@ -86,6 +86,9 @@ def test_progress_lines_parse_and_count_to_the_budget(two_board_run) -> None:
     assert events[-1]["event"] == "finish" and events[-1]["done"] == BUDGET
     assert updates[-1]["hypervolume"] > 0
     assert updates[-1]["front"], "the best trade-offs so far are reported"
+    quality = updates[-1]["predictors"]  # LINAS' cross-validated predictors, second batch
+    assert set(quality) == {"accuracy", "latency_ms_a", "latency_ms_b"}
+    assert all(-1 <= q["tau"] <= 1 and q["mape"] >= 0 for q in quality.values())
 
 
 def test_outputs_are_written(two_board_run) -> None:
@@ -99,6 +102,7 @@ def test_outputs_are_written(two_board_run) -> None:
     page = (run / "report.html").read_text()
     assert page.count("data:image/png;base64,") == 2
     assert "board-a" in page and "board-b" in page
+    assert "the front the predictors expected" in page
 
 
 def test_no_run_file_holds_the_token(two_board_run) -> None:
