@@ -28,6 +28,9 @@ from linas_sdk.measurement import RuntimeInfo
 
 log = logging.getLogger(__name__)
 
+WORKER_ENV = {"OPENBLAS_NUM_THREADS": "1"}
+"""numpy's BLAS needs no thread pool in the worker; one thread less to fork over, and none to
+compete with the model being timed."""
 READY_TIMEOUT = 120.0  # importing runtimes on a slow board
 BACKSTOP = 10.0  # seconds past a job's own timeout before the worker counts as hung
 
@@ -59,7 +62,7 @@ class Worker:
                 pass_fds=(cmd_r, evt_w),
                 stdin=subprocess.DEVNULL,
                 stdout=2,  # the agent's stderr: its stdout is for the one "listening" line
-                env=self._env,
+                env={**(self._env or os.environ), **WORKER_ENV},
             )
         finally:
             os.close(cmd_r)

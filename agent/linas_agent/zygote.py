@@ -23,6 +23,7 @@ import select
 import signal
 import sys
 import time
+import warnings
 from collections.abc import Mapping
 from importlib.resources import as_file, files
 
@@ -144,6 +145,10 @@ def _child(job: Job, runtimes, cmd_fd: int, event_fd: int) -> None:
 
 
 def main(argv: list[str]) -> None:
+    # onnxruntime starts a thread when imported, so Python 3.12+ warns on every fork. Forking
+    # after the import is the point of this process (ARCHITECTURE.md); the tests run forked
+    # model processes on every runtime. Say it once here rather than once per candidate.
+    warnings.filterwarnings("ignore", r"This process .* is multi-threaded", DeprecationWarning)
     die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the agent decides when the worker stops
     serve(int(argv[0]), int(argv[1]))
