@@ -144,14 +144,10 @@ def _write_artifact(run_dir: Path, settings, chosen: Evaluation, fmt: str, path:
     if saved.is_file():
         shutil.copyfile(saved, path)
         return
-    from linas_host.export import export_bytes
     from linas_host.problem import build_problem
+    from linas_host.subnet_export import subnetwork_bytes
 
-    supernet = build_problem(settings).supernet
-    module = supernet.extract(chosen.config)
-    path.write_bytes(export_bytes(module, supernet.example_input(chosen.config), fmt,
-                                  input_names=supernet.input_names,
-                                  output_names=supernet.output_names))
+    path.write_bytes(subnetwork_bytes(build_problem(settings).supernet, chosen.config, fmt))
 
 
 def _manifests(run_dir: Path, chosen: Evaluation) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from linas_host.problem import Problem
 from linas_host.progress import Reporter
 from linas_host.search.evaluation import Evaluation
 from linas_host.search.evaluators import Evaluator, TableEvaluator
+from linas_host.subnet_export import subnetwork_bytes
 from linas_host.supernet_evaluator import DEVICE_METRICS, SupernetEvaluator, Target
 
 READY_TIMEOUT_S = 60.0
@@ -104,11 +105,7 @@ class RunDevices:
 
     def export_model(self, module: Any, config: dict) -> bytes:
         """The sub-network as an ONNX or TFLite file's bytes."""
-        from linas_host.export import export_bytes
-
-        supernet = self.problem.supernet
-        return export_bytes(module, supernet.example_input(config), self.config.runtime,
-                            input_names=supernet.input_names, output_names=supernet.output_names)
+        return subnetwork_bytes(self.problem.supernet, config, self.config.runtime, module)
 
     def identity(self, target: Target) -> list[dict[str, Any]]:
         """What a cached measurement for `target` must match: the hardware and runtime of every
@@ -143,9 +140,9 @@ class RunDevices:
         if self.problem.supernet is None or not front:
             return {}
         folder.mkdir(parents=True, exist_ok=True)
-        supernet, files = self.problem.supernet, {}
+        files = {}
         for evaluation in front:
-            data = self.export_model(supernet.extract(evaluation.config), evaluation.config)
+            data = subnetwork_bytes(self.problem.supernet, evaluation.config, self.config.runtime)
             name = model_file_name(evaluation.index, self.config.runtime)
             (folder / name).write_bytes(data)
             files[evaluation.key] = f"{folder.name}/{name}"

@@ -144,6 +144,13 @@ def test_export_meets_the_constraint_or_fails_the_build(two_board_run) -> None:
     assert "meets latency_ms_a<=0" in none.stderr
     assert not (tmp / "none" / "manifest.json").exists()
 
+    bare = tmp / "bare-run"  # without its exported models: the model is exported again
+    shutil.copytree(run, bare, ignore=shutil.ignore_patterns("models"))
+    again = linas("export", bare, "--where", f"latency_ms_a<={bound!r}", "--maximize",
+                  "accuracy", "-o", tmp / "again", cwd=tmp)
+    assert again.returncode == 0, again.stderr
+    assert (tmp / "again" / "model.onnx").read_bytes() == model
+
     unknown = linas("export", run, "--where", "speed<=3", "-o", tmp / "bad", cwd=tmp)
     assert unknown.returncode == 2 and "no figure 'speed'" in unknown.stderr
 
