@@ -2,8 +2,8 @@
 
     .venv/bin/python benchmarks/agent_overhead.py [--repeats 5] [--min-seconds 1.0] [--cpu N]
 
-For ONNX models from ~0.05 ms to ~50 ms (MatMul and Conv chains made with the onnx helper
-API; one holds ~5 MB of weights), prints:
+For ONNX models from ~0.1 ms to ~50 ms (MatMul and Conv chains made with the onnx helper
+API; two hold ~5 MB of weights), prints:
 - the median latency in-process (onnxruntime, same session options, same timing protocol as
   the agent's: linas_agent.timing) and through a real agent process over loopback, and their
   ratio (each the median of `--repeats` medians, runs interleaved);
@@ -42,13 +42,13 @@ from linas_sdk.proto.agent.v1 import agent_pb2 as pb
 from linas_sdk.proto.agent.v1 import agent_pb2_grpc
 
 # name: (kind, batch, width, layers); MatMul chains [batch, width] x L, Conv chains on 56x56.
+# The names give the rough latency on one x86 core (the table prints what was measured).
 MODELS = {
-    "matmul-tiny": ("matmul", 1, 128, 2),
-    "matmul-0.3ms": ("matmul", 16, 256, 4),
-    "matmul-1ms": ("matmul", 64, 256, 4),
-    "conv-5ms": ("conv", 1, 32, 3),
+    "matmul-0.1ms": ("matmul", 16, 256, 4),
+    "matmul-1ms": ("matmul", 192, 256, 4),
+    "conv-5ms": ("conv", 1, 56, 3),
     "matmul-5MB": ("matmul", 32, 512, 5),
-    "matmul-50ms": ("matmul", 512, 512, 5),
+    "matmul-50ms": ("matmul", 768, 512, 5),
 }
 
 
