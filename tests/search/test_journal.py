@@ -12,6 +12,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from linas_host.search import registry
 from linas_host.search.journal import SQLiteJournal, export_csv
@@ -152,3 +153,28 @@ def test_a_sigkilled_run_resumes_without_remeasuring(tmp_path):
     assert not remeasured & before
     assert len(remeasured) <= 1 and remeasured <= set(measured_before) - before
     assert len(measured) == 60 + len(remeasured)
+
+
+def test_method_diagnostics_are_journaled_per_iteration_and_replays_replace_them(tmp_path):
+    from linas_host.search.random_search import RandomSearch
+
+    class Diagnosed(RandomSearch):
+        name = "diagnosed"
+
+        def _ask(self):
+            self.diagnostics.append({"asked": len(self.diagnostics), "tau": np.float64(0.5),
+                                     "front": np.arange(2)})
+            return super()._ask()
+
+    def run(budget, resume):
+        return run_search(space=small_space(), objectives=OBJECTIVES, method=Diagnosed(),
+                          evaluator=CountingEvaluator(), budget=budget, population_size=10,
+                          journal=tmp_path / "j.sqlite", resume=resume)
+
+    run(25, False)
+    assert SQLiteJournal(tmp_path / "j.sqlite").notes() == {
+        i + 1: {"asked": i, "tau": 0.5, "front": [0, 1]} for i in range(3)
+    }
+    run(40, True)
+    notes = SQLiteJournal(tmp_path / "j.sqlite").notes()
+    assert sorted(notes) == [1, 2, 3, 4] and notes[4]["asked"] == 3

@@ -12,6 +12,8 @@ Contract of every journal:
 - ``append(evaluation)`` makes the evaluation durable before returning (SQLite: one committed
   transaction, WAL mode, so a SIGKILL loses at most the measurement in flight).
 - ``evaluations()`` returns the records in append order; they are immutable values.
+- ``note(iteration, record)`` keeps a method's diagnostics for an iteration (a replay on resume
+  writes the same iteration again, replacing it); ``notes()`` returns them by iteration.
 - Safe to call from several threads (one lock per journal).
 """
 
@@ -60,6 +62,14 @@ class Journal:
         with self._lock:
             return self._load_meta()
 
+    def note(self, iteration: int, record: dict) -> None:
+        with self._lock:
+            self._note(int(iteration), json.loads(json.dumps(record, default=_plain)))
+
+    def notes(self) -> dict[int, dict]:
+        with self._lock:
+            return self._load_notes()
+
     def close(self) -> None:
         pass
 
@@ -87,6 +97,12 @@ class Journal:
     def _load(self) -> list[Evaluation]:
         raise NotImplementedError
 
+    def _note(self, iteration: int, record: dict) -> None:
+        raise NotImplementedError
+
+    def _load_notes(self) -> dict[int, dict]:
+        raise NotImplementedError
+
 
 class MemoryJournal(Journal):
     """Keeps the run in memory (nothing survives the process)."""
@@ -95,6 +111,7 @@ class MemoryJournal(Journal):
         self._lock = threading.Lock()
         self._meta: dict | None = None
         self._rows: list[Evaluation] = []
+        self._notes: dict[int, dict] = {}
 
     def _load_meta(self):
         return self._meta
@@ -107,6 +124,12 @@ class MemoryJournal(Journal):
 
     def _load(self):
         return list(self._rows)
+
+    def _note(self, iteration, record):
+        self._notes[iteration] = record
+
+    def _load_notes(self):
+        return dict(sorted(self._notes.items()))
 
     def describe(self):
         return "the in-memory journal"
@@ -127,6 +150,7 @@ CREATE TABLE IF NOT EXISTS evaluations (
     time REAL NOT NULL,
     hypervolume REAL
 );
+CREATE TABLE IF NOT EXISTS notes (iteration INTEGER PRIMARY KEY, record TEXT NOT NULL);
 """
 
 
@@ -185,6 +209,16 @@ class SQLiteJournal(Journal):
         ]
 
 
+    def _note(self, iteration, record):
+        with self._db:
+            self._db.execute("INSERT OR REPLACE INTO notes VALUES (?, ?)",
+                             (iteration, json.dumps(record)))
+
+    def _load_notes(self):
+        rows = self._db.execute("SELECT iteration, record FROM notes ORDER BY iteration")
+        return {iteration: json.loads(record) for iteration, record in rows.fetchall()}
+
+
 def open_journal(target: str | Path | Journal | None) -> Journal:
     """``None`` -> in memory, a path -> SQLite, a `Journal` -> itself."""
     if target is None:
@@ -215,6 +249,13 @@ def export_csv(evaluations: Sequence[Evaluation], path: str | Path) -> Path:
                 e.record.get("error", ""),
             ])
     return path
+
+
+def _plain(value):
+    """numpy scalars and arrays as Python numbers and lists, for json.dumps."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 def _floats(values) -> str:

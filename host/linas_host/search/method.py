@@ -12,6 +12,8 @@ replays the same asks and tells from the journal, so a method that is determinis
 seed continues exactly where it was killed.
 
 Subclasses implement ``_setup``, ``_ask`` and ``_tell``; the public methods check the contract.
+A method may append a JSON-safe dict per iteration to ``diagnostics`` (predictor quality, host
+time...); the runner journals each new entry under the iteration of the ask that made it.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ class Method:
         self.seed = int(seed)
         self.population_size = int(population_size)
         self.rng = np.random.default_rng(self.seed)
+        self.diagnostics: list[dict] = []
         self._setup()
         return self
 

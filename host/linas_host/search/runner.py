@@ -159,13 +159,16 @@ class SearchRun:
             seed=self.seed, population_size=self.population_size,
         )
         told: set[str] = set()
-        status, stalled, iteration = "budget", 0, 0
+        status, stalled, iteration, noted = "budget", 0, 0, 0
         while len(order) < self.budget:
             configs = self.method.ask()
             if not configs:
                 status = "exhausted"
                 break
             iteration += 1
+            for record in self.method.diagnostics[noted:]:
+                self.journal.note(iteration, record)
+            noted = len(self.method.diagnostics)
             keys = [self.space.key(c) for c in configs]
             new = [p for p, k in enumerate(keys) if k not in archive and k not in keys[:p]]
             take = new[: self.budget - len(order)]
