@@ -11,6 +11,7 @@ memory and mirrored in each file's mtime (touched on every use), so it survives 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import logging
 import os
@@ -178,6 +179,12 @@ class ArtifactStore:
                 )
             self._commit(tmp, sha256, total_size)
             return PutResult(sha256, total_size, already_present=False)
+        except OSError as error:
+            if error.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise ResourceExhausted(
+                    f"the agent's disk is full ({self.root}); lower --cache-max-bytes"
+                ) from error
+            raise
         finally:
             tmp.unlink(missing_ok=True)
 
