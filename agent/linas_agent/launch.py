@@ -25,12 +25,12 @@ def read_token(token_file: str | Path | None) -> str | None:
     """The token from a file (first line, stripped), else from LINAS_AGENT_TOKEN, else None."""
     if token_file:
         try:
-            token = Path(token_file).read_text().strip()
+            lines = Path(token_file).read_text().strip().splitlines()
         except OSError as error:
             raise InvalidArgument(f"cannot read the token file {token_file}: {error}") from error
-        if not token:
+        if not lines or not lines[0].strip():
             raise InvalidArgument(f"the token file {token_file} is empty")
-        return token
+        return lines[0].strip()
     return os.environ.get(TOKEN_ENV) or None
 
 

@@ -135,10 +135,6 @@ class AgentServer:
     def address(self) -> str:
         return address(self.host, self.port)
 
-    def wait(self, timeout: float | None = None) -> bool:
-        """Block until the server stops (True) or `timeout` passes (False)."""
-        return self._server.wait_for_termination(timeout)
-
     def stop(self, grace: float = 5.0) -> None:
         """Stop taking calls, let running ones finish for `grace` seconds, stop the worker."""
         self.health.enter_graceful_shutdown()

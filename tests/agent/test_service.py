@@ -67,6 +67,25 @@ def test_token_required_on_every_rpc_but_health(agent_process) -> None:
         client.close()
 
 
+def test_token_from_a_file(agent_process, tmp_path) -> None:
+    token_file = tmp_path / "token"
+    token_file.write_text("from-a-file\n")
+    agent = agent_process(args=["--token-file", str(token_file)])
+    with grpc.insecure_channel(agent.address) as channel:
+        stub = agent_pb2_grpc.AgentStub(channel)
+        error = rpc_error(stub.GetInfo, pb.GetInfoRequest(), timeout=10)
+        assert error.code() == grpc.StatusCode.UNAUTHENTICATED
+        good = (("authorization", "Bearer from-a-file"),)
+        assert stub.GetInfo(pb.GetInfoRequest(), metadata=good, timeout=10).name
+    (tmp_path / "empty").write_text("\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "linas_sdk.cli", "agent", "serve", "--token-file",
+         str(tmp_path / "empty"), "--cache-dir", str(tmp_path / "cache")],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2 and "is empty" in result.stderr
+
+
 def test_refuses_to_listen_beyond_loopback_without_token(tmp_path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "linas_sdk.cli", "agent", "serve", "--host", "0.0.0.0",
