@@ -54,6 +54,9 @@ class Reporter:
     def finish(self, *, done: int, hypervolume: float | None, out: str) -> None:
         self._finish(done=done, hypervolume=hypervolume, out=out)
 
+    def close(self) -> None:
+        """Stop any live display (a run that ends with an error never reaches `finish`)."""
+
     def _start(self, **event: Any) -> None:
         pass
 
@@ -139,13 +142,18 @@ class RichReporter(Reporter):
     def _note(self, text: str) -> None:
         self.console.print(text, markup=False, highlight=False)
 
+    def close(self) -> None:
+        if self.live is not None:
+            self.live.stop()
+            self.live = None
+            if not self.console.is_terminal:
+                self.console.line()  # a live display on a pipe ends without a newline
+
     def _finish(self, **event: Any) -> None:
         self.last = {**self.last, "hypervolume": event["hypervolume"]}
         self.bar.update(self.task, completed=event["done"])
         self.live.update(self._render())
-        self.live.stop()
-        if not self.console.is_terminal:
-            self.console.line()  # a live display on a pipe ends without a newline
+        self.close()
         self.console.print(
             f"search finished: {event['done']} evaluations, report in {event['out']}",
             markup=False, highlight=False,

@@ -93,7 +93,8 @@ class RunDevices:
         validation = None
         if self.config.accuracy_on == "device" and self.needed:
             validation = _npz_bytes(
-                self.problem.supernet.validation_arrays(self.config.accuracy_limit))
+                self.problem.supernet.validation_arrays(self.config.accuracy_limit),
+                self.problem.supernet.input_names)
         return SupernetEvaluator(
             self.problem.supernet, self.config.objectives, export=self.export_model,
             pool=self.pool, runtime=self.config.agent_runtime, provider=self.config.provider,
@@ -164,7 +165,11 @@ class RunDevices:
         return out
 
 
-def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
+def _npz_bytes(arrays: dict[str, np.ndarray], input_names: tuple[str, ...]) -> bytes:
+    """A validation .npz for the agent. A single input is stored as "x", which the agent feeds
+    to a model's only input whatever its name (a TFLite file does not keep PyTorch's names)."""
+    if len(input_names) == 1:
+        arrays = {"x" if k == input_names[0] else k: v for k, v in arrays.items()}
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
     return buffer.getvalue()

@@ -72,6 +72,7 @@ def run_search(
     except TypeError as error:
         raise ConfigError(f"method_options do not fit method {config.method!r}: {error}") from None
     with contextlib.ExitStack() as stack:
+        stack.callback(reporter.close)
         devices = stack.enter_context(RunDevices(config, problem, reporter))
         evaluator = devices.evaluator()
         watch = _Watch(reporter, problem, config, out, method)

@@ -11,8 +11,13 @@ from typing import Any
 def subnetwork_bytes(supernet: Any, config: dict, fmt: str, module: Any = None) -> bytes:
     """Export `config` (its extracted `module`, when the caller has it already) as `fmt`
     ("onnx" or "tflite")."""
-    from linas_host.export import export_bytes
-
     module = supernet.extract(config) if module is None else module
-    return export_bytes(module, supernet.example_input(config), fmt,
-                        input_names=supernet.input_names, output_names=supernet.output_names)
+    inputs = supernet.example_input(config)
+    if fmt == "tflite":
+        from linas_host.export.tflite import export_tflite
+
+        return export_tflite(module, inputs)
+    from linas_host.export.onnx import export_onnx
+
+    return export_onnx(module, inputs, input_names=supernet.input_names,
+                       output_names=supernet.output_names)

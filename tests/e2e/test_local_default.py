@@ -52,3 +52,24 @@ def test_table_search_through_the_api_and_a_larger_budget_on_resume(tmp_path: Pa
     with (tmp_path / "run" / "results.csv").open() as rows:
         assert len(list(csv.DictReader(rows))) == 40
     assert not (tmp_path / "run" / "devices.json").read_text().strip("[]\n ")
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("runtime", ["onnx", "tflite"])
+def test_accuracy_on_the_device_matches_the_host(runtime: str, tmp_path: Path) -> None:
+    import tiny_supernet
+
+    result = search(
+        space="tiny_supernet:make", objectives=["accuracy", "latency"], accuracy_on="device",
+        runtime=runtime, budget=2, population=2, method="random", measure=FAST_TIMING,
+        out=tmp_path / "run", cache_dir=tmp_path / "cache", progress="quiet",
+    )
+    supernet = tiny_supernet.make()
+    assert result.front
+    for row in result.front:
+        host = supernet.evaluate(supernet.extract(row["config"]))["accuracy"]
+        assert row["accuracy"] == pytest.approx(host, abs=1e-6)
+    magic = {"onnx": (0, b"\x08"), "tflite": (4, b"TFL3")}[runtime]
+    for model in (tmp_path / "run" / "models").iterdir():
+        assert model.suffix == f".{runtime}"
+        assert model.read_bytes()[magic[0]:magic[0] + len(magic[1])] == magic[1]
