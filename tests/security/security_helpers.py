@@ -21,6 +21,10 @@ QUICK = {"warmup_runs": 1, "warmup_seconds": 0.0, "min_runs": 3, "min_seconds": 
          "max_seconds": 0.2, "max_remeasures": 0, "timeout_seconds": 20.0}
 """A measurement of a tiny model in a fraction of a second."""
 
+PATH_LIKE = [  # artifact hashes a client might send to reach a path
+    "../../etc/passwd", "/etc/passwd", "..", ".", "", "objects/../x",
+    "../" + "0" * 61, "0" * 63 + "/", "%2e%2e%2f" * 7 + "0", "0" * 64 + "\x00",
+    "0" * 64 + "/../../x", "A" * 64, "g" * 64, "0" * 65, "~root"]
 
 class Stub:
     """The agent's generated stub with the agent's token attached to every call."""

@@ -18,7 +18,7 @@ from pathlib import Path
 import grpc
 import numpy as np
 import pytest
-from security_helpers import MODELS, ROOT, Stub, rpc_error
+from security_helpers import MODELS, PATH_LIKE, ROOT, Stub, rpc_error
 
 from linas_sdk.artifacts import sha256_hex
 from linas_sdk.proto.agent.v1 import agent_pb2 as pb
@@ -112,10 +112,6 @@ def test_no_unpickling_eval_or_exec_on_any_network_path() -> None:
 
 
 # -- live: artifact paths come from hashes only ----------------------------------------------
-
-PATH_LIKE = ["../../etc/passwd", "/etc/passwd", "..", ".", "", "objects/../x",
-             "../" + "0" * 61, "0" * 63 + "/", "%2e%2e%2f" * 7 + "0", "0" * 64 + "\x00",
-             "0" * 64 + "/../../x", "A" * 64, "g" * 64, "0" * 65, "~root"]
 
 
 @pytest.fixture(scope="module")
