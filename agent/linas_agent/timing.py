@@ -20,7 +20,7 @@ import gc
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
@@ -45,6 +45,10 @@ class Latency:
     cv: float
     stable: bool = True
     remeasures: int = 0
+
+    def summary(self) -> dict[str, float | int | bool]:
+        """The statistics by their Measurement field names (all but the raw samples)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "samples_ms"}
 
     @classmethod
     def of(cls, samples_ms: list[float], calls_per_sample: int, max_cv: float) -> Latency:
