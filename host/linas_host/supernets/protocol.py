@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     import torch
+
     from linas_sdk.space import SearchSpace
 
 Config = dict[str, Any]

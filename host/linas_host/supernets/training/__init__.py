@@ -1,0 +1,1 @@
+"""Training recipes for the built-in supernets (run by `linas train <supernet>`)."""
