@@ -92,3 +92,24 @@ def test_tensors_round_trip_and_are_checked() -> None:
         serde.tensor_from_proto(pb.Tensor(name="t", shape=[1], dtype="object", data=b"x" * 8))
     with pytest.raises(InvalidArgument, match="negative"):
         serde.tensor_from_proto(pb.Tensor(name="t", shape=[-1], dtype="uint8"))
+
+
+def test_artifact_kinds_and_chunks() -> None:
+    from agent_helpers import MODELS
+
+    from linas_sdk.artifacts import check_sha256, kind_of, sha256_hex, upload_chunks
+
+    for name, kind in (("mlp.onnx", pb.ARTIFACT_KIND_ONNX), ("mlp.tflite", pb.ARTIFACT_KIND_TFLITE),
+                       ("valid.npz", pb.ARTIFACT_KIND_NPZ)):  # fmt: skip
+        data = (MODELS / name).read_bytes()
+        assert kind_of(data) == kind == kind_of(b"", name)  # by header, and by suffix
+    with pytest.raises(InvalidArgument, match="cannot tell"):
+        kind_of(b"\x00garbage")
+    with pytest.raises(InvalidArgument, match="64 lower-case hex"):
+        check_sha256("ABC")
+    data = bytes(range(256)) * 10
+    chunks = list(upload_chunks(data, pb.ARTIFACT_KIND_NPZ, chunk_bytes=1000))
+    assert [len(c.data) for c in chunks] == [1000, 1000, 560]
+    assert chunks[0].sha256 == sha256_hex(data) and chunks[0].total_size == len(data)
+    assert not any(c.sha256 or c.total_size for c in chunks[1:])
+    assert b"".join(c.data for c in chunks) == data
