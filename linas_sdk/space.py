@@ -122,6 +122,14 @@ class SearchSpace:
         self.names = tuple(seen)
         self._by_name = seen
         self.sizes = np.array([len(v.choices) for v in variables], dtype=np.int64)
+        # (child, parent, mask over the parent's choices): the conditions, by index
+        self._conditions = []
+        for j, var in enumerate(variables):
+            for parent, values in (var.active_if or {}).items():
+                p = self.names.index(parent)
+                allowed = np.zeros(self.sizes[p], dtype=bool)
+                allowed[[variables[p].index(v) for v in values]] = True
+                self._conditions.append((j, p, allowed))
 
     # -- construction -------------------------------------------------------------------------
 
@@ -285,19 +293,41 @@ class SearchSpace:
             rows.append(row)
         return np.array(rows, dtype=np.float64).reshape(len(rows), self.n_features)
 
+    def active_encoded(self, X: np.ndarray) -> np.ndarray:
+        """Which genes matter, for a matrix of choice indices: a bool matrix of X's shape."""
+        X = self._index_matrix(X)
+        active = np.ones(X.shape, dtype=bool)
+        for j, p, allowed in self._conditions:
+            active[:, j] &= active[:, p] & allowed[X[:, p]]
+        return active
+
+    def canonical_encoded(self, X: np.ndarray) -> np.ndarray:
+        """``encode(canonical(decode(x)))`` for every row of X at once (inactive genes -> 0)."""
+        X = self._index_matrix(X)
+        return np.where(self.active_encoded(X), X, 0)
+
     def features_encoded(self, X: np.ndarray) -> np.ndarray:
-        """``features`` for a matrix of choice indices (one row per config); vectorised when no
-        variable is conditional, which keeps predictor-driven GAs fast."""
-        X = np.rint(np.asarray(X)).astype(np.int64).reshape(-1, len(self.variables))
-        if any(v.active_if for v in self.variables):
-            return self.features([self.decode(x) for x in X])
+        """``features`` for a matrix of choice indices (one row per config), vectorised, which
+        keeps predictor-driven GAs fast."""
+        X = self._index_matrix(X)
+        active = self.active_encoded(X)
         columns = []
         for j, var in enumerate(self.variables):
             if var.kind == "int":
-                columns.append(np.asarray(var.choices, dtype=np.float64)[X[:, j]][:, None])
+                values = np.asarray(var.choices, dtype=np.float64)[X[:, j]]
+                columns.append((values * active[:, j])[:, None])
             else:
-                columns.append(np.eye(len(var.choices))[X[:, j]])
+                columns.append(np.eye(len(var.choices))[X[:, j]] * active[:, j][:, None])
         return np.hstack(columns)
+
+    def _index_matrix(self, X: np.ndarray) -> np.ndarray:
+        idx = np.asarray(X)
+        if idx.dtype.kind not in "iu":
+            idx = np.rint(idx)
+        idx = idx.astype(np.int64, copy=False).reshape(-1, len(self.variables))
+        if np.any(idx < 0) or np.any(idx >= self.sizes):
+            raise InvalidArgument(f"choice indices outside {self.sizes.tolist()}")
+        return idx
 
     @property
     def n_features(self) -> int:

@@ -72,12 +72,25 @@ def test_features_int_values_and_one_hot_with_inactive_zeroed():
     assert f.tolist() == [[1, 0, 1, 0, 0, 0, 0, 0]]
 
 
+def test_vectorised_canonical_and_active_match_the_per_config_ones():
+    space = conditional_space()
+    X = np.random.default_rng(3).integers(0, space.sizes, size=(300, len(space)))
+    expected = np.array([space.encode(space.decode(x)) for x in X])
+    assert np.array_equal(space.canonical_encoded(X), expected)
+    active = space.active_encoded(X)
+    for x, row in zip(X, active, strict=True):
+        config = space.decode(x)
+        assert row.tolist() == [space.is_active(n, config) for n in space.names]
+    with pytest.raises(InvalidArgument, match="outside"):
+        space.features_encoded([[0, 0, 0, 0, 9]])
+
+
 def test_features_encoded_matches_features():
     plain = SearchSpace([Variable("w", [16, 32, 64], kind="int"), Variable("op", ["a", "b", "c"])])
     X = np.array([[0, 2], [2, 1], [1, 0]])
     assert np.array_equal(plain.features_encoded(X), plain.features([plain.decode(x) for x in X]))
     space = conditional_space()
-    X = np.array([space.encode(c) for c in space.sample(1, 20)])
+    X = np.random.default_rng(1).integers(0, space.sizes, size=(200, len(space)))
     assert np.array_equal(space.features_encoded(X), space.features([space.decode(x) for x in X]))
 
 

@@ -91,13 +91,10 @@ class CanonicalRepair(Repair):
     def __init__(self, space: SearchSpace) -> None:
         super().__init__()
         self.space = space
-        self._conditional = any(v.active_if for v in space.variables)
 
     def _do(self, problem, X, **kwargs):
         X = np.clip(np.rint(X), problem.xl, problem.xu).astype(np.int64)
-        if self._conditional:
-            X = np.array([self.space.encode(self.space.decode(x)) for x in X], dtype=np.int64)
-        return X
+        return self.space.canonical_encoded(X)
 
 
 class DistinctSampling(Sampling):
