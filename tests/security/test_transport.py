@@ -1,0 +1,132 @@
+"""Transport: listening beyond loopback, TLS and mutual TLS end to end, and tokens that never
+leak. A search, an export, a survey and a measurement run against agents that require mutual
+TLS and a token, reached through a devices file; then every file and every line any process
+wrote is searched for the tokens."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import grpc
+import pytest
+import yaml
+from security_helpers import MODELS, ROOT, make_certs
+
+from linas_sdk.proto.agent.v1 import agent_pb2 as pb
+from linas_sdk.proto.agent.v1 import agent_pb2_grpc
+
+pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl")
+
+TOKEN_A = "tok-A-7d41e2b9c0f3a5"
+TOKEN_B = "tok-B-91c3aa08e6d2f4"
+WRONG = "tok-WRONG-5e0b7c21d9"
+TOKEN_ENV = "LINAS_SECURITY_TEST_TOKEN"
+FAST = {"warmup_runs": 1, "warmup_seconds": 0.0, "min_runs": 3, "min_seconds": 0.0,
+        "max_seconds": 0.5, "max_remeasures": 0}
+
+
+@pytest.mark.timeout(90)
+def test_insecure_is_the_only_way_beyond_loopback_and_it_says_so(agent_process,
+                                                                    tmp_path) -> None:
+    certs = make_certs(tmp_path / "certs")
+    mutual = ["--tls-cert", str(certs / "agent.pem"), "--tls-key", str(certs / "agent.key"),
+              "--tls-client-ca", str(certs / "ca.pem")]
+    refused = subprocess.run(  # mutual TLS is not a token: still refused without --insecure
+        [sys.executable, "-m", "linas_sdk.cli", "agent", "serve", "--host", "0.0.0.0",
+         "--cache-dir", str(tmp_path / "cache"), *mutual],
+        capture_output=True, text=True, timeout=60, env=_env_without_tokens(),
+    )
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert "refusing to listen on 0.0.0.0 without a token" in refused.stderr
+    assert "--insecure" in refused.stderr
+
+    insecure = agent_process(host="0.0.0.0", args=["--insecure"])
+    assert "WARNING" in insecure.log()
+    assert "INSECURE: listening on 0.0.0.0 without a token; anyone on the network" in \
+        insecure.log()
+    with grpc.insecure_channel(f"127.0.0.1:{insecure.port}") as channel:
+        assert agent_pb2_grpc.AgentStub(channel).GetInfo(pb.GetInfoRequest(), timeout=10).name
+
+    clear = agent_process(host="0.0.0.0", token=TOKEN_A)
+    assert "without TLS: the token and the models cross the network in clear text" in \
+        clear.log()
+    secure = agent_process(host="0.0.0.0", token=TOKEN_A, args=mutual)
+    assert "WARNING" not in secure.log()
+
+
+def _env_without_tokens() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k not in ("LINAS_AGENT_TOKEN", TOKEN_ENV)}
+
+
+def linas(*args, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
+    env = _env_without_tokens()
+    env[TOKEN_ENV] = TOKEN_B
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "tests" / "e2e"),
+                                                      env.get("PYTHONPATH")]))
+    return subprocess.run([sys.executable, "-m", "linas_sdk.cli", *map(str, args)], cwd=cwd,
+                          env=env, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.mark.timeout(400)
+def test_tokens_never_reach_logs_reports_or_manifests(agent_process, tmp_path) -> None:
+    certs = make_certs(tmp_path / "certs")
+    tls = ["--tls-cert", str(certs / "agent.pem"), "--tls-key", str(certs / "agent.key")]
+    debug = ["--log-level", "DEBUG"]
+    a = agent_process(name="board-a", labels={"board": "x"}, token=TOKEN_A,
+                      args=[*tls, "--tls-client-ca", str(certs / "ca.pem"), *debug])
+    b = agent_process(name="board-b", labels={"board": "x"}, token=TOKEN_B, args=[*tls, *debug])
+    (tmp_path / "a.token").write_text(TOKEN_A + "\n")
+    devices = tmp_path / "devices.yaml"
+    devices.write_text(yaml.safe_dump({"devices": {
+        "board-a": {"address": a.address, "labels": {"board": "x"}, "token_file": "a.token",
+                    "tls": {"ca": "certs/ca.pem", "cert": "certs/host.pem",
+                            "key": "certs/host.key"}},
+        "board-b": {"address": b.address, "labels": {"board": "x"}, "token_env": TOKEN_ENV,
+                    "tls": {"ca": "certs/ca.pem"}},
+    }}))
+    config = tmp_path / "search.yaml"
+    config.write_text(yaml.safe_dump({
+        "space": "tiny_supernet:make", "objectives": ["accuracy", "latency"],
+        "devices": str(devices), "method": "random", "budget": 4, "population": 2,
+        "measure": FAST, "cache_dir": str(tmp_path / "cache"), "out": str(tmp_path / "run"),
+    }))
+    runs = [
+        linas("search", config, "--jsonl", cwd=tmp_path),
+        linas("export", tmp_path / "run", "--maximize", "accuracy", "-o", tmp_path / "fw",
+              cwd=tmp_path),
+        linas("devices", "list", "-d", devices, cwd=tmp_path),
+        linas("devices", "ping", "-d", devices, "--json", cwd=tmp_path),
+        linas("measure", MODELS / "mlp.onnx", "--device", "board-a", "-d", devices, "--json",
+              cwd=tmp_path),
+    ]
+    for run in runs:
+        assert run.returncode == 0, [*run.args[3:5], run.stderr[-2000:]]
+    assert (tmp_path / "run" / "report.html").is_file()
+    assert (tmp_path / "fw" / "manifest.json").is_file()
+
+    with grpc.secure_channel(b.address, grpc.ssl_channel_credentials(
+            (certs / "ca.pem").read_bytes())) as channel:  # a stranger's wrong token
+        with pytest.raises(grpc.RpcError) as denied:
+            agent_pb2_grpc.AgentStub(channel).GetInfo(
+                pb.GetInfoRequest(), metadata=(("authorization", f"Bearer {WRONG}"),),
+                timeout=10)
+        assert denied.value.code() == grpc.StatusCode.UNAUTHENTICATED
+        assert WRONG not in denied.value.details()
+    a.stop()
+    b.stop()
+
+    texts = {f"{' '.join(map(str, run.args[3:5]))} {stream}": getattr(run, stream)
+             for run in runs for stream in ("stdout", "stderr")}
+    texts.update({f"agent log {p.name}": p.read_text(errors="replace")
+                  for p in (a.log_path, b.log_path)})
+    where_tokens_live = {tmp_path / "a.token"}
+    files = [p for p in tmp_path.rglob("*") if p.is_file() and p not in where_tokens_live]
+    files += [p for agent in (a, b) for p in agent.log_path.parent.rglob("*") if p.is_file()]
+    assert len(files) > 20 and any(p.suffix == ".sqlite" for p in files)
+    for secret in (TOKEN_A, TOKEN_B, WRONG):
+        assert [name for name, text in texts.items() if secret in text] == []
+        assert [p for p in files if secret.encode() in p.read_bytes()] == []
