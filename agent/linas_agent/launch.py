@@ -5,7 +5,9 @@ The CLI (`linas agent serve`) and the self-test call `start`; so can a test or a
 
 from __future__ import annotations
 
+import logging
 import os
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -16,6 +18,8 @@ from linas_agent.store import ArtifactStore
 from linas_agent.worker import Worker
 from linas_sdk.errors import InvalidArgument
 from linas_sdk.grpc_settings import TOKEN_ENV
+
+log = logging.getLogger(__name__)
 
 DEFAULT_CACHE_DIR = Path(".cache/linas-agent")
 """Relative to the current directory: an agent never writes to a home folder unasked."""
@@ -30,6 +34,7 @@ def read_token(token_file: str | Path | None) -> str | None:
             raise InvalidArgument(f"cannot read the token file {token_file}: {error}") from error
         if not lines or not lines[0].strip():
             raise InvalidArgument(f"the token file {token_file} is empty")
+        warn_if_others_can_read(token_file, "token file")
         return lines[0].strip()
     return os.environ.get(TOKEN_ENV) or None
 
@@ -43,7 +48,17 @@ def read_tls(cert: str | Path | None, key: str | Path | None,
         return None
     if not (cert and key):
         raise InvalidArgument("TLS needs both a certificate (--tls-cert) and its key (--tls-key)")
-    return Tls(_read(cert), _read(key), _read(client_ca) if client_ca else None)
+    tls = Tls(_read(cert), _read(key), _read(client_ca) if client_ca else None)
+    warn_if_others_can_read(key, "TLS key")
+    return tls
+
+
+def warn_if_others_can_read(path: str | Path, what: str) -> None:
+    """A secret readable by other users of the board is no secret: say so (chmod 600)."""
+    mode = Path(path).stat().st_mode
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        log.warning("the %s %s can be read by other users (mode %03o); chmod 600 it",
+                    what, path, stat.S_IMODE(mode))
 
 
 def _read(path: str | Path) -> bytes:

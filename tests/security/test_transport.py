@@ -130,3 +130,21 @@ def test_tokens_never_reach_logs_reports_or_manifests(agent_process, tmp_path) -
     for secret in (TOKEN_A, TOKEN_B, WRONG):
         assert [name for name, text in texts.items() if secret in text] == []
         assert [p for p in files if secret.encode() in p.read_bytes()] == []
+
+
+@pytest.mark.timeout(60)
+def test_a_token_file_or_tls_key_others_can_read_is_warned_about(agent_process,
+                                                                    tmp_path) -> None:
+    certs = make_certs(tmp_path / "certs")
+    token = tmp_path / "token"
+    token.write_text(TOKEN_A)
+    tls = ["--tls-cert", str(certs / "agent.pem"), "--tls-key", str(certs / "agent.key")]
+    token.chmod(0o644)
+    (certs / "agent.key").chmod(0o640)
+    shared = agent_process(args=["--token-file", str(token), *tls])
+    assert f"the token file {token} can be read by other users (mode 644)" in shared.log()
+    assert "the TLS key" in shared.log() and "(mode 640); chmod 600 it" in shared.log()
+    token.chmod(0o600)
+    (certs / "agent.key").chmod(0o600)
+    private = agent_process(args=["--token-file", str(token), *tls])
+    assert "can be read by other users" not in private.log()
