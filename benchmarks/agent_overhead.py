@@ -8,7 +8,8 @@ API; two hold ~5 MB of weights), prints:
   the agent's: linas_agent.timing) and through a real agent process over loopback, and their
   ratio (each the median of `--repeats` medians, runs interleaved);
 - the fixed per-candidate overhead: client wall time of a first measurement (HasArtifact,
-  upload, load in a fresh process, one timed sample, reply) minus the model's own run time;
+  upload, load in a fresh process, one timed sample, reply) minus the model's own run time,
+  the median over `--repeats` variants of the model (other weights, so each is uploaded);
 - bytes uploaded for that first measurement and for a second one of the same model (0: the
   host asks HasArtifact first);
 - the coefficient of variation of the repeated medians, in-process and through the agent.
@@ -52,8 +53,9 @@ MODELS = {
 }
 
 
-def make_model(kind: str, batch: int, width: int, layers: int) -> bytes:
-    rng = np.random.default_rng(width * 31 + layers)
+def make_model(kind: str, batch: int, width: int, layers: int, variant: int = 0) -> bytes:
+    """The model; each `variant` has other weights (other bytes, so it must be uploaded)."""
+    rng = np.random.default_rng([width, layers, variant])
     nodes, inits, x = [], [], "x"
     for i in range(layers):
         if kind == "matmul":
@@ -142,18 +144,27 @@ def main() -> None:
                 path = Path(tmp) / f"{name}.onnx"
                 path.write_bytes(data)
                 onnx.checker.check_model(str(path))
-                start = time.perf_counter()
-                first, sent_first = agent.measure(data, first_only, args.cpu)
-                wall_ms = (time.perf_counter() - start) * 1000
-                run_ms = first.first_inference_ms + first.median_ms * (1 + first.calls_per_sample)
+                overheads, loads, sent_first = [], [], 0
+                for variant in range(1, args.repeats + 1):  # fresh bytes: a first measurement
+                    fresh = make_model(*MODELS[name], variant=variant)
+                    start = time.perf_counter()
+                    first, sent_first = agent.measure(fresh, first_only, args.cpu)
+                    wall_ms = (time.perf_counter() - start) * 1000
+                    # untimed warm-up call + first inference + the one timed sample
+                    sample_ms = first.samples_ms[0] * first.calls_per_sample
+                    run_ms = first.first_inference_ms + first.samples_ms[0] + sample_ms
+                    overheads.append(wall_ms - run_ms)
+                    loads.append(first.load_ms)
                 local, remote, resent = [], [], []
+                agent.measure(data, first_only, args.cpu)  # upload it once
                 for _ in range(args.repeats):
                     local.append(in_process_median(path, MeasureSettings(**settings)))
                     m, sent = agent.measure(data, settings, args.cpu)
                     remote.append(m.median_ms)
                     resent.append(sent)
                 rows.append((name, len(data) / 1e6, float(np.median(local)),
-                             float(np.median(remote)), wall_ms - run_ms, first.load_ms,
+                             float(np.median(remote)), float(np.median(overheads)),
+                             float(np.median(loads)),
                              sent_first, max(resent), cv(local), cv(remote)))  # fmt: skip
                 print_row(rows[-1], header=len(rows) == 1)
         finally:
