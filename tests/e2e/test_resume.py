@@ -53,7 +53,7 @@ def test_killed_search_resumes_where_it_stopped(agent_process, tmp_path) -> None
     resumed = linas("search", config, "--resume", "--jsonl", cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
     events = [json.loads(line) for line in resumed.stdout.splitlines()]
-    assert events[0]["event"] == "start" and events[0]["done"] == len(before)
+    assert next(e for e in events if e["event"] == "start")["done"] == len(before)
     assert any(e["event"] == "note" and f"resumed {len(before)}" in e["text"] for e in events)
     after = journal(tmp_path / "run")
     assert len(after) == BUDGET
