@@ -94,3 +94,21 @@ def test_outputs_metric_returns_the_first_output(client) -> None:
     assert list(m.outputs) == ["logits"]
     np.testing.assert_allclose(m.outputs["logits"], logits, rtol=1e-5, atol=1e-5)
     assert m.accuracy is None
+
+
+def test_cooldown_and_peak_memory_follow_the_model(client, tmp_path) -> None:
+    from onnx import TensorProto, helper, numpy_helper, save
+
+    weights = np.ones((1024, 2048), np.float32)  # 8 MiB the small model does not hold
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "w"], ["y"])], "wide",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1024])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2048])],
+        initializer=[numpy_helper.from_array(weights, "w")],
+    )  # fmt: skip
+    save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8),
+         tmp_path / "wide.onnx")  # fmt: skip
+    small = client.measure(client.upload(MODELS / "mlp.onnx"))
+    wide = client.measure(client.upload(tmp_path / "wide.onnx"), settings={"cooldown_seconds": 0.5})
+    assert wide.peak_memory_bytes - small.peak_memory_bytes >= weights.nbytes
+    assert wide.wall_seconds >= 0.5  # the cool-down happens within the request
