@@ -38,8 +38,7 @@ BACKSTOP = 10.0  # seconds past a job's own timeout before the worker counts as 
 class Worker:
     """A running zygote process."""
 
-    def __init__(self, env: dict[str, str] | None = None) -> None:
-        self._env = env
+    def __init__(self) -> None:
         self._proc: subprocess.Popen | None = None
         self.runtimes: tuple[RuntimeInfo, ...] = ()
         self.missing: dict[str, str] = {}
@@ -62,7 +61,7 @@ class Worker:
                 pass_fds=(cmd_r, evt_w),
                 stdin=subprocess.DEVNULL,
                 stdout=2,  # the agent's stderr: its stdout is for the one "listening" line
-                env={**(self._env or os.environ), **WORKER_ENV},
+                env={**os.environ, **WORKER_ENV},
             )
         finally:
             os.close(cmd_r)
