@@ -42,6 +42,11 @@ TRAINERS = {
         _mobilenetv3,
         "elastic MobileNetV3 on distorted digits (sandwich rule)",
     ),
+    "transformer": (
+        "linas_host.supernets.training.transformer:train",
+        lambda parser: None,
+        "elastic Transformer (HAT space) on English->German numbers (sandwich rule)",
+    ),
 }
 
 

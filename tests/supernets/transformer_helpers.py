@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import torch
 from linas_host.supernets import translation_data
-from linas_host.supernets.transformer import TransformerSupernet, build
-from linas_host.supernets.transformer_train import learn_vocab
+from linas_host.supernets.transformer import TransformerSupernet, build, learn_vocab
 
 SMALL = {
     "encoder_layers": 3,

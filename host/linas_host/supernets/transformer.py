@@ -29,6 +29,7 @@ from linas_host.supernets.translation_eval import bleu, bleu_of_ids, source_ids
 from linas_host.supernets.translation_vocab import Vocabulary
 
 DEFAULT_WEIGHTS = weight_files.PACKAGED / "transformer.pt"
+BPE_MERGES = 400  # sentences of at most 11 pieces; German numbers split into morphemes
 
 # The demo member that trains on 2 CPU cores in minutes: HAT's 6 + 6 layers and 40 variables,
 # with every width scaled down (HAT: embed 512/640, FFN 1024/2048/3072, 4/8 heads of 64 dims).
@@ -203,6 +204,12 @@ def _sizes(arch: Arch) -> dict[str, Any]:
     }
 
 
+def learn_vocab(corpus: Mapping[str, list[translation_data.Pair]]) -> Vocabulary:
+    """The shared BPE vocabulary, learned from the training split of both languages."""
+    train = corpus["train"]
+    return Vocabulary.learn([p.en for p in train] + [p.de for p in train], BPE_MERGES)
+
+
 def build(
     options: Mapping[str, Any] | None = None, *, vocab: Vocabulary | None = None,
     corpus: Path | None = None,
@@ -210,8 +217,6 @@ def build(
     """An untrained supernet (the demo sizes unless `options` says otherwise); without `vocab`,
     one is learned from the corpus's training split."""
     if vocab is None:
-        from linas_host.supernets.transformer_train import learn_vocab
-
         vocab = learn_vocab(translation_data.load(corpus or translation_data.CORPUS_PATH))
     return TransformerSupernet(vocab, {**DEMO_OPTIONS, **(options or {})}, corpus=corpus)
 
