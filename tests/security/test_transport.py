@@ -71,6 +71,7 @@ def linas(*args, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess
                           env=env, capture_output=True, text=True, timeout=timeout)
 
 
+@pytest.mark.slow  # a real search with torch export: ~40 s on a busy 2-core machine
 @pytest.mark.timeout(400)
 def test_tokens_never_reach_logs_reports_or_manifests(agent_process, tmp_path) -> None:
     certs = make_certs(tmp_path / "certs")
