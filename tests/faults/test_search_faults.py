@@ -40,12 +40,17 @@ def agents():
         agent.close()
 
 
+def search(tmp_path, boards: list[LocalAgent], budget: int, timeouts: dict | None = None) -> Host:
+    """Start the host process: a search of `budget` evaluations, four at a time, on `boards`."""
+    devices = devices_file(tmp_path / "devices.yaml", boards, timeouts)
+    return Host(devices, tmp_path / "run", budget=budget, population=4)
+
+
 def test_agent_killed_mid_measurement_search_ends_on_its_peer_then_takes_it_back(
         agents, tmp_path) -> None:
     budget = 30
     a, b = agents("board-a"), agents("board-b")
-    host = Host(devices_file(tmp_path / "devices.yaml", [a, b]), tmp_path / "run",
-                budget=budget, population=4)
+    host = search(tmp_path, [a, b], budget)
     try:
         wait_for(lambda: len(host.evaluations) >= 2 and measuring(a), 60, "a measuring")
         a.kill()  # SIGKILL the agent's whole process group, model process included
@@ -70,8 +75,8 @@ def test_agent_killed_mid_measurement_search_ends_on_its_peer_then_takes_it_back
 def test_host_killed_mid_measurement_resumes_to_exactly_the_budget(agents, tmp_path) -> None:
     budget = 16
     a, b = agents("board-a"), agents("board-b")
-    devices = devices_file(tmp_path / "devices.yaml", [a, b])
-    host = Host(devices, tmp_path / "run", budget=budget, population=4)
+    host = search(tmp_path, [a, b], budget)
+    devices = tmp_path / "devices.yaml"
     try:
         wait_for(lambda: len(host.evaluations) >= 5 and (measuring(a) or measuring(b)), 60,
                  "a measurement in flight after five evaluations")
@@ -94,8 +99,7 @@ def test_hung_device_loses_its_job_to_the_peer_and_the_search_moves_on(agents, t
     budget = 12
     hung, peer = agents("hung"), agents("peer")
     timeouts = {"rpc_s": 1.0, "upload_s": 2.0, "measure_s": 3.0}
-    host = Host(devices_file(tmp_path / "devices.yaml", [hung, peer], timeouts),
-                tmp_path / "run", budget=budget, population=4)
+    host = search(tmp_path, [hung, peer], budget, timeouts)
     try:
         wait_for(lambda: len(host.evaluations) >= 1 and measuring(hung), 60, "hung measuring")
         os.killpg(hung.pid, signal.SIGSTOP)  # the agent stops answering, its socket stays open
@@ -117,8 +121,7 @@ def test_last_device_of_the_label_gone_the_run_waits_says_so_and_goes_on(
         agents, tmp_path) -> None:
     budget = 12
     a, b = agents("board-a"), agents("board-b")
-    host = Host(devices_file(tmp_path / "devices.yaml", [a, b]), tmp_path / "run",
-                budget=budget, population=4)
+    host = search(tmp_path, [a, b], budget)
     try:
         wait_for(lambda: len(host.evaluations) >= 2, 60, "two evaluations")
         a.kill()
@@ -143,8 +146,7 @@ def test_a_full_cache_evicts_and_keeps_serving_the_search(agents, tmp_path) -> N
     budget = 16
     cap = 700_000  # the largest sub-network is about 600 kB: it fits, then others evict it
     small = agents("small-cache", "--cache-max-bytes", str(cap), "--log-level", "INFO")
-    host = Host(devices_file(tmp_path / "devices.yaml", [small]), tmp_path / "run",
-                budget=budget, population=4)
+    host = search(tmp_path, [small], budget)
     try:
         assert host.wait(120) == 0, host.stderr()[-3000:]
     finally:
