@@ -41,22 +41,33 @@ def die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
-def wait_child(pid: int, timeout: float) -> int | None:
-    """The child's wait status, or None if it outlived `timeout` seconds."""
+FINISHED = -1
+"""`wait_child`'s answer when the child reported its result written: it is only exiting."""
+EXIT_GRACE = 10.0  # seconds a finished child may take to exit before it is killed
+
+
+def wait_child(pid: int, timeout: float, finished_fd: int | None = None) -> int | None:
+    """The child's wait status; FINISHED as soon as it writes to `finished_fd` (so its reply
+    need not wait for the teardown of its memory); None if it outlived `timeout` seconds."""
     deadline = time.monotonic() + timeout
     pidfd = None
     with contextlib.suppress(OSError, AttributeError):
         pidfd = os.pidfd_open(pid)
+    watch = [fd for fd in (pidfd, finished_fd) if fd is not None]
     try:
         while True:
             done, status = os.waitpid(pid, os.WNOHANG)
             if done:
                 return status
+            if finished_fd in watch and select.select([finished_fd], [], [], 0)[0]:
+                if os.read(finished_fd, 1):
+                    return FINISHED
+                watch.remove(finished_fd)  # closed without a word: it is dying; wait for it
             left = deadline - time.monotonic()
             if left <= 0:
                 return None
             if pidfd is not None:
-                select.select([pidfd], [], [], min(left, 60.0))
+                select.select(watch, [], [], min(left, 60.0))
             else:
                 time.sleep(min(left, 0.005))
     finally:
@@ -117,25 +128,39 @@ def serve(cmd_fd: int, event_fd: int) -> None:
             job = Job.from_json(line)
             sys.stdout.flush()
             sys.stderr.flush()
+            finished_r, finished_w = os.pipe()
             pid = os.fork()
             if pid == 0:
-                _child(job, runtimes, cmd_fd, event_fd)
+                os.close(finished_r)
+                _child(job, runtimes, (cmd_fd, event_fd), finished_w)
+            os.close(finished_w)
             send(event="started", pid=pid)
-            status = wait_child(pid, job.settings.timeout_seconds)
+            status = wait_child(pid, job.settings.timeout_seconds, finished_r)
+            os.close(finished_r)
+            if status == FINISHED:
+                send(event="done", outcome="ok", detail="")
+                if wait_child(pid, EXIT_GRACE) is None:  # reap it before the next job
+                    _kill(pid)
+                continue
             if status is None:
-                os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
+                _kill(pid)
             send(event="done", **outcome_of(status, job.settings.timeout_seconds))
 
 
-def _child(job: Job, runtimes, cmd_fd: int, event_fd: int) -> None:
+def _kill(pid: int) -> None:
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+
+
+def _child(job: Job, runtimes, inherited: tuple[int, ...], finished_fd: int) -> None:
     """The forked model process: never returns into the zygote's loop."""
     code = 0
     try:
-        os.close(cmd_fd)
-        os.close(event_fd)
+        for fd in inherited:
+            os.close(fd)
         die_with_parent()
         child.run(job, runtimes)
+        os.write(finished_fd, b"1")
     except BaseException:
         code = 70
     finally:
