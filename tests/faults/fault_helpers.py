@@ -102,12 +102,13 @@ def journal(run: Path) -> list[tuple[int, str, dict]]:
     return [(idx, key, json.loads(record)) for idx, key, record in rows]
 
 
-def assert_complete(run: Path, budget: int) -> list[tuple[int, str, dict]]:
-    """The journal holds exactly `budget` evaluations, of distinct architectures, none failed."""
+def assert_complete(run: Path, budget: int, latency: str = "median_ms") -> list[tuple]:
+    """The journal holds exactly `budget` evaluations, of distinct architectures, none failed,
+    each with a measured `latency` (the record's key for it)."""
     rows = journal(run)
     assert [idx for idx, _, _ in rows] == list(range(budget))
     assert len({key for _, key, _ in rows}) == budget, "no architecture measured twice"
     failed = [(idx, record.get("error")) for idx, _, record in rows if "error" in record]
     assert failed == [], "no evaluation lost to a fault"
-    assert all(record["median_ms"] > 0 for _, _, record in rows)
+    assert all(record[latency] > 0 for _, _, record in rows)
     return rows
