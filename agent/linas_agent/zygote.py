@@ -7,9 +7,12 @@ one JSON job per line from CMD_FD and writes JSON events to EVENT_FD:
     {"event": "started", "pid": CHILD}                                     per job
     {"event": "done", "outcome": "ok" | "timeout" | "crashed", "detail": "..."}
 
-Each child runs `linas_agent.child.run` and exits. The zygote waits for it no longer than the
-job's `timeout_seconds`, then SIGKILLs it. The zygote is single-threaded (it holds no runtime
-session), so forking it is safe. It exits when CMD_FD closes, and dies with the agent.
+Each child runs `linas_agent.child.run`, writes one byte to a pipe once its result is on disk,
+and exits; "done" goes out at that byte, so the reply does not wait for the child's memory to
+be torn down (the zygote reaps it before the next job). The zygote waits for a child no longer
+than the job's `timeout_seconds`, then SIGKILLs it. It holds no runtime session when it forks
+(the warm-up's are gone) and runs no threads of its own. It exits when CMD_FD closes, and dies
+with the agent.
 """
 
 from __future__ import annotations
