@@ -9,7 +9,7 @@ import importlib
 import sys
 
 # Subcommand modules; each defines register(subparsers) and sets `func` on its parser.
-COMMANDS = ["agent", "bench", "devices", "measure", "search", "export", "train"]
+COMMANDS = ["agent", "bench", "devices", "measure", "search", "export", "demo", "train"]
 
 
 def build_parser() -> argparse.ArgumentParser:

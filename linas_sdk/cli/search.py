@@ -6,6 +6,7 @@ Thin wrapper: the config schema is linas_host.config, the run is linas_host.sess
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 
@@ -30,6 +31,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Under CPU contention, OpenMP threads that spin while waiting slow torch (extraction,
+    # scoring, export) by an order of magnitude; torch is not imported yet, so this holds.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     from linas_host.config import load
     from linas_host.session import run_search
 
