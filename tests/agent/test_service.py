@@ -8,10 +8,11 @@ import sys
 
 import grpc
 import pytest
-from agent_helpers import Client, rpc_error
+from agent_helpers import MODELS, Client, rpc_error
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
+from linas_sdk.artifacts import upload_chunks
 from linas_sdk.grpc_settings import PROTOCOL_VERSION
 from linas_sdk.proto.agent.v1 import agent_pb2 as pb
 from linas_sdk.proto.agent.v1 import agent_pb2_grpc
@@ -58,6 +59,14 @@ def test_token_required_on_every_rpc_but_health(agent_process) -> None:
             assert "bearer token" in error.details()
         error = rpc_error(stub.HasArtifact, pb.HasArtifactRequest(sha256="0" * 64), timeout=10)
         assert error.code() == grpc.StatusCode.UNAUTHENTICATED
+        upload = upload_chunks((MODELS / "mlp.onnx").read_bytes(), pb.ARTIFACT_KIND_ONNX)
+        error = rpc_error(stub.PutArtifact, upload, timeout=10)
+        assert error.code() == grpc.StatusCode.UNAUTHENTICATED
+        error = rpc_error(stub.Measure, pb.MeasureRequest(model_sha256="0" * 64), timeout=10)
+        assert error.code() == grpc.StatusCode.UNAUTHENTICATED
+        reflect = reflection_pb2_grpc.ServerReflectionStub(channel).ServerReflectionInfo(
+            iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=10)
+        assert rpc_error(next, reflect).code() == grpc.StatusCode.UNAUTHENTICATED
         health = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest())
         assert health.status == health_pb2.HealthCheckResponse.SERVING
     client = Client(agent)
