@@ -8,6 +8,7 @@ exactly the bytes their shape calls for, settings must be in range.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -96,7 +97,7 @@ def tensor_from_proto(message: pb.Tensor) -> tuple[str, np.ndarray]:
     shape = tuple(int(d) for d in message.shape)
     if any(d < 0 for d in shape):
         raise InvalidArgument(f"tensor {message.name!r} has a negative dimension: {shape}")
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    expected = math.prod(shape) * dtype.itemsize  # Python ints: a huge shape cannot wrap
     if len(message.data) != expected:
         raise InvalidArgument(
             f"tensor {message.name!r} of shape {shape} and dtype {message.dtype} needs "
