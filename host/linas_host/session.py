@@ -97,6 +97,7 @@ def run_search(
             **devices.summary(),
         }
     report = write_outputs(out, result, reference=watch.reference, predicted=watch.predicted(),
+                           iterations=getattr(method, "diagnostics", None) or [],
                            models=models, summary=summary)
     hv = watch.tracker.value if watch.tracker else None
     reporter.finish(done=len(result.evaluations), hypervolume=hv, out=str(out))

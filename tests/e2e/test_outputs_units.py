@@ -114,8 +114,8 @@ def test_plots_and_page_embed_the_images(tmp_path: Path) -> None:
     page = write_report(
         tmp_path / "report.html", title="run <x>", summary={"budget": 30},
         config_yaml="space: mobilenetv3\n", devices=[{"name": "box", "cpu_model": "y"}],
-        images={"Pareto": pareto, "Hypervolume": hv}, front=measured[:5],
-        columns=["accuracy", "latency_ms"],
+        images={"Pareto": pareto, "Hypervolume": hv},
+        tables={"Front": (measured[:5], ["accuracy", "latency_ms"])},
     ).read_text()
     assert page.count("data:image/png;base64,") == 2
     assert "run &lt;x&gt;" in page and "<td class='n'>" in page

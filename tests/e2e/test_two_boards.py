@@ -103,6 +103,7 @@ def test_outputs_are_written(two_board_run) -> None:
     assert page.count("data:image/png;base64,") == 2
     assert "board-a" in page and "board-b" in page
     assert "the front the predictors expected" in page
+    assert "Predictors per iteration" in page and "Kendall tau" in page
 
 
 def test_no_run_file_holds_the_token(two_board_run) -> None:

@@ -1,7 +1,7 @@
 """`report.html`: one static page a person can open or mail: the configuration, the devices
-with their manifests, the plots (PNG embedded as base64, so the file stands alone) and the
-measured Pareto front as a table. Device manifests come from the agents' GetInfo and never hold
-tokens; the configuration names a devices file, never its secrets.
+with their manifests, the plots (PNG embedded as base64, so the file stands alone) and tables
+(the measured Pareto front, the predictors' quality). Device manifests come from the agents'
+GetInfo and never hold tokens; the configuration names a devices file, never its secrets.
 """
 
 from __future__ import annotations
@@ -32,11 +32,10 @@ def write_report(
     config_yaml: str,
     devices: Sequence[Mapping[str, Any]],
     images: Mapping[str, Path],
-    front: Sequence[Mapping[str, Any]],
-    columns: Sequence[str],
+    tables: Mapping[str, tuple[Sequence[Mapping[str, Any]], Sequence[str]]],
 ) -> Path:
     """Write the page: `summary` is shown as a definition list, `images` maps a caption to a
-    PNG file, `front` rows are shown with `columns`."""
+    PNG file, `tables` a heading to its rows and columns (the front, predictor quality)."""
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>{escape(title)}</title><style>{_STYLE}</style></head><body>",
@@ -52,8 +51,9 @@ def write_report(
             f"<figure><img alt='{escape(caption)}' src='data:image/png;base64,{data}'>"
             f"<figcaption>{escape(caption)}</figcaption></figure>"
         )
-    parts.append(f"<h2>Pareto front ({len(front)} architectures)</h2>")
-    parts.append(_table(front, columns))
+    for heading, (rows, columns) in tables.items():
+        parts.append(f"<h2>{escape(heading)}</h2>")
+        parts.append(_table(rows, columns))
     parts.append("<h2>Devices</h2>")
     for device in devices:
         parts.append(

@@ -54,11 +54,13 @@ def write_outputs(
     *,
     reference: dict[str, float] | None,
     predicted: Sequence[dict[str, float]] = (),
+    iterations: Sequence[dict] = (),
     models: dict[str, str] | None = None,
     summary: dict[str, Any] | None = None,
 ) -> Path:
     """Write the CSVs, plots and page of `result` into `out`; returns the page's path.
-    `models` maps an architecture key to its exported file (relative to `out`)."""
+    `models` maps an architecture key to its exported file (relative to `out`); `predicted`
+    and `iterations` come from a method's diagnostics (LINAS), when it keeps any."""
     models = models or {}
     evaluations, objectives, front = result.evaluations, result.objectives, result.front()
     export_csv(evaluations, out / "results.csv")
@@ -97,6 +99,21 @@ def write_outputs(
         config_yaml=config_path.read_text() if config_path.is_file() else "",
         devices=json.loads(devices_path.read_text()) if devices_path.is_file() else [],
         images=images,
-        front=rows,
-        columns=[c for c in columns if c != "model" or models],
+        tables={
+            f"Pareto front ({len(front)} architectures)":
+                (rows, [c for c in columns if c != "model" or models]),
+            **({"Predictors per iteration (k-fold cross-validation)": predictor_table(iterations)}
+               if iterations else {}),
+        },
     )
+
+
+def predictor_table(iterations: Sequence[dict]) -> tuple[list[dict], list[str]]:
+    """One row per iteration and predicted quantity, from a method's diagnostics (LINAS)."""
+    rows = [
+        {"iteration": it.get("iteration"), "measured": it.get("measured"), "predicts": name,
+         "model": q.get("model"), "Kendall tau": q.get("tau"), "MAPE": q.get("mape"),
+         "host s": it.get("host_seconds")}
+        for it in iterations for name, q in it.get("predictors", {}).items()
+    ]
+    return rows, ["iteration", "measured", "predicts", "model", "Kendall tau", "MAPE", "host s"]
