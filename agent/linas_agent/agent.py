@@ -178,15 +178,43 @@ class Agent:
 
     def _warnings(self, m: Measurement, settings: MeasureSettings) -> list[str]:
         info = self.info()
-        warnings = list(info.warnings)
-        if not m.stable:
-            warnings.append(
-                f"timing unstable: coefficient of variation {m.cv:.3f} > max_cv "
-                f"{settings.max_cv:g} after {m.remeasures} re-measurement(s)"
-            )
-        if (m.before.throttled or m.after.throttled) and not info.throttled:
-            warnings.append("the board throttled during the measurement")
-        return warnings
+        return [*info.warnings, *measurement_warnings(m, settings, board_throttled=info.throttled)]
+
+
+FREQ_CHANGE = 0.10  # a core's frequency moving more than this during a run is worth a warning
+HEAT_UP_C = 10.0  # ...and so is a zone warming by more than this
+
+
+def measurement_warnings(
+    m: Measurement, settings: MeasureSettings, *, board_throttled: bool = False
+) -> list[str]:
+    """Why one measurement's figures may be unreliable, from its own before/after state."""
+    warnings = []
+    if not m.stable:
+        warnings.append(
+            f"timing unstable: coefficient of variation {m.cv:.3f} > max_cv "
+            f"{settings.max_cv:g} after {m.remeasures} re-measurement(s)"
+        )
+    if (m.before.throttled or m.after.throttled) and not board_throttled:
+        warnings.append("the board throttled during the measurement")
+    before, after = m.before.cpu_freq_mhz, m.after.cpu_freq_mhz
+    moved = [
+        i for i, (b, a) in enumerate(zip(before, after, strict=False))
+        if b > 0 and abs(a - b) / b > FREQ_CHANGE and (not m.cpu_affinity or i in m.cpu_affinity)
+    ]  # fmt: skip
+    if moved:
+        warnings.append(
+            f"CPU frequency changed by more than {FREQ_CHANGE:.0%} during the measurement "
+            f"(cores {moved}): set the governor to 'performance'"
+        )
+    hot = {z: c - m.before.thermal_zones[z] for z, c in m.after.thermal_zones.items()
+           if z in m.before.thermal_zones and c - m.before.thermal_zones[z] > HEAT_UP_C}
+    if hot:
+        warnings.append(
+            f"the board warmed by more than {HEAT_UP_C:g} C during the measurement ({sorted(hot)}):"
+            " consider cooldown_seconds between candidates"
+        )
+    return warnings
 
 
 def _check_kind(path: Path, kind: int, what: str) -> None:
