@@ -14,8 +14,10 @@ from pathlib import Path
 import grpc
 import pytest
 import yaml
+from linas_host.devices import AgentClient, DeviceSpec
 from security_helpers import MODELS, ROOT, make_certs
 
+from linas_sdk.errors import DeviceUnavailable
 from linas_sdk.proto.agent.v1 import agent_pb2 as pb
 from linas_sdk.proto.agent.v1 import agent_pb2_grpc
 
@@ -149,3 +151,26 @@ def test_a_token_file_or_tls_key_others_can_read_is_warned_about(agent_process,
     (certs / "agent.key").chmod(0o600)
     private = agent_process(args=["--token-file", str(token), *tls])
     assert "can be read by other users" not in private.log()
+
+
+@pytest.mark.timeout(90)
+def test_the_host_sends_nothing_to_an_agent_it_cannot_verify(agent_process, tmp_path) -> None:
+    """No fallback to clear text, no other CA's certificate, no other name: the handshake fails
+    before any call (and so before the token) is sent."""
+    ours, theirs = make_certs(tmp_path / "ours"), make_certs(tmp_path / "theirs")
+    impostor = agent_process(token=TOKEN_A, args=[
+        "--tls-cert", str(theirs / "agent.pem"), "--tls-key", str(theirs / "agent.key")])
+    plain = agent_process(token=TOKEN_A)
+    genuine = agent_process(token=TOKEN_A, args=[
+        "--tls-cert", str(ours / "agent.pem"), "--tls-key", str(ours / "agent.key")])
+    (tmp_path / "token").write_text(TOKEN_A)
+
+    def spec(agent, **tls) -> DeviceSpec:
+        return DeviceSpec(name="pi", address=agent.address, token_file=tmp_path / "token",
+                          tls={"ca": ours / "ca.pem", **tls})
+
+    for wrong in (spec(impostor), spec(plain), spec(genuine, server_name="pi5-a.local")):
+        with AgentClient(wrong, retries=0) as client, pytest.raises(DeviceUnavailable):
+            client.get_info()
+    with AgentClient(spec(genuine)) as client:
+        assert client.get_info().protocol_version == 1
