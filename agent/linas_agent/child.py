@@ -108,7 +108,7 @@ def measure(job: Job, runtimes: Mapping[str, Runtime]) -> tuple[Measurement, dic
     measurement = Measurement(
         runtime=job.runtime,
         runtime_version=info.version,
-        provider=job.provider or info.providers[0],
+        provider=session.provider,
         threads=job.threads,
         cpu_affinity=affinity,
         inputs=tuple(session.inputs),

@@ -31,8 +31,10 @@ ONNX_DTYPES = {
 
 class Session(abc.ABC):
     """A loaded model. Subclasses fill `model_inputs` (as the model declares them, -1 for a
-    dynamic dimension), `inputs` (as they will be fed) and `output_names`."""
+    dynamic dimension), `inputs` (as they will be fed), `output_names`, and `provider` (the
+    provider or delegate that runs it)."""
 
+    provider: str
     model_inputs: list[TensorSpec]
     inputs: list[TensorSpec]
     output_names: list[str]
@@ -155,7 +157,10 @@ class OnnxSession(Session):
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3
         try:
-            self._session = ort.InferenceSession(str(path), options, providers=[provider])
+            # TensorRT hands what it cannot run to CUDA; onnxruntime adds the CPU fallback itself.
+            chain = [provider] + (["CUDAExecutionProvider"] if provider.startswith("Tensorrt")
+                                  else [])  # fmt: skip
+            self._session = ort.InferenceSession(str(path), options, providers=chain)
         except Exception as error:  # onnxruntime raises its own classes for bad models
             raise ModelError(f"onnxruntime could not load the model: {error}") from error
         model = []
@@ -164,6 +169,7 @@ class OnnxSession(Session):
                 raise ModelError(f"input {arg.name!r} has type {arg.type}, which cannot be fed")
             dims = tuple(d if isinstance(d, int) and d > 0 else -1 for d in arg.shape)
             model.append(TensorSpec(arg.name, dims, ONNX_DTYPES[arg.type]))
+        self.provider = self._session.get_providers()[0]
         self.model_inputs = model
         self.inputs = resolve_inputs(model, requested)
         self.output_names = [o.name for o in self._session.get_outputs()]
@@ -295,7 +301,9 @@ class LiteRt(Runtime):
         chosen = self._check_provider(provider)
         kinds = self.module.OpResolverType
         resolver = kinds.AUTO if chosen == "XNNPACK" else kinds.BUILTIN_WITHOUT_DEFAULT_DELEGATES
-        return LiteRtSession(self.module.Interpreter, resolver, path, threads, inputs)
+        session = LiteRtSession(self.module.Interpreter, resolver, path, threads, inputs)
+        session.provider = chosen
+        return session
 
 
 RUNTIMES = {"onnxruntime": OnnxRuntime, "litert": LiteRt}

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 SERVICE = agent_pb2.DESCRIPTOR.services_by_name["Agent"].full_name  # "linas.agent.v1.Agent"
 MAX_WORKERS = 32
 MAX_CONCURRENT_RPCS = 128  # beyond this gRPC itself answers RESOURCE_EXHAUSTED
+MIN_TOKEN_CHARS = 16  # a shorter token beyond loopback is warned about
 
 
 def is_loopback(host: str) -> bool:
@@ -69,6 +70,12 @@ def check_exposure(host: str, token: str | None, insecure: bool, tls: Tls | None
             log.warning(
                 "listening on %s without TLS: the token and the models cross the network in "
                 "clear text; give --tls-cert and --tls-key", host,
+            )  # fmt: skip
+        if len(token) < MIN_TOKEN_CHARS:
+            log.warning(
+                "the token is only %d characters: anyone on the network may guess it; use %d "
+                "or more random ones, e.g. python3 -c 'import secrets; "
+                "print(secrets.token_urlsafe(32))'", len(token), MIN_TOKEN_CHARS,
             )  # fmt: skip
         return
     if not insecure:
