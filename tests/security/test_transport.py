@@ -58,6 +58,9 @@ def test_insecure_is_the_only_way_beyond_loopback_and_it_says_so(agent_process,
         clear.log()
     secure = agent_process(host="0.0.0.0", token=TOKEN_A, args=mutual)
     assert "WARNING" not in secure.log()
+    guessable = agent_process(host="0.0.0.0", token="pi5", args=mutual)
+    assert "the token is only 3 characters: anyone on the network may guess it" in \
+        guessable.log()
 
 
 def _env_without_tokens() -> dict[str, str]:
