@@ -207,3 +207,17 @@ def test_a_validation_set_carrying_pickled_objects_is_refused_not_run(stub, tmp_
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "not a readable .npz of plain arrays" in error.details()
     assert not marker.exists(), "the pickle inside the .npz was never run"
+
+
+def test_the_token_is_compared_in_constant_time_only() -> None:
+    """The auth interceptor compares tokens with hmac.compare_digest and never with == or !=,
+    which stop at the first differing byte and so leak how much of a guess was right."""
+    path = ROOT / "agent" / "linas_agent" / "interceptors.py"
+    tree = ast.parse(path.read_text())
+    auth = next(n for n in ast.walk(tree)
+                if isinstance(n, ast.ClassDef) and n.name == "AuthInterceptor")
+    calls = {_name(n.func) for n in ast.walk(auth) if isinstance(n, ast.Call)}
+    assert "hmac.compare_digest" in calls
+    compared = [ast.unparse(n) for n in ast.walk(auth) if isinstance(n, ast.Compare)
+                and any(isinstance(op, (ast.Eq, ast.NotEq)) for op in n.ops)]
+    assert compared == []
