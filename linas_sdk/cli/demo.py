@@ -56,8 +56,11 @@ def run(args: argparse.Namespace) -> int:
     result = run_search(settings, progress=args.progress)
     print(f"\n{result.evaluations} evaluations, {len(result.front)} on the Pareto front.")
     print(f"report: {result.report.resolve()}")
-    print(f"pick a model for a build: linas export {result.out} --where 'latency_ms<=1' "
-          "--maximize accuracy -o build/model")
+    latencies = sorted(row["latency_ms"] for row in result.front if "latency_ms" in row)
+    if latencies:
+        bound = f"{latencies[len(latencies) // 2]:.3g}"
+        print(f"pick a model for a build: linas export {result.out} "
+              f"--where 'latency_ms<={bound}' --maximize accuracy -o build/model")
     return 0
 
 
