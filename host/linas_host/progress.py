@@ -131,7 +131,7 @@ class RichReporter(Reporter):
             + ", ".join(f"{n} ({d})" for n, d in self.objectives)
             + f", devices {', '.join(event['devices']) or '-'}; writing to {event['out']}"
         )
-        self.live = Live(self._render(), console=self.console, refresh_per_second=4)
+        self.live = Live(self._render(), console=self.console, refresh_per_second=2)
         self.live.start()
 
     def _update(self, **event: Any) -> None:
