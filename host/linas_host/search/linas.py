@@ -1,0 +1,254 @@
+"""LINAS: a genetic algorithm run on light predictors, measuring only what they point at.
+
+1. The first ask is P distinct architectures drawn uniformly (P = ``population_size``).
+2. Every later ask retrains one predictor per objective and per constraint on everything
+   measured so far (`predictors.CVSelected`: ridge, RBF-SVR or LightGBM, chosen by k-fold CV);
+3. runs pymoo's NSGA-II on the predictors only, for ``predictions`` predicted evaluations,
+   with the shared operators of `operators.py`, starting from the measured non-dominated set;
+4. picks P architectures that were never measured among all those the GA predicted
+   (`selection.py`): the ones adding the most predicted hypervolume to the measured front
+   first, then the next predicted fronts spread by crowding distance; topped up with unseen
+   random architectures only when the GA saw fewer than P.
+
+Every iteration appends a record to ``diagnostics`` (predictor chosen per objective, its CV
+Kendall tau and MAPE, fit / GA / selection seconds, the predicted front) for the runner's
+reporters and the journal.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import numpy as np
+
+from linas_host.search.method import Method
+from linas_host.search.operators import GeneticOperators, SpaceProblem, build_nsga2
+from linas_host.search.predictors import CVSelected
+from linas_host.search.selection import select_candidates
+from linas_sdk.errors import InvalidArgument
+
+
+class LINAS(Method):
+    """Parameters (keyword-only):
+
+    - ``predictions``: predicted evaluations the inner GA may spend per iteration (20,000);
+    - ``ga_population``: the inner GA's population (100; generations = predictions / this);
+    - ``operators``: the inner GA's `GeneticOperators` (crossover, per-mating crossover rate,
+      per-variable mutation rate); the same defaults as the NSGA-II baseline;
+    - ``predictors``: candidate models per objective (ridge, svr, lightgbm);
+    - ``cv_folds``: k of the k-fold CV that picks among them (5);
+    - ``optimism``: candidates are ranked on prediction - optimism * spread of the CV fold
+      models (0: on the prediction alone), which favours where the data is thin;
+    - ``pool_fronts_factor``: the hypervolume-greedy pick looks at the first predicted fronts
+      holding at least this many times P candidates (3).
+    """
+
+    name = "linas"
+
+    def __init__(
+        self,
+        *,
+        predictions: int = 20_000,
+        ga_population: int = 200,
+        operators: GeneticOperators | None = None,
+        predictors: Sequence[str] = ("ridge", "svr", "lightgbm"),
+        cv_folds: int = 5,
+        optimism: float = 1.0,
+        pool_fronts_factor: float = 3.0,
+        trust_radius: int | None = 1,
+    ) -> None:
+        if predictions < 1 or ga_population < 2:
+            raise InvalidArgument(
+                f"predictions must be >= 1 and ga_population >= 2, got {predictions}, "
+                f"{ga_population}"
+            )
+        if optimism < 0:
+            raise InvalidArgument(f"optimism must be >= 0, got {optimism}")
+        CVSelected(candidates=tuple(predictors), folds=cv_folds)  # refuse bad names now
+        self.predictions = int(predictions)
+        self.ga_population = int(ga_population)
+        self.operators = operators if operators is not None else GeneticOperators()
+        self.predictor_names = tuple(predictors)
+        self.cv_folds = int(cv_folds)
+        self.optimism = float(optimism)
+        self.pool_fronts_factor = float(pool_fronts_factor)
+        self.trust_radius = trust_radius
+
+    def to_dict(self) -> dict:
+        return {
+            "name": self.name, "predictions": self.predictions,
+            "ga_population": self.ga_population, "operators": self.operators.to_dict(),
+            "predictors": list(self.predictor_names), "cv_folds": self.cv_folds,
+            "optimism": self.optimism, "pool_fronts_factor": self.pool_fronts_factor,
+        }
+
+    # -- ask / tell ---------------------------------------------------------------------------
+
+    def _setup(self) -> None:
+        self._measured: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+        self.diagnostics: list[dict] = []
+        self._iteration = 0
+
+    def _tell(self, configs: list[dict], F: np.ndarray, G: np.ndarray) -> None:
+        for config, f, g in zip(configs, F, G, strict=True):
+            self._measured[tuple(self.space.encode(config).tolist())] = (f, g)
+
+    def _ask(self) -> list[dict]:
+        self._iteration += 1
+        if self._iteration == 1 or len(self._training_rows()[0]) < 2:
+            X = self._unseen_random(self.population_size, exclude=set())
+            return [self.space.decode(x) for x in X]
+        return [self.space.decode(x) for x in self._iterate()]
+
+    # -- one iteration ------------------------------------------------------------------------
+
+    def _training_rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        keys = [k for k, (f, g) in self._measured.items()
+                if np.all(np.isfinite(f)) and np.all(np.isfinite(g))]
+        X = np.array(keys, dtype=np.int64).reshape(-1, len(self.space))
+        F = np.array([self._measured[k][0] for k in keys]).reshape(len(keys), -1)
+        G = np.array([self._measured[k][1] for k in keys]).reshape(len(keys), -1)
+        return X, F, G
+
+    def _iterate(self) -> np.ndarray:
+        t0, c0 = time.perf_counter(), time.process_time()
+        X, F, G = self._training_rows()
+        features = self._features(X)
+        seed = self.seed * 1_000_003 + self._iteration
+        models = [
+            CVSelected(candidates=self.predictor_names, folds=self.cv_folds, seed=seed).fit(
+                features, y
+            )
+            for y in np.hstack([F, G]).T
+        ]
+        k = F.shape[1]
+        t1 = time.perf_counter()
+
+        predicted: dict[tuple, np.ndarray] = {}
+        count = [0]
+
+        start = self._ga_start(X, F, G)
+        centre = start[: self._n_front] if self.trust_radius is not None else None
+
+        def function(Xg: np.ndarray):
+            count[0] += len(Xg)
+            values = np.column_stack([m.predict(self._features(Xg)) for m in models])
+            if centre is not None:
+                d = (Xg[:, None, :] != centre[None, :, :]).sum(axis=2).min(axis=1)
+                values = np.column_stack([values, d - self.trust_radius])
+            for x, v in zip(map(tuple, Xg.tolist()), values, strict=True):
+                predicted[x] = v
+            return (values[:, :k], values[:, k:]) if values.shape[1] > k else values
+
+        n_constr = G.shape[1] + (centre is not None)
+        problem = SpaceProblem(self.space, n_obj=k, n_ieq_constr=n_constr, function=function)
+        algorithm = build_nsga2(
+            self.space, self.operators, population_size=self.ga_population,
+            sampling=start,
+        )
+        from pymoo.optimize import minimize
+
+        minimize(problem, algorithm, ("n_eval", self.predictions), seed=seed % 2**31,
+                 verbose=False)
+        t2 = time.perf_counter()
+
+        unseen = [x for x in predicted if x not in self._measured]
+        if len(unseen) < self.population_size:  # tiny space or a converged GA: top up
+            extra = self._unseen_random(
+                self.population_size - len(unseen), exclude=set(unseen) | set(predicted)
+            )
+            if len(extra):
+                function(extra)
+                unseen += [tuple(x) for x in extra.tolist()]
+        CX = np.array(unseen, dtype=np.int64).reshape(-1, len(self.space))
+        values = np.array([predicted[x] for x in unseen]).reshape(len(unseen), -1)
+        CF, CG = values[:, :k], values[:, k:]
+        if self.optimism > 0 and len(CX):
+            spread = np.column_stack(
+                [m.predict_spread(self._features(CX)) for m in models[:k]]
+            )
+            CF = CF - self.optimism * spread
+        picked = select_candidates(
+            CF, CG, F[np.all(G <= 0, axis=1)], self.population_size,
+            pool_factor=self.pool_fronts_factor,
+        )
+        t3 = time.perf_counter()
+        self._record(models, F, values, len(unseen), count[0], t1 - t0, t2 - t1, t3 - t2)
+        self.diagnostics[-1]["host_cpu_seconds"] = time.process_time() - c0
+        return CX[picked]
+
+    def _features(self, X: np.ndarray) -> np.ndarray:
+        return self.space.features_encoded(X)
+
+    def _ga_start(self, X: np.ndarray, F: np.ndarray, G: np.ndarray) -> np.ndarray:
+        """The measured non-dominated set (feasible first), filled up with random networks."""
+        from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
+
+        feasible = np.all(G <= 0, axis=1)
+        order = np.flatnonzero(feasible) if feasible.any() else np.argsort(
+            np.maximum(G, 0).sum(axis=1)
+        )
+        fronts = NonDominatedSorting().do(F[order]) if len(order) else []
+        start = [X[order[i]] for front in fronts for i in front][: self.ga_population]
+        self._n_front = len(fronts[0]) if len(fronts) else 0
+        start = np.array(start, dtype=np.int64).reshape(-1, len(self.space))
+        fill = self._unseen_random(
+            self.ga_population - len(start), exclude={tuple(x) for x in start.tolist()},
+            allow_measured=True,
+        )
+        return np.vstack([start, fill]) if len(fill) else start
+
+    def _unseen_random(
+        self, n: int, *, exclude: set, allow_measured: bool = False, max_tries: int = 50
+    ) -> np.ndarray:
+        """Up to ``n`` distinct canonical encodings, never measured (unless allowed) nor in
+        ``exclude``; fewer only when repeated draws find nothing new."""
+        out: dict[tuple, None] = {}
+        for _ in range(max_tries):
+            if len(out) >= n:
+                break
+            for config in self.space.sample(self.rng, 2 * (n - len(out))):
+                x = tuple(self.space.encode(config).tolist())
+                if x in exclude or x in out or (not allow_measured and x in self._measured):
+                    continue
+                out[x] = None
+                if len(out) >= n:
+                    break
+        return np.array(list(out), dtype=np.int64).reshape(-1, len(self.space))
+
+    def _record(self, models, F, values, n_unseen, n_predicted, fit_s, ga_s, select_s) -> None:
+        names = [o.name for o in self.objectives] + [str(c) for c in self.constraints]
+        quality = {
+            name: {
+                "model": m.chosen_, "tau": m.score_.tau, "mape": m.score_.mape,
+                "cv": {c: {"tau": s.tau, "mape": s.mape} for c, s in m.scores_.items()},
+            }
+            for name, m in zip(names, models, strict=True)
+        }
+        self.diagnostics.append({
+            "iteration": self._iteration,
+            "measured": len(F),
+            "predictors": quality,
+            "predictions": n_predicted,
+            "unseen_candidates": n_unseen,
+            "fit_seconds": fit_s,
+            "ga_seconds": ga_s,
+            "select_seconds": select_s,
+            "host_seconds": fit_s + ga_s + select_s,
+            "predicted_front": self._predicted_front(values),
+        })
+
+    def _predicted_front(self, values: np.ndarray) -> list[dict]:
+        from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
+
+        k = len(self.objectives)
+        if not len(values):
+            return []
+        feasible = np.all(values[:, k:] <= 0, axis=1)
+        F = values[feasible, :k] if feasible.any() else values[:, :k]
+        F = F[NonDominatedSorting().do(F, only_non_dominated_front=True)]
+        return [
+            {o.name: float(o.sign * f) for o, f in zip(self.objectives, row, strict=True)}
+            for row in F
+        ]
