@@ -14,6 +14,8 @@ from pathlib import Path
 import grpc
 import pytest
 import yaml
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from linas_host.devices import AgentClient, DeviceSpec
 from security_helpers import MODELS, ROOT, make_certs
 
@@ -177,3 +179,20 @@ def test_the_host_sends_nothing_to_an_agent_it_cannot_verify(agent_process, tmp_
             client.get_info()
     with AgentClient(spec(genuine)) as client:
         assert client.get_info().protocol_version == 1
+
+
+@pytest.mark.timeout(60)
+def test_only_the_health_check_is_open_without_the_token(agent_process) -> None:
+    agent = agent_process(token=TOKEN_A)
+    with grpc.insecure_channel(agent.address) as channel:
+        health = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(),
+                                                           timeout=10)
+        assert health.status == health_pb2.HealthCheckResponse.SERVING
+        listing = reflection_pb2.ServerReflectionRequest(list_services="")
+        with pytest.raises(grpc.RpcError) as refused:
+            next(reflection_pb2_grpc.ServerReflectionStub(channel).ServerReflectionInfo(
+                iter([listing]), timeout=10))
+        assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
+        reply = next(reflection_pb2_grpc.ServerReflectionStub(channel).ServerReflectionInfo(
+            iter([listing]), metadata=agent.metadata, timeout=10))
+        assert "linas.agent.v1.Agent" in {s.name for s in reply.list_services_response.service}
