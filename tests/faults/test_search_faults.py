@@ -48,7 +48,7 @@ def search(tmp_path, boards: list[LocalAgent], budget: int, timeouts: dict | Non
 
 def test_agent_killed_mid_measurement_search_ends_on_its_peer_then_takes_it_back(
         agents, tmp_path) -> None:
-    budget = 30
+    budget = 24
     a, b = agents("board-a"), agents("board-b")
     host = search(tmp_path, [a, b], budget)
     try:
@@ -56,7 +56,11 @@ def test_agent_killed_mid_measurement_search_ends_on_its_peer_then_takes_it_back
         a.kill()  # SIGKILL the agent's whole process group, model process included
         killed_at = len(host.evaluations)
         wait_for(lambda: len(host.evaluations) >= killed_at + 2, 60, "b to carry on alone")
-        a.restart()  # the same port and cache, as a board that rebooted
+        host.proc.send_signal(signal.SIGSTOP)  # hold the search while a reboots, so that
+        try:                                   # work is left for it however slow the restart
+            a.restart()  # the same port and cache, as a board that rebooted
+        finally:
+            host.proc.send_signal(signal.SIGCONT)
         restarted_at = len(host.evaluations)
         assert host.wait(120) == 0, host.stderr()[-3000:]
     finally:
