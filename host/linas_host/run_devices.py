@@ -167,9 +167,13 @@ class RunDevices:
 
 def _npz_bytes(arrays: dict[str, np.ndarray], input_names: tuple[str, ...]) -> bytes:
     """A validation .npz for the agent. A single input is stored as "x", which the agent feeds
-    to a model's only input whatever its name (a TFLite file does not keep PyTorch's names)."""
+    to a model's only input whatever its name (a TFLite file does not keep PyTorch's names).
+    The wire contract wants labels "y" in every set; a set scored on the host from returned
+    outputs (BLEU) has none to give, so its "y" is the sample index."""
     if len(input_names) == 1:
         arrays = {"x" if k == input_names[0] else k: v for k, v in arrays.items()}
+    if "y" not in arrays:
+        arrays = {**arrays, "y": np.arange(len(next(iter(arrays.values()))))}
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
     return buffer.getvalue()

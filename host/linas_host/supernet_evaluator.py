@@ -18,6 +18,8 @@ the two-phase schedule and the cache.
 A record holds every objective by name, ``device`` (the boards that measured it),
 ``model_sha256``, ``model_bytes``, ``cached`` (measurements answered from the cache) and
 ``measurements`` (target -> the `Measurement` as a dict, raw samples included, outputs not).
+Accuracy on the device is top-1 computed by the agent; BLEU on the device is scored here from
+the output tokens the agent returns (the supernet's ``score_outputs``).
 """
 
 from __future__ import annotations
@@ -103,10 +105,19 @@ class SupernetEvaluator(Evaluator):
         if scored_on_device and not self.targets:
             self.targets = [Target()]
         self.score_target = self.targets[0] if scored_on_device else None
+        # Top-1 accuracy is computed on the board; BLEU from the outputs it returns, scored
+        # here by the supernet (`score_outputs`), since the references stay on the host.
+        self.metric = "outputs" if any(o.metric == "bleu" for o in self.objectives) else "top1"
         if self.targets and pool is None:
             raise InvalidArgument("objectives measured on a board need a device pool")
         if scored_on_device and validation is None:
             raise InvalidArgument("accuracy on the device needs a validation set (.npz bytes)")
+        if scored_on_device and self.metric == "outputs" and not hasattr(
+                supernet, "score_outputs"):
+            raise InvalidArgument(
+                f"supernet {supernet.name!r} cannot score a board's outputs (no score_outputs); "
+                "expected accuracy_on 'host' for BLEU"
+            )
 
     def _check(self, space, objectives, constraints) -> None:
         if space != self.supernet.space:
@@ -212,7 +223,7 @@ class SupernetEvaluator(Evaluator):
             **target.options(), "runtime": self.runtime, "provider": self.provider or None,
             "threads": self.threads, "settings": self.settings or None,
             "validation": self.validation if scored else None,
-            "metric": "top1" if scored else None,
+            "metric": self.metric if scored else None,
         }
 
     def _key(self, item: _Prepared, target: Target) -> str:
@@ -221,8 +232,20 @@ class SupernetEvaluator(Evaluator):
             model_sha256=item.record["model_sha256"], device=self.device_identity(target),
             runtime=self.runtime, provider=self.provider, threads=self.threads,
             settings=self.settings, validation=self.validation_sha if scored else "",
-            metric="top1" if scored else "",
+            metric=self.metric if scored else "",
         )
+
+    def _score(self, measurement: Measurement) -> tuple[str, float]:
+        """Accuracy from the board, or BLEU of the outputs it returned, scored here."""
+        if self.metric == "outputs":
+            if not measurement.outputs:
+                raise InvalidArgument(f"the device {measurement.device} returned no outputs")
+            tokens = next(iter(measurement.outputs.values()))
+            bleu = self.supernet.score_outputs(tokens, limit=self.accuracy_limit)["bleu"]
+            return self._named("bleu", bleu)
+        if measurement.accuracy is None:
+            raise InvalidArgument(f"the device {measurement.device} returned no accuracy")
+        return self._named("accuracy", measurement.accuracy)
 
     def _add(self, record: dict, target: Target, measurement: Measurement, cached: bool) -> None:
         for objective in self.objectives:
@@ -233,9 +256,7 @@ class SupernetEvaluator(Evaluator):
                     value = measurement.peak_memory_bytes / 2**20
                 record[objective.resolved_name] = float(value)
         if target == self.score_target:
-            if measurement.accuracy is None:
-                raise InvalidArgument(f"the device {measurement.device} returned no accuracy")
-            record.update([self._named("accuracy", measurement.accuracy)])
+            record.update([self._score(measurement)])
         saved = measurement.to_dict()
         saved.pop("outputs", None)
         record.setdefault("measurements", {})[str(target)] = saved
