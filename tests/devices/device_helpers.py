@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
@@ -29,11 +27,3 @@ def tiny_onnx(seed: float = 1.0) -> bytes:
     onnx.checker.check_model(model)
     return model.SerializeToString()
 
-
-def wait_for(condition, timeout: float, what: str) -> None:
-    """Poll `condition` until it is true; fail the test after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)

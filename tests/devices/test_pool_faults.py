@@ -8,8 +8,9 @@ import signal
 import time
 
 import pytest
-from device_helpers import FAST, tiny_onnx, wait_for
+from device_helpers import FAST, tiny_onnx
 from linas_host.devices import DevicePool, PoolSettings
+from polling import wait_for
 
 pytestmark = pytest.mark.timeout(180)
 

@@ -8,8 +8,9 @@ import time
 
 import grpc
 import pytest
-from device_helpers import tiny_onnx, wait_for
+from device_helpers import tiny_onnx
 from linas_host.devices import AgentClient, DevicePool, DeviceSpec, PoolSettings, QueueTimeout
+from polling import wait_for
 
 from linas_sdk.errors import (
     DeviceUnavailable,

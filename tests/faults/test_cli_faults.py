@@ -12,8 +12,9 @@ import threading
 
 import pytest
 import yaml
-from fault_helpers import QUICK_POOL, assert_complete, measuring, wait_for
+from fault_helpers import QUICK_POOL, assert_complete, measuring
 from linas_host.devices import LocalAgent
+from polling import wait_for
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SLOW_ENOUGH = {"warmup_runs": 1, "warmup_seconds": 0.0, "min_runs": 3, "min_seconds": 0.3,
