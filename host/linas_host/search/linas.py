@@ -161,6 +161,8 @@ class LINAS(Method):
             if len(extra):
                 function(extra)
                 unseen += [tuple(x) for x in extra.tolist()]
+        if not unseen:
+            return np.empty((0, len(self.space)), dtype=np.int64)  # the space is exhausted
         CX = np.array(unseen, dtype=np.int64).reshape(-1, len(self.space))
         values = np.array([predicted[x] for x in unseen]).reshape(len(unseen), -1)
         CF, CG = values[:, :k], values[:, k:]

@@ -1,0 +1,113 @@
+"""The LINAS method: never re-asks, asks P, beats random, records its diagnostics."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from linas_helpers import synthetic_metrics, synthetic_space
+from linas_host.search import registry
+from linas_host.search.evaluators import CallableEvaluator
+from linas_host.search.hypervolume import hypervolume
+from linas_host.search.linas import LINAS
+from linas_host.search.operators import GeneticOperators
+from linas_host.search.runner import run_search
+
+from linas_sdk.errors import InvalidArgument
+from linas_sdk.objectives import parse_constraints, parse_objectives, to_minimise, violations
+from linas_sdk.space import SearchSpace, Variable
+
+OBJECTIVES = parse_objectives(["acc:max", "lat_ms:min"])
+FAST = dict(predictions=1500, ga_population=50)  # a small inner GA keeps the tests quick
+
+
+def _drive(method: LINAS, space, metrics, iterations: int, constraints=()):
+    """Ask / tell by hand; return every ask and the set of keys told before it."""
+    told: set[str] = set()
+    history = []
+    for _ in range(iterations):
+        configs = method.ask()
+        if not configs:
+            break
+        history.append(([space.key(c) for c in configs], set(told)))
+        records = [metrics(c) for c in configs]
+        F = np.array([to_minimise(OBJECTIVES, r) for r in records])
+        G = np.array([violations(constraints, r) for r in records]).reshape(len(records), -1)
+        method.tell(configs, F, G)
+        told.update(space.key(c) for c in configs)
+    return history
+
+
+def test_never_asks_a_measured_architecture_and_asks_exactly_p():
+    space, metrics = synthetic_space(), synthetic_metrics()
+    method = LINAS(**FAST).setup(space, OBJECTIVES, seed=1, population_size=20)
+    history = _drive(method, space, metrics, iterations=4)
+    assert len(history) == 4
+    for keys, told_before in history:
+        assert len(keys) == 20 and len(set(keys)) == 20
+        assert not set(keys) & told_before
+
+
+def test_asks_fewer_only_when_the_space_runs_out():
+    space = SearchSpace([Variable(f"g{i}", [0, 1, 2]) for i in range(3)])  # 27 networks
+
+    def metrics(config):
+        x = [config[f"g{i}"] for i in range(3)]
+        return {"acc": float(sum(x) + 0.1 * x[0] * x[1]), "lat_ms": float(1 + sum(x) ** 1.2)}
+
+    method = LINAS(**FAST).setup(space, OBJECTIVES, seed=0, population_size=10)
+    history = _drive(method, space, metrics, iterations=5)
+    sizes = [len(keys) for keys, _ in history]
+    assert sizes == [10, 10, 7]  # then nothing is left to ask
+    assert len({k for keys, _ in history for k in keys}) == 27
+
+
+def _final_hv(name: str, seed: int, **options) -> float:
+    space, metrics = synthetic_space(), synthetic_metrics()
+    method = registry.create(name, **options)
+    result = run_search(
+        space=space, objectives=OBJECTIVES, method=method,
+        evaluator=CallableEvaluator(metrics), budget=120, population_size=20, seed=seed,
+    )
+    F = np.array([e.F for e in result.evaluations])
+    return hypervolume(F, reference_point=[-40.0, 12.0])
+
+
+@pytest.mark.timeout(120)
+def test_beats_random_search_on_hypervolume():
+    linas = [_final_hv("linas", seed, **FAST) for seed in range(3)]
+    rand = [_final_hv("random", seed) for seed in range(3)]
+    assert np.median(linas) > np.median(rand)
+    assert min(linas) > 0
+
+
+def test_diagnostics_record_each_iteration():
+    space, metrics = synthetic_space(), synthetic_metrics()
+    constraints = parse_constraints(["lat_ms<=8"])
+    method = LINAS(**FAST).setup(space, OBJECTIVES, constraints, seed=2, population_size=20)
+    _drive(method, space, metrics, iterations=3, constraints=constraints)
+    assert [d["iteration"] for d in method.diagnostics] == [2, 3]  # the first ask is random
+    for d in method.diagnostics:
+        assert set(d["predictors"]) == {"acc", "lat_ms", "lat_ms<=8"}
+        for quality in d["predictors"].values():
+            assert quality["model"] in ("ridge", "svr", "lightgbm")
+            assert quality["model"] in quality["cv"]
+            assert -1 <= quality["tau"] <= 1 and quality["mape"] >= 0
+        assert d["predictors"]["lat_ms"]["tau"] > 0.5  # latency is learnable here
+        assert 0 < d["predictions"] <= FAST["predictions"] + FAST["ga_population"]
+        assert d["host_seconds"] >= d["ga_seconds"] > 0 and d["host_cpu_seconds"] > 0
+        assert d["predicted_front"] and set(d["predicted_front"][0]) == {"acc", "lat_ms"}
+    assert method.diagnostics[0]["measured"] == 20 and method.diagnostics[1]["measured"] == 40
+
+
+def test_settings_are_explicit_and_bad_ones_refused():
+    method = registry.create("linas", operators=GeneticOperators(mutation_rate=0.25))
+    assert isinstance(method, LINAS)
+    settings = method.to_dict()
+    assert settings["predictions"] == 20_000 and settings["name"] == "linas"
+    assert settings["operators"]["mutation_rate_per_variable"] == 0.25
+    with pytest.raises(InvalidArgument, match="unknown predictors"):
+        LINAS(predictors=("ridge", "gp"))
+    with pytest.raises(InvalidArgument, match="predictions"):
+        LINAS(predictions=0)
+    with pytest.raises(InvalidArgument, match="optimism"):
+        LINAS(optimism=-1)
