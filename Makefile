@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PROTO := protos/linas/agent/v1/agent.proto
 
-.PHONY: demo test lint protos check-protos agent-only bench constraints clean
+.PHONY: demo test lint protos agent-only browser bench constraints clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml constraints.txt
 demo: $(STAMP)
 	$(BIN)/python -m linas_sdk.demo
 
-test: $(STAMP) lint agent-only
+test: $(STAMP) lint agent-only browser
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
@@ -34,6 +34,12 @@ agent-only:
 	$(PYTHON) -m venv .venv-agent
 	.venv-agent/bin/pip install -q -c constraints.txt '.[agent]'
 	.venv-agent/bin/python -m linas_sdk.cli agent selftest
+
+# The end-to-end tests open the HTML report in Debian's headless Chromium.
+browser:
+	@command -v chromium >/dev/null || { \
+		[ "$$(id -u)" = 0 ] || { echo "make test needs Debian's chromium: sudo apt-get install -y chromium"; exit 1; }; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/search_efficiency.py
