@@ -111,3 +111,18 @@ def test_settings_are_explicit_and_bad_ones_refused():
         LINAS(predictions=0)
     with pytest.raises(InvalidArgument, match="optimism"):
         LINAS(optimism=-1)
+
+
+def test_the_journal_keeps_the_diagnostics(tmp_path):
+    from linas_host.search.journal import SQLiteJournal
+
+    space, metrics = synthetic_space(), synthetic_metrics()
+    journal = SQLiteJournal(tmp_path / "run.sqlite")
+    run_search(
+        space=space, objectives=OBJECTIVES, method=LINAS(**FAST),
+        evaluator=CallableEvaluator(metrics), budget=60, population_size=20, journal=journal,
+    )
+    notes = journal.notes()
+    journal.close()
+    assert sorted(notes) == [2, 3]
+    assert notes[2]["predictors"]["acc"]["model"] in ("ridge", "svr", "lightgbm")
