@@ -178,3 +178,22 @@ def test_method_diagnostics_are_journaled_per_iteration_and_replays_replace_them
     run(40, True)
     notes = SQLiteJournal(tmp_path / "j.sqlite").notes()
     assert sorted(notes) == [1, 2, 3, 4] and notes[4]["asked"] == 3
+
+
+def test_linas_resumed_from_its_journal_replays_the_same_run(tmp_path):
+    def run(path, budget, resume=False, evaluator=None):
+        return run_search(
+            space=small_space(), objectives=OBJECTIVES,
+            method=registry.create("linas", predictions=600, ga_population=30),
+            evaluator=evaluator or CountingEvaluator(), budget=budget, population_size=8,
+            seed=5, journal=path, resume=resume,
+        )
+
+    whole = run(tmp_path / "whole.sqlite", 32)
+    run(tmp_path / "run.sqlite", 20)
+    evaluator = CountingEvaluator()
+    resumed = run(tmp_path / "run.sqlite", 32, resume=True, evaluator=evaluator)
+    assert len(evaluator.calls) == 12
+    assert [e.key for e in resumed.evaluations] == [e.key for e in whole.evaluations]
+    notes = SQLiteJournal(tmp_path / "run.sqlite").notes()
+    assert sorted(notes) == [2, 3, 4] and "predictors" in notes[2]
