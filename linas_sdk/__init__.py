@@ -17,9 +17,27 @@ try:
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0.0.0+unknown"
 
-__all__ = ["LinasError", "__version__", "search"]
+__all__ = [
+    "Constraint",
+    "DeviceInfo",
+    "LinasError",
+    "Measurement",
+    "Objective",
+    "SearchSpace",
+    "Variable",
+    "__version__",
+    "search",
+]
 
-_LAZY = {"search": "linas_sdk.api"}
+_LAZY = {
+    "search": "linas_sdk.api",
+    "SearchSpace": "linas_sdk.space",
+    "Variable": "linas_sdk.space",
+    "Objective": "linas_sdk.objectives",
+    "Constraint": "linas_sdk.objectives",
+    "Measurement": "linas_sdk.measurement",
+    "DeviceInfo": "linas_sdk.measurement",
+}
 """Public names whose module is imported on first use: a board that imports linas_sdk (the
 agent does) never loads the host-side front door."""
 
