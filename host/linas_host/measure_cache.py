@@ -6,17 +6,16 @@ manifest fields that identify the hardware and runtime) and every setting that c
 figures (runtime, provider, threads, timing settings, validation set, metric). It lives in one
 SQLite file (WAL mode, so two runs may share it); entries are `Measurement.to_dict()` JSON.
 
-Where it lives is chosen by `resolve_cache_dir`, never silently the home folder: the path the
-user names (config `cache_dir`, or the ``LINAS_CACHE_DIR`` environment variable), else
-``.cache/linas`` inside the source clone linas runs from, else ``.linas-cache`` in the working
-directory.
+Where it lives is chosen by `resolve_cache_dir`, beside the trained supernet weights and never
+silently in the home folder: the path the user names (config `cache_dir`, or the
+``LINAS_CACHE`` environment variable), else ``.cache/linas`` under the working directory; a run
+prints the path when it starts.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sqlite3
 import threading
 import time
@@ -25,7 +24,6 @@ from typing import Any
 
 from linas_sdk.measurement import Measurement
 
-CACHE_ENV = "LINAS_CACHE_DIR"
 FILE_NAME = "measurements.sqlite"
 
 _SCHEMA = """
@@ -40,16 +38,13 @@ CREATE TABLE IF NOT EXISTS measurements (
 
 
 def resolve_cache_dir(explicit: str | Path | None = None) -> Path:
-    """The cache folder: `explicit`, else $LINAS_CACHE_DIR, else the clone's `.cache/linas`,
-    else `./.linas-cache`."""
+    """The cache folder: `explicit`, else the one trained weights use (``$LINAS_CACHE``, else
+    ``.cache/linas`` under the working directory: inside the clone for `make demo`)."""
     if explicit is not None:
         return Path(explicit)
-    if os.environ.get(CACHE_ENV):
-        return Path(os.environ[CACHE_ENV])
-    clone = Path(__file__).resolve().parents[2]
-    if (clone / "pyproject.toml").is_file() and (clone / "linas_sdk").is_dir():
-        return clone / ".cache" / "linas"
-    return Path.cwd() / ".linas-cache"
+    from linas_host.supernets.weights import cache_dir
+
+    return cache_dir()
 
 
 def cache_key(*, model_sha256: str, device: dict[str, Any], **settings: Any) -> str:
