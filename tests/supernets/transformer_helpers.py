@@ -18,9 +18,9 @@ SMALL = {
 }
 
 
-def small_supernet(seed: int = 0) -> TransformerSupernet:
+def small_supernet(seed: int = 0, options: dict | None = None) -> TransformerSupernet:
     torch.manual_seed(seed)
-    return build(SMALL, vocab=learn_vocab(translation_data.load()))
+    return build(options or SMALL, vocab=learn_vocab(translation_data.load()))
 
 
 def configs(supernet: TransformerSupernet, n: int = 4) -> list[dict]:

@@ -82,13 +82,19 @@ class Attention(nn.Module):
         batch, queries, d = x.shape
         width = heads * self.head_dim
 
-        def split(t: torch.Tensor) -> torch.Tensor:
-            return t.reshape(batch, t.shape[1], heads, self.head_dim).transpose(1, 2)
+        def split(t: torch.Tensor) -> torch.Tensor:  # (batch * heads, time, head_dim)
+            t = t.reshape(batch, t.shape[1], heads, self.head_dim).transpose(1, 2)
+            return t.reshape(batch * heads, -1, self.head_dim)
 
+        # Three-dimensional batched products: every runtime and converter takes them as they are.
         q = split(self.q(x, width)) * (1.0 / math.sqrt(self.head_dim))
         k, v = split(self.k(memory, width)), split(self.v(memory, width))
-        weights = torch.softmax(q @ k.transpose(-1, -2) + mask, dim=-1)
-        context = (weights @ v).transpose(1, 2).reshape(batch, queries, width)
+        scores = torch.bmm(q, k.transpose(1, 2))
+        keys = scores.shape[-1]
+        scores = (scores.reshape(batch, heads, queries, keys) + mask).reshape(-1, queries, keys)
+        context = torch.bmm(torch.softmax(scores, dim=-1), v)
+        context = context.reshape(batch, heads, queries, self.head_dim).transpose(1, 2)
+        context = context.reshape(batch, queries, width)
         return self.out(context, d)
 
 

@@ -1,0 +1,92 @@
+"""The exported translation workload (encode N tokens, decode N greedily, unrolled) computes
+what PyTorch computes: ONNX within 1e-4, TFLite within 1e-3, with identical token ids."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+import torch
+from linas_host.export import export_onnx, export_tflite
+from transformer_helpers import SMALL, small_supernet
+
+STEPS = 4  # a short workload keeps the unrolled graphs, and these tests, small
+
+
+@pytest.fixture(scope="module")
+def supernet():
+    return small_supernet(options={**SMALL, "steps": STEPS})
+
+
+def _sources(supernet, n: int) -> torch.Tensor:
+    generator = torch.Generator().manual_seed(3)
+    return torch.randint(4, len(supernet.vocab), (n, STEPS), generator=generator)
+
+
+def _onnx(supernet, config) -> bytes:
+    module = supernet.extract(config)
+    return export_onnx(module, (_sources(supernet, 1),), input_names=supernet.input_names,
+                       output_names=supernet.output_names)  # fmt: skip
+
+
+def test_onnx_outputs_match_pytorch(supernet):
+    src = _sources(supernet, 8)
+    for config in (supernet.smallest, supernet.largest, *supernet.space.sample(2, 2)):
+        data = _onnx(supernet, config)
+        model = onnx.load_from_string(data)
+        assert max(o.version for o in model.opset_import if o.domain in ("", "ai.onnx")) >= 17
+        assert [o.name for o in model.graph.output] == ["tokens", "scores"]
+        session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
+        tokens, scores = session.run(None, {"src": src.numpy()})
+        with torch.no_grad():
+            ref_tokens, ref_scores = supernet.extract(config)(src)
+        assert tokens.dtype == np.int64 and np.array_equal(tokens, ref_tokens.numpy())
+        np.testing.assert_allclose(scores, ref_scores.numpy(), atol=1e-4, rtol=0)
+
+
+def test_onnx_file_is_single_and_shrinks_with_the_sub_network(supernet):
+    small, large = _onnx(supernet, supernet.smallest), _onnx(supernet, supernet.largest)
+    for data in (small, large):
+        model = onnx.load_from_string(data)
+        assert not any(t.data_location == onnx.TensorProto.EXTERNAL
+                       for t in model.graph.initializer)  # fmt: skip
+    assert len(small) < len(large) / 2
+
+
+def test_onnx_model_accepts_any_ids_the_agent_may_feed(supernet):
+    """An agent times a model on random inputs; ids outside the vocabulary must not fail."""
+    session = ort.InferenceSession(_onnx(supernet, supernet.smallest))
+    src = np.array([[0, len(supernet.vocab) + 50, 2**40, -7]], dtype=np.int64)
+    tokens, _ = session.run(None, {"src": src})
+    assert tokens.shape == (1, STEPS)
+    assert (tokens >= 0).all() and (tokens < len(supernet.vocab)).all()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+@pytest.mark.skipif(
+    importlib.util.find_spec("litert_torch") is None or
+    importlib.util.find_spec("ai_edge_litert") is None,
+    reason="TFLite export needs the tflite extra (litert-torch and ai-edge-litert)",
+)  # fmt: skip
+def test_tflite_outputs_match_pytorch(supernet, tmp_path):
+    from ai_edge_litert.interpreter import Interpreter
+
+    config = supernet.space.sample(4, 1)[0]
+    module = supernet.extract(config)
+    path = tmp_path / "model.tflite"
+    export_tflite(module, (_sources(supernet, 1),), path=path)
+    interpreter = Interpreter(model_path=str(path))
+    runner = interpreter.get_signature_runner()
+    src = _sources(supernet, 1)
+    (_, input_detail), = runner.get_input_details().items()
+    outputs = runner(**{name: src.numpy().astype(input_detail["dtype"])
+                        for name in runner.get_input_details()})  # fmt: skip
+    tokens, scores = (outputs[name] for name in sorted(outputs))  # output_0, output_1
+    with torch.no_grad():
+        ref_tokens, ref_scores = module(src)
+    assert np.array_equal(tokens.astype(np.int64), ref_tokens.numpy())
+    np.testing.assert_allclose(scores, ref_scores.numpy(), atol=1e-3, rtol=0)
