@@ -20,11 +20,10 @@ POPULATION = 6
 @pytest.mark.timeout(1200)
 def test_demo_config_on_the_real_supernet(tmp_path: Path) -> None:
     options = yaml.safe_load(EXAMPLE.read_text())
-    options.update(budget=2 * POPULATION, population=POPULATION, out=str(tmp_path / "run"),
-                   cache_dir=str(tmp_path / "cache"),
+    options.update(budget=2 * POPULATION, population=POPULATION, cache_dir=str(tmp_path / "cache"),
                    method_options={**options.get("method_options", {}), "predictions": 2000})
-    done = linas("demo", "--config", write_yaml(tmp_path / "demo.yaml", options),
-                 "--progress", "jsonl", cwd=tmp_path, timeout=1100)
+    done = linas("demo", "--config", write_yaml(tmp_path / "demo.yaml", options), "--out",
+                 tmp_path / "run", "--progress", "jsonl", cwd=tmp_path, timeout=1100)
     assert done.returncode == 0, done.stderr
     events = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
     assert f"report: {tmp_path / 'run' / 'report.html'}" in done.stdout
