@@ -18,9 +18,9 @@ from fault_helpers import (
     devices_file,
     journal,
     measuring,
-    wait_for,
 )
 from linas_host.devices import LocalAgent
+from polling import wait_for
 
 pytestmark = pytest.mark.timeout(240)
 
