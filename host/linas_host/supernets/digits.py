@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
@@ -22,13 +22,13 @@ import torch.nn.functional as F
 class Distortion:
     """How hard the task is: ranges of the random affine transform, and the noise level."""
 
-    rotation_degrees: float = 20.0
-    scale: tuple[float, float] = (0.75, 1.15)
-    shift: float = 0.15  # fraction of the image side
-    noise: float = 0.3  # std of additive Gaussian noise (images are in [0, 1])
+    rotation_degrees: float = 15.0
+    scale: tuple[float, float] = (0.8, 1.1)
+    shift: float = 0.1  # fraction of the image side
+    noise: float = 0.2  # std of additive Gaussian noise (images are in [0, 1])
 
     def to_dict(self) -> dict:
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in self.__dict__.items()}
+        return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict) -> Distortion:

@@ -9,7 +9,7 @@ sub-networks it does not dominate the exported file.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import torch
 from torch import nn
@@ -40,10 +40,11 @@ class Architecture:
     expand_ratios: tuple[int, ...] = (3, 4, 6)
     kernel_sizes: tuple[int, ...] = (3, 5, 7)
     head_width: int = 1280  # feature-mix channels at width 1.0
+    divisor: int = 8  # channel counts are multiples of this (4 lets tiny widths stay tiny)
     dropout: float = 0.1
 
     def to_dict(self) -> dict:
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in self.__dict__.items()}
+        return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict) -> Architecture:
@@ -69,7 +70,7 @@ class ElasticMobileNetV3(nn.Module):
     def __init__(self, arch: Architecture) -> None:
         super().__init__()
         self.arch = arch
-        divisor = 8
+        divisor = arch.divisor
         stem_width = make_divisible(16 * arch.width, divisor)
         self.stem = conv_bn_act(arch.in_channels, stem_width, 3, arch.stem_stride, "hswish")
         self.first = depthwise_separable(stem_width, stem_width, "relu")

@@ -22,6 +22,12 @@ no base class to inherit):
 - ``macs(config) -> int`` and ``params(config) -> int``: multiply-accumulates of one inference
   and parameter count of the extracted sub-network, computed without running it on a board.
 
+Optional, for quality measured on the board rather than the host:
+
+- ``validation_arrays(limit=None) -> dict[str, numpy.ndarray]``: the validation inputs under
+  ``input_names`` (and, for top-1 accuracy, the labels under ``"y"``), written to the ``.npz``
+  a board scores the exported model on (``linas_host.export.validation.validation_npz``).
+
 A supernet is made by a *factory*: a callable taking keyword options only and returning the
 supernet, loading (or, when asked, training) its weights. ``linas_host.supernets.registry``
 maps names to factories (``"mobilenetv3"``, ``"transformer"``, plus any ``"module:factory"``
