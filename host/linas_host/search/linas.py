@@ -41,7 +41,7 @@ class LINAS(Method):
     - ``optimism``: candidates are ranked on prediction - optimism * spread of the CV fold
       models (0: on the prediction alone), which favours where the data is thin;
     - ``pool_fronts_factor``: the hypervolume-greedy pick looks at the first predicted fronts
-      holding at least this many times P candidates (3).
+      holding at least this many times P candidates (10).
     """
 
     name = "linas"
@@ -55,7 +55,7 @@ class LINAS(Method):
         predictors: Sequence[str] = ("ridge", "svr", "lightgbm"),
         cv_folds: int = 5,
         optimism: float = 1.0,
-        pool_fronts_factor: float = 3.0,
+        pool_fronts_factor: float = 10.0,
         trust_radius: int | None = 1,
     ) -> None:
         if predictions < 1 or ga_population < 2:
