@@ -37,9 +37,12 @@ def _drive(method: LINAS, space, metrics, iterations: int, constraints=()):
     return history
 
 
-def test_never_asks_a_measured_architecture_and_asks_exactly_p():
+@pytest.mark.parametrize("trust_radius", [1, None])
+def test_never_asks_a_measured_architecture_and_asks_exactly_p(trust_radius):
     space, metrics = synthetic_space(), synthetic_metrics()
-    method = LINAS(**FAST).setup(space, OBJECTIVES, seed=1, population_size=20)
+    method = LINAS(trust_radius=trust_radius, **FAST).setup(
+        space, OBJECTIVES, seed=1, population_size=20
+    )
     history = _drive(method, space, metrics, iterations=4)
     assert len(history) == 4
     for keys, told_before in history:
@@ -104,6 +107,7 @@ def test_settings_are_explicit_and_bad_ones_refused():
     assert isinstance(method, LINAS)
     settings = method.to_dict()
     assert settings["predictions"] == 20_000 and settings["name"] == "linas"
+    assert settings["trust_radius"] == 1 and settings["optimism"] == 1.0
     assert settings["operators"]["mutation_rate_per_variable"] == 0.25
     with pytest.raises(InvalidArgument, match="unknown predictors"):
         LINAS(predictors=("ridge", "gp"))
@@ -111,6 +115,8 @@ def test_settings_are_explicit_and_bad_ones_refused():
         LINAS(predictions=0)
     with pytest.raises(InvalidArgument, match="optimism"):
         LINAS(optimism=-1)
+    with pytest.raises(InvalidArgument, match="trust_radius"):
+        LINAS(trust_radius=-1)
 
 
 def test_the_journal_keeps_the_diagnostics(tmp_path):

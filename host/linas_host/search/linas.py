@@ -4,9 +4,12 @@
 2. Every later ask retrains one predictor per objective and per constraint on everything
    measured so far (`predictors.CVSelected`: ridge, RBF-SVR or LightGBM, chosen by k-fold CV);
 3. runs pymoo's NSGA-II on the predictors only, for ``predictions`` predicted evaluations,
-   with the shared operators of `operators.py`, starting from the measured non-dominated set;
+   with the shared operators of `operators.py`, starting from the measured non-dominated set,
+   inside a trust region: an architecture more than ``trust_radius`` genes away from every
+   measured non-dominated one is infeasible to it (the predictors know little out there);
 4. picks P architectures that were never measured among all those the GA predicted
-   (`selection.py`): the ones adding the most predicted hypervolume to the measured front
+   (`selection.py`), ranked on an optimistic prediction (minus ``optimism`` times the spread of
+   the CV fold models): the ones adding the most predicted hypervolume to the measured front
    first, then the next predicted fronts spread by crowding distance; topped up with unseen
    random architectures only when the GA saw fewer than P.
 
@@ -33,7 +36,7 @@ class LINAS(Method):
     """Parameters (keyword-only):
 
     - ``predictions``: predicted evaluations the inner GA may spend per iteration (20,000);
-    - ``ga_population``: the inner GA's population (100; generations = predictions / this);
+    - ``ga_population``: the inner GA's population (200; generations = predictions / this);
     - ``operators``: the inner GA's `GeneticOperators` (crossover, per-mating crossover rate,
       per-variable mutation rate); the same defaults as the NSGA-II baseline;
     - ``predictors``: candidate models per objective (ridge, svr, lightgbm);
@@ -41,7 +44,9 @@ class LINAS(Method):
     - ``optimism``: candidates are ranked on prediction - optimism * spread of the CV fold
       models (0: on the prediction alone), which favours where the data is thin;
     - ``pool_fronts_factor``: the hypervolume-greedy pick looks at the first predicted fronts
-      holding at least this many times P candidates (10).
+      holding at least this many times P candidates (10);
+    - ``trust_radius``: how many genes an architecture the inner GA proposes may differ from
+      the nearest measured non-dominated one (1; None: no trust region).
     """
 
     name = "linas"
@@ -65,6 +70,8 @@ class LINAS(Method):
             )
         if optimism < 0:
             raise InvalidArgument(f"optimism must be >= 0, got {optimism}")
+        if trust_radius is not None and trust_radius < 0:
+            raise InvalidArgument(f"trust_radius must be >= 0 or None, got {trust_radius}")
         CVSelected(candidates=tuple(predictors), folds=cv_folds)  # refuse bad names now
         self.predictions = int(predictions)
         self.ga_population = int(ga_population)
@@ -81,6 +88,7 @@ class LINAS(Method):
             "ga_population": self.ga_population, "operators": self.operators.to_dict(),
             "predictors": list(self.predictor_names), "cv_folds": self.cv_folds,
             "optimism": self.optimism, "pool_fronts_factor": self.pool_fronts_factor,
+            "trust_radius": self.trust_radius,
         }
 
     # -- ask / tell ---------------------------------------------------------------------------
@@ -130,6 +138,8 @@ class LINAS(Method):
 
         start = self._ga_start(X, F, G)
         centre = start[: self._n_front] if self.trust_radius is not None else None
+        if centre is not None and not len(centre):
+            centre = None
 
         def function(Xg: np.ndarray):
             count[0] += len(Xg)
