@@ -150,10 +150,11 @@ class RichReporter(Reporter):
                 self.console.line()  # a live display on a pipe ends without a newline
 
     def _finish(self, **event: Any) -> None:
-        self.last = {**self.last, "hypervolume": event["hypervolume"]}
-        self.bar.update(self.task, completed=event["done"])
-        self.live.update(self._render())
-        self.close()
+        if self.live is not None:  # a run closes the panel when its devices close
+            self.last = {**self.last, "hypervolume": event["hypervolume"]}
+            self.bar.update(self.task, completed=event["done"])
+            self.live.update(self._render())
+            self.close()
         self.console.print(
             f"search finished: {event['done']} evaluations, report in {event['out']}",
             markup=False, highlight=False,

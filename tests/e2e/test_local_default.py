@@ -37,14 +37,17 @@ def test_without_devices_a_local_agent_measures_this_machine(tmp_path: Path) -> 
     assert (tmp_path / "cache" / "measurements.sqlite").is_file()
 
 
-def test_table_search_through_the_api_and_a_larger_budget_on_resume(tmp_path: Path) -> None:
+def test_table_search_through_the_api_and_a_larger_budget_on_resume(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     options = dict(
         space={"table": str(TABLE), "variables": ["e0", "e1", "e2", "e3", "e4", "e5"]},
         objectives=["acc_cifar100:max", "lat_pi5_onnx_ms:min"],
         constraints=["lat_pi5_onnx_ms<=6"], method="nsga2", population=10, seed=1,
-        out=tmp_path / "run", progress="quiet",
+        out=tmp_path / "run", progress="rich",
     )
     first = search(budget=20, **options)
+    assert "search finished: 20 evaluations" in capsys.readouterr().err  # the live panel's end
     assert first.evaluations == 20 and first.hypervolume > 0
     assert all(row["lat_pi5_onnx_ms"] <= 6 for row in first.front)
     grown = search(budget=40, resume=True, **options)

@@ -35,7 +35,7 @@ def test_demo_config_on_the_real_supernet(tmp_path: Path) -> None:
         rows = list(csv.DictReader(rows))
     assert len(rows) == 2 * POPULATION
     accuracies = [float(r["accuracy"]) for r in rows]
-    assert all(0 < a <= 1 for a in accuracies) and max(accuracies) > 0.5
+    assert all(0 < a <= 1 for a in accuracies) and max(accuracies) > 0.3  # chance: 0.1
     assert all(float(r["latency_ms"]) > 0 for r in rows)
     with (run / "pareto.csv").open() as rows:
         front = list(csv.DictReader(rows))
