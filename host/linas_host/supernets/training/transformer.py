@@ -3,8 +3,11 @@ Yu et al., 2020): every step trains the largest sub-network, the smallest and ra
 by default, as HAT samples one per step) on the same batch, summing their gradients, so both
 ends of the space come out good.
 
-A fixed number of steps (not a time budget) keeps a seed's result reproducible; the demo's
-default (1200 steps of 128 pairs, 13 epochs) fits in 10 minutes on 2 CPU cores.
+A fixed number of steps (not a time budget) keeps a seed's result reproducible. The corpus is
+easy: after 13 epochs the smallest sub-network of a wider earlier demo space (embed 64, 2
+heads) translated the validation set perfectly (BLEU 99.99 at both ends, measured), so the demo
+recipe stops after 5 epochs (470 steps of 128 pairs), where capacity decides how far a
+sub-network gets: a real trade-off, in minutes.
 """
 
 from __future__ import annotations
@@ -25,13 +28,13 @@ from linas_host.supernets.transformer import TransformerSupernet, build
 from linas_host.supernets.translation_eval import source_ids, teacher_ids
 from linas_host.supernets.translation_vocab import PAD
 
-STEPS = 1200
+EPOCHS = 5  # 470 steps: the large end converges, the small end lags (a real trade-off)
 BATCH_SIZE = 128
 
 def train_supernet(
     supernet: TransformerSupernet,
     *,
-    steps: int = STEPS,
+    steps: int,
     batch_size: int = BATCH_SIZE,
     lr: float = 2e-3,
     warmup: int = 100,
@@ -99,7 +102,7 @@ def train(
     log: Callable[[str], None] | None = print,
 ) -> Path:
     """Build the demo supernet, train it (`max_steps` steps, else `epochs` passes over the
-    training split, else `STEPS`), score both ends on the validation set and save the weights
+    training split, default `EPOCHS`), score both ends on the validation set and save the weights
     with their manifest (in half precision with `half`, which halves the file); return the
     weights' path (default: the cache, `linas_host.supernets.weights.cache_dir`)."""
     options = [f"--seed={seed}", f"--threads={threads}"]
@@ -109,7 +112,7 @@ def train(
     out = Path(out) if out else weight_files.cache_dir() / "transformer.pt"
     supernet = build()
     batches = math.ceil(len(supernet.corpus()["train"]) / BATCH_SIZE)
-    steps = max_steps or (epochs * batches if epochs else STEPS)
+    steps = max_steps or (epochs or EPOCHS) * batches
     record = train_supernet(supernet, steps=steps, seed=seed, log=log)
     if half:  # score what is saved: the weights as they will be loaded
         with torch.no_grad():
