@@ -129,7 +129,7 @@ def export_model(
         "devices": _manifests(run_dir, chosen),
         "artifact": {
             "file": artifact.name, "format": fmt, "bytes": len(data), "sha256": sha,
-            "measured_sha256": measured_sha,
+            "measured_sha256": measured_sha, "measured_format": settings.runtime,
             "identical_to_measured": measured_sha == sha if measured_sha else None,
         },
     }
