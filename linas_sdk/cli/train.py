@@ -33,6 +33,10 @@ def _mobilenetv3(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--width", type=float, default=None, help="width multiplier")
     parser.add_argument("--resolution", type=int, default=None, help="input side in pixels")
     parser.add_argument("--noise", type=float, default=None, help="std of the input noise")
+    parser.add_argument(
+        "--distill", action="store_true", default=None,
+        help="smaller sub-networks learn from the largest's predictions (in-place distillation)",
+    )
 
 
 # name -> (trainer "module:function", options beyond the common ones, help)

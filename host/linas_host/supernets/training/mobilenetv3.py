@@ -1,8 +1,8 @@
 """Train the elastic MobileNetV3 on distorted digits with the sandwich rule (BigNAS, US-Nets).
 
 Each step trains the largest sub-network, the smallest and a random one on the labels (or,
-with `Recipe(distill=True)`, the smaller ones on the largest's predictions: in-place
-distillation, which pays off over longer schedules than this one): both ends of the space
+with `distill`, the smaller ones on the largest's predictions: in-place distillation, which
+did worse than labels in this 8-epoch budget): both ends of the space
 improve together, so a search finds a real accuracy/cost trade-off. Takes minutes on 2 cores.
 """
 
@@ -118,6 +118,7 @@ def train(
     resolution: int = DigitsTask.resolution,
     noise: float = Distortion.noise,
     max_steps: int | None = None,
+    distill: bool = Recipe.distill,
     command: str = "",
     log: Callable[[str], None] = print,
 ) -> Path:
@@ -125,12 +126,13 @@ def train(
     `command` is recorded in the manifest (default: the equivalent `linas train` line)."""
     options = [f"--epochs={epochs}", f"--seed={seed}", f"--threads={threads}",
                f"--width={width}", f"--resolution={resolution}", f"--noise={noise}"]
+    options += ["--distill"] if distill else []
     torch.set_num_threads(threads)
     out = Path(out) if out else weight_files.cache_dir() / "mobilenetv3.pt"
     task = DigitsTask(resolution=resolution, seed=seed, distortion=Distortion(noise=noise))
     arch = digits_architecture(width)
     supernet = build(arch, task)
-    recipe = Recipe(epochs=epochs, seed=seed, max_steps=max_steps)
+    recipe = Recipe(epochs=epochs, seed=seed, max_steps=max_steps, distill=distill)
     started = time.perf_counter()
     losses = train_supernet(supernet, recipe, log=log)
     seconds = time.perf_counter() - started
