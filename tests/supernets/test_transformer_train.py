@@ -30,7 +30,8 @@ def test_linas_train_transformer_writes_loadable_weights(tmp_path):
     assert main(["train", "transformer", "--max-steps", "2", "--threads", "1",
                  "--out", str(out)]) == 0  # fmt: skip
     manifest = json.loads(out.with_suffix(".json").read_text())
-    assert manifest["command"].startswith("linas train transformer --max-steps 2")
+    assert manifest["command"].startswith("linas train transformer")
+    assert "--max-steps" in manifest["command"]
     assert manifest["training"]["steps"] == 2 and manifest["dtype"] == "float16"
     supernet = transformer.load(weights=out)
     assert len(supernet.space) == 40 and len(supernet.vocab) == len(manifest["vocab"]["pieces"])
