@@ -115,3 +115,16 @@ def test_api_refuses_bad_options_before_running(tmp_path: Path) -> None:
         search(space="mobilenetv3", objectives=["accuracy", "latency"], budget=10,
                out=tmp_path)
     assert not any(tmp_path.iterdir())
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+@pytest.mark.parametrize("path", sorted(p.name for p in EXAMPLES.glob("*.yaml")))
+def test_shipped_examples_validate(path: str) -> None:
+    if path == "devices.yaml":
+        from linas_host.devices import load_devices
+
+        assert load_devices(EXAMPLES / path).devices
+    else:
+        assert config.load(EXAMPLES / path).budget >= config.load(EXAMPLES / path).population
