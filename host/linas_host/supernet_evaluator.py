@@ -160,7 +160,6 @@ class SupernetEvaluator(Evaluator):
             return
         pending: dict[int, int] = {item.position: len(self.targets) for item in prepared}
         failed: set[int] = set()
-        by_position = {item.position: item for item in prepared}
         for item, target, outcome in self._measure_all(prepared, failed):
             if item.position in failed:
                 continue
@@ -176,10 +175,9 @@ class SupernetEvaluator(Evaluator):
                 continue
             pending[item.position] -= 1
             if pending[item.position] == 0:
-                record = by_position[item.position].record
-                devices = sorted({m["device"] for m in record["measurements"].values()})
-                record["device"] = ",".join(devices)
-                yield item.position, record
+                devices = sorted({m["device"] for m in item.record["measurements"].values()})
+                item.record["device"] = ",".join(devices)
+                yield item.position, item.record
 
     def _measure_all(self, prepared: list[_Prepared], failed: set[int]):
         """(item, target, (Measurement, cached) or the error), cache hits first; one at a time
