@@ -4,12 +4,16 @@ errors mapped back from their status, the token named by the device spec."""
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 from device_helpers import FAST, tiny_onnx
 from linas_host.devices import AgentClient, AgentStartError, LocalAgent
+from polling import wait_for
 
 from linas_sdk.errors import DeviceUnavailable, LinasError, Unauthenticated
 
@@ -72,3 +76,27 @@ def test_local_agent_that_cannot_start_says_why():
     with pytest.raises(AgentStartError, match="exited with code") as caught:
         LocalAgent(name="bad", extra_args=["--no-such-flag"], startup_timeout=30).start()
     assert "--no-such-flag" in str(caught.value)
+
+
+def test_local_agent_stops_when_its_host_is_killed():
+    host = subprocess.Popen(
+        [sys.executable, "-c",
+         "import time\nfrom linas_host.devices import LocalAgent\n"
+         "agent = LocalAgent(name='orphan').start()\nprint(agent.process.pid, flush=True)\n"
+         "time.sleep(600)\n"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        agent_pid = int(host.stdout.readline())
+    finally:
+        host.kill()  # SIGKILL: the host gets no chance to stop its agent itself
+        host.wait()
+    wait_for(lambda: not _alive(agent_pid), timeout=30, what="the orphaned agent to stop")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"  # a zombie has exited; only its parent (init) has yet to reap it

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import ctypes
 import os
 import re
 import shutil
@@ -23,6 +24,14 @@ from linas_host.devices.config import DeviceSpec
 from linas_sdk.errors import LinasError
 
 _LISTENING = re.compile(r"linas-agent listening on (?P<host>\S+):(?P<port>\d+)")
+
+
+def _die_with_parent() -> None:
+    """Runs in the child before exec: on Linux the agent gets SIGTERM when the process that
+    started it dies, even by SIGKILL, so an embedded agent never outlives its search. (The
+    kernel ties this to the starting thread: start local agents from a long-lived thread.)"""
+    if sys.platform == "linux":
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
 
 
 class AgentStartError(LinasError):
@@ -104,7 +113,7 @@ class LocalAgent:
         self._listening = False
         self.process = subprocess.Popen(
             self.command(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            env=env, start_new_session=True,
+            env=env, start_new_session=True, preexec_fn=_die_with_parent,
         )
         ready = threading.Event()  # set at the port line, or when the output ends
         threading.Thread(
