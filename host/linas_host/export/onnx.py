@@ -2,9 +2,9 @@
 
 Uses torch's TorchScript-based exporter (``torch.onnx.export(..., dynamo=False)``), for three
 reasons. Speed: every candidate of a search is exported once, and on torch 2.13 it exports the
-demo MobileNetV3 sub-networks in 0.46 s (smallest) to 1.07 s (largest) with the 2-core machine
-loaded (about a third of a core free; not measured on a quiet core), while issue 4's trial
-of the dynamo exporter took about 4 s against 0.3 s. Dependencies: ``dynamo=True`` needs
+demo MobileNetV3 sub-networks in 0.15 s (smallest) to 0.30 s (largest) on this 2-core machine
+at light load (0.46 s to 1.07 s with it loaded, about a third of a core free), while issue 4's
+trial of the dynamo exporter took about 4 s against 0.3 s. Dependencies: ``dynamo=True`` needs
 ``onnxscript`` (and ``onnx-ir``), which no linas extra installs (here it fails with
 "No module named 'onnxscript'"). Coverage: these graphs are plain convolutions, activations
 and matmuls, which the TorchScript exporter translates fully. A sub-network is far below the
