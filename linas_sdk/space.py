@@ -236,6 +236,12 @@ class SearchSpace:
                 out[var.name] = var.choices[0]
         return out
 
+    def extreme(self, *, largest: bool) -> dict:
+        """Every variable at its largest (or smallest) choice, canonical: the largest and
+        smallest sub-networks of a supernet whose choices grow with the network."""
+        pick = max if largest else min
+        return self.canonical({v.name: pick(v.choices) for v in self.variables})
+
     def key(self, config: Mapping) -> str:
         """A stable string naming the architecture: equal for two encodings of one network."""
         canon = self.canonical(config)

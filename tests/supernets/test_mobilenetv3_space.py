@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from linas_host.supernets.mobilenetv3_space import extreme_config, mobilenetv3_space
+from linas_host.supernets.mobilenetv3_space import mobilenetv3_space
 
 
 def test_space_has_45_variables_5_depths_and_20_blocks_of_expand_and_kernel():
@@ -17,7 +17,7 @@ def test_space_has_45_variables_5_depths_and_20_blocks_of_expand_and_kernel():
 
 def test_genes_of_blocks_a_depth_switches_off_are_canonicalised_away():
     space = mobilenetv3_space()
-    base = extreme_config(space, largest=True) | {"depth_2": 2}
+    base = space.extreme(largest=True) | {"depth_2": 2}
     other = base | {"expand_2_3": 3, "kernel_2_4": 5}  # blocks 3 and 4 of stage 2 are off
     assert space.key(base) == space.key(other)
     assert space.canonical(other)["expand_2_3"] == 3  # folded to the first choice
@@ -29,7 +29,7 @@ def test_genes_of_blocks_a_depth_switches_off_are_canonicalised_away():
 
 def test_extremes_are_canonical_and_sampled_configs_are_too():
     space = mobilenetv3_space()
-    smallest = extreme_config(space, largest=False)
+    smallest = space.extreme(largest=False)
     assert all(smallest[f"depth_{s}"] == 2 for s in range(1, 6))
     for config in space.sample(3, 20):
         assert space.canonical(config) == config

@@ -18,7 +18,7 @@ from linas_host.supernets import weights as weight_files
 from linas_host.supernets.calibration import recalibrate_batchnorm
 from linas_host.supernets.digits import DigitsTask, Distortion
 from linas_host.supernets.mobilenetv3_net import Architecture, ElasticMobileNetV3
-from linas_host.supernets.mobilenetv3_space import extreme_config, mobilenetv3_space
+from linas_host.supernets.mobilenetv3_space import mobilenetv3_space
 from linas_host.supernets.profile import count_macs, count_params
 
 DEFAULT_WEIGHTS = weight_files.PACKAGED / "mobilenetv3.pt"
@@ -44,11 +44,11 @@ class MobileNetV3Supernet:
 
     @property
     def smallest(self) -> dict:
-        return extreme_config(self.space, largest=False)
+        return self.space.extreme(largest=False)
 
     @property
     def largest(self) -> dict:
-        return extreme_config(self.space, largest=True)
+        return self.space.extreme(largest=True)
 
     def extract(self, config: dict, *, calibrate: bool = True) -> nn.Module:
         """The sub-network `config` (canonicalised) with sliced weights, in eval mode; with

@@ -29,8 +29,3 @@ def mobilenetv3_space(
             variables.append(Variable(f"kernel_{s}_{b}", tuple(kernel_sizes), "int", active_if))
     return SearchSpace(variables)
 
-
-def extreme_config(space: SearchSpace, largest: bool) -> dict:
-    """The largest (every variable at its top choice) or smallest sub-network, canonical."""
-    pick = max if largest else min
-    return space.canonical({v.name: pick(v.choices) for v in space.variables})

@@ -23,7 +23,7 @@ from linas_host.supernets import weights as weight_files
 from linas_host.supernets.profile import count_params
 from linas_host.supernets.transformer_cost import workload_macs
 from linas_host.supernets.transformer_layers import Arch, TransformerNet
-from linas_host.supernets.transformer_space import arch_of, extreme_config, transformer_space
+from linas_host.supernets.transformer_space import arch_of, transformer_space
 from linas_host.supernets.translation_decode import beam, greedy, unrolled_greedy
 from linas_host.supernets.translation_eval import bleu, bleu_of_ids, source_ids
 from linas_host.supernets.translation_vocab import Vocabulary
@@ -103,11 +103,11 @@ class TransformerSupernet:
 
     @property
     def smallest(self) -> dict:
-        return extreme_config(self.space, largest=False)
+        return self.space.extreme(largest=False)
 
     @property
     def largest(self) -> dict:
-        return extreme_config(self.space, largest=True)
+        return self.space.extreme(largest=True)
 
     def arch(self, config: Mapping) -> Arch:
         return arch_of(self.space, config)

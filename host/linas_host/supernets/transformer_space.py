@@ -83,12 +83,6 @@ def arch_of(space: SearchSpace, config: Mapping) -> Arch:
     )
 
 
-def extreme_config(space: SearchSpace, largest: bool) -> dict:
-    """The largest (every variable at its top choice) or smallest sub-network, canonical."""
-    pick = max if largest else min
-    return space.canonical({v.name: pick(v.choices) for v in space.variables})
-
-
 def network_count(space: SearchSpace) -> int:
     """Distinct sub-networks (canonical forms) of a `transformer_space`: the decoder-layer
     genes of switched-off layers do not multiply the count."""
