@@ -44,6 +44,8 @@ browser:
 bench: $(STAMP)
 	$(BIN)/python benchmarks/search_efficiency.py
 	$(BIN)/python benchmarks/agent_overhead.py
+	$(BIN)/python benchmarks/agent_load.py
+	$(BIN)/python benchmarks/transformer_ends.py
 
 constraints: $(STAMP)
 	$(BIN)/pip freeze --exclude-editable | sed 's/+cpu$$//' > constraints.new && mv constraints.new constraints.txt
