@@ -99,10 +99,10 @@ def test_outputs_metric_returns_the_first_output(client) -> None:
 def test_cooldown_and_peak_memory_follow_the_model(client, tmp_path) -> None:
     from onnx import TensorProto, helper, numpy_helper, save
 
-    weights = np.ones((1024, 2048), np.float32)  # 8 MiB the small model does not hold
+    weights = np.ones((4096, 2048), np.float32)  # 32 MiB the small model does not hold
     graph = helper.make_graph(
         [helper.make_node("MatMul", ["x", "w"], ["y"])], "wide",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1024])],
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4096])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2048])],
         initializer=[numpy_helper.from_array(weights, "w")],
     )  # fmt: skip
@@ -110,5 +110,7 @@ def test_cooldown_and_peak_memory_follow_the_model(client, tmp_path) -> None:
          tmp_path / "wide.onnx")  # fmt: skip
     small = client.measure(client.upload(MODELS / "mlp.onnx"))
     wide = client.measure(client.upload(tmp_path / "wide.onnx"), settings={"cooldown_seconds": 0.5})
-    assert wide.peak_memory_bytes - small.peak_memory_bytes >= weights.nbytes
+    # The weights dominate the difference; a few MiB of allocator and timing buffers may land
+    # in either run, so the weights are made large enough for that not to decide the outcome.
+    assert wide.peak_memory_bytes - small.peak_memory_bytes >= 0.75 * weights.nbytes
     assert wide.wall_seconds >= 0.5  # the cool-down happens within the request
