@@ -32,10 +32,15 @@ def test_uploads_beyond_the_concurrent_limit_are_refused_until_one_ends(agent_pr
         release.wait(30)
         yield from chunks
 
-    first = stub.agent.PutArtifact.future(held_open(), metadata=stub.metadata, timeout=30)
+    def hold_the_slot():
+        return stub.agent.PutArtifact.future(held_open(), metadata=stub.metadata, timeout=30)
+
+    first = hold_the_slot()
     try:
         deadline = time.monotonic() + 20  # until the first upload holds the slot
         while True:
+            if first.done():  # it arrived while one of `others` held the slot, and was refused
+                first = hold_the_slot()
             try:
                 stub.put(next(others), pb.ARTIFACT_KIND_ONNX)
             except grpc.RpcError as error:
