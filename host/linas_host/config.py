@@ -21,11 +21,11 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     field_validator,
     model_validator,
 )
 
+from linas_host.config_files import read_mapping, validated
 from linas_sdk.errors import InvalidArgument
 
 METRICS = ("accuracy", "bleu", "latency", "memory", "macs", "params", "column")
@@ -250,6 +250,7 @@ class SearchConfig(_Strict):
 
     def with_base(self, base: Path) -> SearchConfig:
         """This config with its relative paths taken from `base` (a config file's folder)."""
+
         def rebase(path: Path | None) -> Path | None:
             return path if path is None or path.is_absolute() else base / path
 
@@ -269,52 +270,23 @@ class SearchConfig(_Strict):
         return yaml.safe_dump(data, sort_keys=False)
 
 
-def format_errors(error: ValidationError, source: str) -> str:
-    """Pydantic's errors as one message: each field path, what was wrong, what was given."""
-    lines = [f"invalid search configuration ({source}):"]
-    for item in error.errors():
-        where = "".join(
-            f"[{part}]" if isinstance(part, int) else f".{part}" for part in item["loc"]
-        ).lstrip(".")
-        message = item["msg"].removeprefix("Value error, ")
-        given = item.get("input")
-        shown = "" if isinstance(given, dict) or item["type"] == "missing" else f" (got {given!r})"
-        if item["type"] == "extra_forbidden":
-            message, shown = f"unknown field; expected one of {_siblings(item['loc'])}", ""
-        lines.append(f"  - {where or 'config'}: {message}{shown}")
-    return "\n".join(lines)
-
-
-def _siblings(loc: tuple) -> str:
-    """The fields allowed beside an unknown one at `loc`."""
-    model: type[BaseModel] = SearchConfig
-    if loc[0] == "space" and len(loc) == 2:
-        model = SpaceSpec
-    elif loc[0] == "objectives" and len(loc) == 3:
-        model = ObjectiveSpec
-    return ", ".join(model.model_fields)
-
-
 def validate(options: dict[str, Any], *, source: str = "Python API") -> SearchConfig:
     """A SearchConfig from plain options, or ConfigError naming every field at fault."""
-    try:
-        return SearchConfig.model_validate(options)
-    except ValidationError as error:
-        raise ConfigError(format_errors(error, source)) from None
+    return validated(
+        SearchConfig, options, header=f"invalid search configuration ({source})", error=ConfigError
+    )
 
 
 def load(path: str | Path) -> SearchConfig:
     """Read and validate a YAML config; relative paths are resolved from its folder, and the
     output directory defaults to ``runs/<file stem>`` under the working directory."""
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text())
-    except OSError as error:
-        raise ConfigError(f"cannot read search configuration {path}: {error.strerror}") from None
-    except yaml.YAMLError as error:
-        raise ConfigError(f"{path} is not valid YAML: {error}") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping of options at the top level")
+    data = read_mapping(
+        path,
+        what="search configuration",
+        expected="a mapping of options at the top level",
+        error=ConfigError,
+    )
     config = validate(data, source=str(path)).with_base(path.parent.resolve())
     if config.out is None:
         config = config.model_copy(update={"out": Path("runs") / path.stem})

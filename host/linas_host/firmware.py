@@ -25,9 +25,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from linas_host import config as config_schema
+from linas_host.config_files import read_mapping
 from linas_host.search.evaluation import Evaluation
 from linas_host.search.journal import SQLiteJournal
 from linas_sdk.errors import InvalidArgument, LinasError
@@ -47,13 +46,18 @@ def model_file_name(index: int, fmt: str) -> str:
 
 def figures(evaluation: Evaluation) -> dict[str, float]:
     """The numbers a constraint may name: the objectives, then the record's numeric fields."""
-    numbers = {k: float(v) for k, v in evaluation.record.items()
-               if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    numbers = {
+        k: float(v)
+        for k, v in evaluation.record.items()
+        if isinstance(v, (int, float)) and not isinstance(v, bool)
+    }
     return {**numbers, **evaluation.values}
 
 
 def select(
-    evaluations: Sequence[Evaluation], where: Sequence[Constraint], objective: str,
+    evaluations: Sequence[Evaluation],
+    where: Sequence[Constraint],
+    objective: str,
     direction: str,
 ) -> Evaluation | None:
     """The best feasible evaluation by `objective` among those meeting `where` (None if none)."""
@@ -63,8 +67,11 @@ def select(
             raise InvalidArgument(
                 f"the run has no figure {name!r}; expected one of {', '.join(sorted(known))}"
             )
-    fitting = [e for e in evaluations if e.feasible
-               and all(c.violation(figures(e)[c.source]) <= 0 for c in where)]
+    fitting = [
+        e
+        for e in evaluations
+        if e.feasible and all(c.violation(figures(e)[c.source]) <= 0 for c in where)
+    ]
     if not fitting:
         return None
     sign = -1.0 if direction == "max" else 1.0
@@ -79,15 +86,20 @@ def load_run(run_dir: Path) -> tuple[config_schema.SearchConfig, list[Evaluation
             f"{run_dir} is not a linas run directory: expected journal.sqlite and config.yaml "
             "(written by `linas search`)"
         )
-    settings = config_schema.validate(yaml.safe_load(config_path.read_text()),
-                                      source=str(config_path))
+    data = read_mapping(config_path, what="run configuration", expected="a mapping of options")
+    settings = config_schema.validate(data, source=str(config_path))
     with SQLiteJournal(journal_path) as journal:
         return settings, journal.evaluations()
 
 
 def export_model(
-    run_dir: str | Path, *, where: Sequence[str | Constraint] = (), objective: str | None = None,
-    direction: str | None = None, fmt: str | None = None, out: str | Path,
+    run_dir: str | Path,
+    *,
+    where: Sequence[str | Constraint] = (),
+    objective: str | None = None,
+    direction: str | None = None,
+    fmt: str | None = None,
+    out: str | Path,
 ) -> Path:
     """Pick and export a model (see the module docstring); -> the manifest's path. Without
     `objective`, the run's first objective in its own direction decides."""
@@ -119,17 +131,24 @@ def export_model(
         "linas_version": _version(),
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "run": str(run_dir.resolve()),
-        "selection": {"where": [str(c) for c in constraints], "objective": objective,
-                      "direction": direction, "candidates": len(evaluations)},
+        "selection": {
+            "where": [str(c) for c in constraints],
+            "objective": objective,
+            "direction": direction,
+            "candidates": len(evaluations),
+        },
         "supernet": {"name": settings.space.supernet, "options": settings.space.options},
-        "architecture": {"key": chosen.key, "config": chosen.config,
-                         "evaluation": chosen.index},
+        "architecture": {"key": chosen.key, "config": chosen.config, "evaluation": chosen.index},
         "figures": figures(chosen),
         "measurements": chosen.record.get("measurements", {}),
         "devices": _manifests(run_dir, chosen),
         "artifact": {
-            "file": artifact.name, "format": fmt, "bytes": len(data), "sha256": sha,
-            "measured_sha256": measured_sha, "measured_format": settings.runtime,
+            "file": artifact.name,
+            "format": fmt,
+            "bytes": len(data),
+            "sha256": sha,
+            "measured_sha256": measured_sha,
+            "measured_format": settings.runtime,
             "identical_to_measured": measured_sha == sha if measured_sha else None,
         },
     }

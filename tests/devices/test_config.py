@@ -71,7 +71,7 @@ def test_a_pasted_token_is_refused_without_being_echoed(tmp_path):
     path = write(tmp_path, "devices:\n  a: {address: 'h:1', token: hunter2-secret}\n")
     with pytest.raises(InvalidArgument) as caught:
         load_devices(path)
-    assert "devices.a.token: unknown field" in str(caught.value)
+    assert "devices.a.token: unknown field; expected one of name, address," in str(caught.value)
     assert "token_file or token_env" in str(caught.value)
     assert "hunter2" not in str(caught.value)
 

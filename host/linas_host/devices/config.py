@@ -27,18 +27,17 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     PositiveFloat,
-    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
 )
 
+from linas_host.config_files import read_mapping, validated
 from linas_sdk.errors import InvalidArgument
 from linas_sdk.grpc_settings import TOKEN_ENV
 
@@ -238,47 +237,30 @@ class DevicesFile(_Strict):
         return {**data, "devices": devices}
 
 
-def _describe(error: dict[str, Any]) -> str:
-    """One pydantic error as `field.path: what was wrong` (never echoing unknown fields'
-    values, which could be a token pasted in by mistake)."""
-    location = ".".join(str(part) for part in error["loc"]) or "(top level)"
-    if error["type"] == "extra_forbidden":
-        field = error["loc"][-1] if error["loc"] else "?"
-        hint = (
-            "; put the token in a file or an environment variable and name it with "
-            "token_file or token_env"
-            if "token" in str(field)
-            else ""
-        )
-        return f"{location}: unknown field{hint}"
-    message = error["msg"].removeprefix("Value error, ")
-    value = error.get("input")
-    if error["type"] == "missing" or not isinstance(value, (str, int, float, bool)):
-        return f"{location}: {message}"
-    return f"{location}: {message} (got {value!r})"
+def _token_hint(field: str) -> str:
+    if "token" not in field:
+        return ""
+    return (
+        "; put the token in a file or an environment variable and name it with "
+        "token_file or token_env"
+    )
 
 
-def parse_devices(data: Any, *, source: str = "devices file", base: Path | None = None):
+def parse_devices(
+    data: Any, *, source: str = "devices file", base: Path | None = None
+) -> DevicesFile:
     """Validate an already-loaded devices mapping; see load_devices."""
-    try:
-        return DevicesFile.model_validate(data, context={"base": base})
-    except ValidationError as error:
-        lines = "\n  ".join(_describe(item) for item in error.errors())
-        raise InvalidArgument(f"{source} is not a valid devices file:\n  {lines}") from None
+    return validated(
+        DevicesFile,
+        data,
+        header=f"{source} is not a valid devices file",
+        context={"base": base},
+        unknown_hint=_token_hint,
+    )
 
 
 def load_devices(path: str | Path) -> DevicesFile:
     """Read and validate a devices file; InvalidArgument lists every field that is wrong."""
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text())
-    except OSError as error:
-        raise InvalidArgument(f"cannot read devices file {path}: {error.strerror}") from error
-    except yaml.YAMLError as error:
-        raise InvalidArgument(f"devices file {path} is not valid YAML: {error}") from error
-    if not isinstance(data, dict):
-        raise InvalidArgument(
-            f"devices file {path}: expected a mapping with a 'devices' key, "
-            f"got {type(data).__name__}"
-        )
+    data = read_mapping(path, what="devices file", expected="a mapping with a 'devices' key")
     return parse_devices(data, source=str(path), base=path.parent)
