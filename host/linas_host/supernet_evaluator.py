@@ -11,9 +11,13 @@ this machine's CPU (the embedded default, a local agent on loopback):
    every device is on loopback, one measurement runs at a time and the host waits idle for it;
    remote boards measure concurrently (each still one model at a time).
 
-The search core's `DeviceEvaluator` serves one target and exports while the previous model is
-timed; this evaluator exists for several targets (two boards give two latency objectives),
-the two-phase schedule and the cache.
+A model that the device cannot load or run is a counted failure; a request the pool refuses
+before sending it (`submit` raises: no device for the runtime, bytes that are no model) would
+fail every candidate alike, so it stops the run.
+
+It serves any object in the supernet protocol's terms: ``space``, ``extract(config)`` (a module,
+or the config itself where `export` builds the model directly) and, for the objectives that
+name them, ``evaluate``, ``macs``, ``params`` and ``score_outputs``.
 
 A record holds every objective by name, ``device`` (the boards that measured it),
 ``model_sha256``, ``model_bytes``, ``cached`` (measurements answered from the cache) and
@@ -96,9 +100,9 @@ class SupernetEvaluator(Evaluator):
         self.validation = validation
         self.validation_sha = sha256_hex(validation) if validation else ""
         self.cache, self.serial, self.device_identity = cache, serial, device_identity
-        self.targets = list(dict.fromkeys(
-            Target.of(o) for o in self.objectives if o.metric in DEVICE_METRICS
-        ))
+        self.targets = list(
+            dict.fromkeys(Target.of(o) for o in self.objectives if o.metric in DEVICE_METRICS)
+        )
         scored_on_device = accuracy_on == "device" and any(
             o.metric in HOST_SCORES for o in self.objectives
         )
@@ -112,8 +116,7 @@ class SupernetEvaluator(Evaluator):
             raise InvalidArgument("objectives measured on a board need a device pool")
         if scored_on_device and validation is None:
             raise InvalidArgument("accuracy on the device needs a validation set (.npz bytes)")
-        if scored_on_device and self.metric == "outputs" and not hasattr(
-                supernet, "score_outputs"):
+        if scored_on_device and self.metric == "outputs" and not hasattr(supernet, "score_outputs"):
             raise InvalidArgument(
                 f"supernet {supernet.name!r} cannot score a board's outputs (no score_outputs); "
                 "expected accuracy_on 'host' for BLEU"
@@ -169,8 +172,11 @@ class SupernetEvaluator(Evaluator):
                 self._add(item.record, target, *outcome)
             except LinasError as error:
                 failed.add(item.position)
-                yield item.position, failure_record(
-                    error, target=str(target), model_sha256=item.record["model_sha256"]
+                yield (
+                    item.position,
+                    failure_record(
+                        error, target=str(target), model_sha256=item.record["model_sha256"]
+                    ),
                 )
                 continue
             pending[item.position] -= 1
@@ -181,7 +187,8 @@ class SupernetEvaluator(Evaluator):
 
     def _measure_all(self, prepared: list[_Prepared], failed: set[int]):
         """(item, target, (Measurement, cached) or the error), cache hits first; one at a time
-        when `serial` (skipping models that already failed on another target)."""
+        when `serial` (skipping models that already failed on another target). A job the pool
+        refuses at `submit` raises here and stops the run."""
         jobs = []
         for target in self.targets:
             for item in prepared:
@@ -195,10 +202,13 @@ class SupernetEvaluator(Evaluator):
             for item, target, key in jobs:
                 if item.position in failed:
                     continue
-                yield item, target, self._settle(key, lambda i=item, t=target: self._measure(i, t))
+                future = self.pool.submit(item.model, **self._options(item, target))
+                yield item, target, self._settle(key, future.result)
             return
-        futures = {self.pool.submit(item.model, **self._options(item, target)): (item, target, key)
-                   for item, target, key in jobs}
+        futures = {
+            self.pool.submit(item.model, **self._options(item, target)): (item, target, key)
+            for item, target, key in jobs
+        }
         for future in concurrent.futures.as_completed(futures):
             item, target, key = futures[future]
             yield item, target, self._settle(key, future.result)
@@ -212,14 +222,14 @@ class SupernetEvaluator(Evaluator):
             self.cache.put(key, measurement)
         return measurement, False
 
-    def _measure(self, item: _Prepared, target: Target) -> Measurement:
-        return self.pool.measure(item.model, **self._options(item, target))
-
     def _options(self, item: _Prepared, target: Target) -> dict[str, Any]:
         scored = target == self.score_target
         return {
-            **target.options(), "runtime": self.runtime, "provider": self.provider or None,
-            "threads": self.threads, "settings": self.settings or None,
+            **target.options(),
+            "runtime": self.runtime,
+            "provider": self.provider or None,
+            "threads": self.threads,
+            "settings": self.settings or None,
             "validation": self.validation if scored else None,
             "metric": self.metric if scored else None,
         }
@@ -227,9 +237,13 @@ class SupernetEvaluator(Evaluator):
     def _key(self, item: _Prepared, target: Target) -> str:
         scored = target == self.score_target
         return cache_key(
-            model_sha256=item.record["model_sha256"], device=self.device_identity(target),
-            runtime=self.runtime, provider=self.provider, threads=self.threads,
-            settings=self.settings, validation=self.validation_sha if scored else "",
+            model_sha256=item.record["model_sha256"],
+            device=self.device_identity(target),
+            runtime=self.runtime,
+            provider=self.provider,
+            threads=self.threads,
+            settings=self.settings,
+            validation=self.validation_sha if scored else "",
             metric=self.metric if scored else "",
         )
 

@@ -1,6 +1,7 @@
-"""The host process of the fault tests: a real search (runner, journal, device pool) over an
-elastic MLP whose sub-networks are built as ONNX files directly with `onnx.helper`, so each
-evaluation is a real upload and a real measurement on a real agent, without torch (fast).
+"""The host process of the fault tests: a real search (runner, journal, device pool, the
+search's own SupernetEvaluator) over an elastic MLP whose sub-networks are built as ONNX files
+directly with `onnx.helper`, so each evaluation is a real upload and a real measurement on a
+real agent, without torch (fast).
 
     python fault_search.py DEVICES_YAML RUN_DIR --budget N --population P [--resume]
 
@@ -19,10 +20,12 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from fault_helpers import SLOW_ENOUGH
+from linas_host.config import ObjectiveSpec
 from linas_host.devices import DevicePool
 from linas_host.search import registry
-from linas_host.search.evaluators import DeviceEvaluator
 from linas_host.search.runner import SearchRun
+from linas_host.supernet_evaluator import SupernetEvaluator
 from onnx import TensorProto, helper, numpy_helper
 
 from linas_sdk.objectives import Objective
@@ -30,15 +33,22 @@ from linas_sdk.space import SearchSpace, Variable
 
 WIDTHS = (16, 64, 256)
 DEPTHS = (1, 2, 3)
-SPACE = SearchSpace([
-    Variable("depth", DEPTHS, kind="int"),
-    *[Variable(f"width{i}", WIDTHS, kind="int",
-               active_if=None if i == 0 else {"depth": [d for d in DEPTHS if d > i]})
-      for i in range(max(DEPTHS))],
-])
-SETTINGS = {"warmup_runs": 1, "warmup_seconds": 0.0, "min_runs": 3, "min_seconds": 0.3,
-            "max_seconds": 0.4, "max_remeasures": 0, "timeout_seconds": 30.0}
-"""About half a second a measurement: long enough to kill an agent in the middle of one."""
+SPACE = SearchSpace(
+    [
+        Variable("depth", DEPTHS, kind="int"),
+        *[
+            Variable(
+                f"width{i}",
+                WIDTHS,
+                kind="int",
+                active_if=None if i == 0 else {"depth": [d for d in DEPTHS if d > i]},
+            )
+            for i in range(max(DEPTHS))
+        ],
+    ]
+)
+SETTINGS = {**SLOW_ENOUGH, "timeout_seconds": 30.0}
+"""Measurements slow enough to be killed in the middle, each bounded by a hard timeout."""
 
 
 def widths(config: dict) -> list[int]:
@@ -52,8 +62,11 @@ def mlp_onnx(config: dict) -> bytes:
     rng = np.random.default_rng(sum(sizes))
     nodes, weights, previous = [], [], "input"
     for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
-        weights.append(numpy_helper.from_array(
-            rng.standard_normal((n_in, n_out)).astype(np.float32) * 0.1, f"w{i}"))
+        weights.append(
+            numpy_helper.from_array(
+                rng.standard_normal((n_in, n_out)).astype(np.float32) * 0.1, f"w{i}"
+            )
+        )
         nodes.append(helper.make_node("MatMul", [previous, f"w{i}"], [f"h{i}"]))
         previous = f"h{i}"
         if i < len(sizes) - 2:
@@ -61,17 +74,29 @@ def mlp_onnx(config: dict) -> bytes:
             previous = f"r{i}"
     nodes.append(helper.make_node("Identity", [previous], ["logits"]))
     graph = helper.make_graph(
-        nodes, "elastic-mlp",
+        nodes,
+        "elastic-mlp",
         [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 64])],
-        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 10])], weights)
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 10])],
+        weights,
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
     return model.SerializeToString()
 
 
-def params(config: dict) -> dict:
-    sizes = widths(config)
-    return {"params": float(sum(a * b for a, b in itertools.pairwise(sizes)))}
+class ElasticMlp:
+    """The MLP in the supernet protocol's terms: a sub-network is its config (`mlp_onnx`
+    builds the model), its parameters are counted from the widths."""
+
+    name = "elastic-mlp"
+    space = SPACE
+
+    def extract(self, config: dict) -> dict:
+        return config
+
+    def params(self, config: dict) -> float:
+        return float(sum(a * b for a, b in itertools.pairwise(widths(config))))
 
 
 def say(**event) -> None:
@@ -86,29 +111,50 @@ def main() -> int:
     parser.add_argument("--population", type=int, required=True)
     parser.add_argument("--resume", action="store_true")
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
+    )
     args.run.mkdir(parents=True, exist_ok=True)
     with DevicePool.from_yaml(args.devices) as pool:
-        evaluator = DeviceEvaluator(mlp_onnx, pool, extra=params, labels={"board": "x"},
-                                    settings=SETTINGS)
+        objectives = [
+            ObjectiveSpec(metric="latency", labels={"board": "x"}, name="latency_ms"),
+            ObjectiveSpec(metric="params"),
+        ]
+        # boards measure concurrently, as remote ones do: four jobs spread over both agents
+        evaluator = SupernetEvaluator(
+            ElasticMlp(),
+            objectives,
+            export=lambda module, config: mlp_onnx(config),
+            pool=pool,
+            settings=SETTINGS,
+            serial=False,
+        )
 
         def progress(p) -> None:
             record = p.evaluation.record
-            say(event="evaluation", done=p.evaluations, key=p.evaluation.key,
-                device=record.get("device", ""), error=record.get("error", ""))
+            say(
+                event="evaluation",
+                done=p.evaluations,
+                key=p.evaluation.key,
+                device=record.get("device", ""),
+                error=record.get("error", ""),
+            )
 
         run = SearchRun(
-            space=SPACE, objectives=[Objective("latency_ms", "min", "ms", source="median_ms"),
-                                     Objective("params", "min")],
-            method=registry.create("random"), evaluator=evaluator, budget=args.budget,
-            population_size=args.population, seed=7, journal=args.run / "journal.sqlite",
-            resume=args.resume, callbacks=[progress],
+            space=SPACE,
+            objectives=[Objective("latency_ms", "min", "ms"), Objective("params", "min")],
+            method=registry.create("random"),
+            evaluator=evaluator,
+            budget=args.budget,
+            population_size=args.population,
+            seed=7,
+            journal=args.run / "journal.sqlite",
+            resume=args.resume,
+            callbacks=[progress],
         )
         result = run.run()
         run.journal.close()
-    say(event="finish", done=len(result.evaluations), resumed=result.resumed,
-        status=result.status)
+    say(event="finish", done=len(result.evaluations), resumed=result.resumed, status=result.status)
     return 0
 
 

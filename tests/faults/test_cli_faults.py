@@ -12,42 +12,55 @@ import threading
 
 import pytest
 import yaml
-from fault_helpers import QUICK_POOL, assert_complete, measuring
+from fault_helpers import SLOW_ENOUGH, assert_complete, devices_file, measuring
 from linas_host.devices import LocalAgent
 from polling import wait_for
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SLOW_ENOUGH = {"warmup_runs": 1, "warmup_seconds": 0.0, "min_runs": 3, "min_seconds": 0.3,
-               "max_seconds": 0.4, "max_remeasures": 0}
 
 
 @pytest.mark.slow  # torch start-up and supernet training: ~40 s on a busy 2-core machine
 @pytest.mark.timeout(300)
 def test_linas_search_loses_nothing_when_an_agent_is_killed_mid_measurement(tmp_path) -> None:
     budget = 12
-    with LocalAgent(name="board-a", labels={"board": "x"}) as a, \
-            LocalAgent(name="board-b", labels={"board": "x"}) as b:
-        devices = tmp_path / "devices.yaml"
-        devices.write_text(yaml.safe_dump({"pool": QUICK_POOL, "devices": {
-            agent.name: {"address": agent.address, "labels": {"board": "x"}}
-            for agent in (a, b)}}))
+    with (
+        LocalAgent(name="board-a", labels={"board": "x"}) as a,
+        LocalAgent(name="board-b", labels={"board": "x"}) as b,
+    ):
+        devices = devices_file(tmp_path / "devices.yaml", [a, b])
         config = tmp_path / "search.yaml"
-        config.write_text(yaml.safe_dump({
-            "space": "tiny_supernet:make", "objectives": ["accuracy", "latency"],
-            "devices": str(devices), "method": "nsga2", "budget": budget, "population": 4,
-            "measure": SLOW_ENOUGH, "cache": False, "out": str(tmp_path / "run"),
-        }))
+        config.write_text(
+            yaml.safe_dump(
+                {
+                    "space": "tiny_supernet:make",
+                    "objectives": ["accuracy", "latency"],
+                    "devices": str(devices),
+                    "method": "nsga2",
+                    "budget": budget,
+                    "population": 4,
+                    "measure": SLOW_ENOUGH,
+                    "cache": False,
+                    "out": str(tmp_path / "run"),
+                }
+            )
+        )
         env = {k: v for k, v in os.environ.items() if k != "LINAS_AGENT_TOKEN"}
         env["PYTHONPATH"] = os.pathsep.join(
-            filter(None, [os.path.join(ROOT, "tests", "e2e"), env.get("PYTHONPATH")]))
+            filter(None, [os.path.join(ROOT, "tests", "e2e"), env.get("PYTHONPATH")])
+        )
         with open(tmp_path / "search.log", "wb") as stderr:
             search = subprocess.Popen(
                 [sys.executable, "-m", "linas_sdk.cli", "search", str(config), "--jsonl"],
-                stdout=subprocess.PIPE, stderr=stderr, env=env, text=True, cwd=tmp_path)
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                env=env,
+                text=True,
+                cwd=tmp_path,
+            )
         events: list[dict] = []
         reader = threading.Thread(
-            target=lambda: events.extend(json.loads(line) for line in search.stdout),
-            daemon=True)
+            target=lambda: events.extend(json.loads(line) for line in search.stdout), daemon=True
+        )
         reader.start()
         try:
             wait_for(lambda: measuring(a), 180, "board-a to measure")
@@ -60,7 +73,7 @@ def test_linas_search_loses_nothing_when_an_agent_is_killed_mid_measurement(tmp_
                 search.kill()
                 search.wait()
         reader.join(10)
-    rows = assert_complete(tmp_path / "run", budget, latency="latency_ms")
+    rows = assert_complete(tmp_path / "run", budget)
     assert all(0 < record["accuracy"] <= 1 for _, _, record in rows)
     assert [e["done"] for e in events if e["event"] == "update"] == list(range(1, budget + 1))
     log = (tmp_path / "search.log").read_text()

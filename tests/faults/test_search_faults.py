@@ -31,8 +31,9 @@ def agents():
     started: list[LocalAgent] = []
 
     def start(name: str, *extra_args: str) -> LocalAgent:
-        started.append(LocalAgent(name=name, labels={"board": "x"},
-                                  extra_args=list(extra_args)).start())
+        started.append(
+            LocalAgent(name=name, labels={"board": "x"}, extra_args=list(extra_args)).start()
+        )
         return started[-1]
 
     yield start
@@ -47,7 +48,8 @@ def search(tmp_path, boards: list[LocalAgent], budget: int, timeouts: dict | Non
 
 
 def test_agent_killed_mid_measurement_search_ends_on_its_peer_then_takes_it_back(
-        agents, tmp_path) -> None:
+    agents, tmp_path
+) -> None:
     budget = 24
     a, b = agents("board-a"), agents("board-b")
     host = search(tmp_path, [a, b], budget)
@@ -57,7 +59,7 @@ def test_agent_killed_mid_measurement_search_ends_on_its_peer_then_takes_it_back
         killed_at = len(host.evaluations)
         wait_for(lambda: len(host.evaluations) >= killed_at + 2, 60, "b to carry on alone")
         host.proc.send_signal(signal.SIGSTOP)  # hold the search while a reboots, so that
-        try:                                   # work is left for it however slow the restart
+        try:  # work is left for it however slow the restart
             a.restart()  # the same port and cache, as a board that rebooted
         finally:
             host.proc.send_signal(signal.SIGCONT)
@@ -67,13 +69,12 @@ def test_agent_killed_mid_measurement_search_ends_on_its_peer_then_takes_it_back
         host.kill()
     rows = assert_complete(tmp_path / "run", budget)
     devices = [record["device"] for _, _, record in rows]
-    assert set(devices[killed_at + 1: restarted_at]) == {"board-b"}, "b measured alone"
+    assert set(devices[killed_at + 1 : restarted_at]) == {"board-b"}, "b measured alone"
     assert "board-a" in devices[restarted_at:], "the pool took the restarted agent back"
     log = host.stderr()
     assert "device board-a was lost while measuring; the job goes back to the queue" in log
     assert f"device board-a ({a.address}) is back" in log
-    assert host.events[-1] == {"event": "finish", "done": budget, "resumed": 0,
-                               "status": "budget"}
+    assert host.events[-1] == {"event": "finish", "done": budget, "resumed": 0, "status": "budget"}
 
 
 def test_host_killed_mid_measurement_resumes_to_exactly_the_budget(agents, tmp_path) -> None:
@@ -82,8 +83,11 @@ def test_host_killed_mid_measurement_resumes_to_exactly_the_budget(agents, tmp_p
     host = search(tmp_path, [a, b], budget)
     devices = tmp_path / "devices.yaml"
     try:
-        wait_for(lambda: len(host.evaluations) >= 5 and (measuring(a) or measuring(b)), 60,
-                 "a measurement in flight after five evaluations")
+        wait_for(
+            lambda: len(host.evaluations) >= 5 and (measuring(a) or measuring(b)),
+            60,
+            "a measurement in flight after five evaluations",
+        )
         host.proc.send_signal(signal.SIGKILL)
         assert host.wait() == -signal.SIGKILL
     finally:
@@ -115,14 +119,13 @@ def test_hung_device_loses_its_job_to_the_peer_and_the_search_moves_on(agents, t
     finally:
         host.kill()
     rows = assert_complete(tmp_path / "run", budget)
-    assert {record["device"] for _, _, record in rows[stopped_at + 1:]} == {"peer"}
+    assert {record["device"] for _, _, record in rows[stopped_at + 1 :]} == {"peer"}
     log = host.stderr()
     assert "no reply within" in log
     assert "device hung was lost while measuring; the job goes back to the queue" in log
 
 
-def test_last_device_of_the_label_gone_the_run_waits_says_so_and_goes_on(
-        agents, tmp_path) -> None:
+def test_last_device_of_the_label_gone_the_run_waits_says_so_and_goes_on(agents, tmp_path) -> None:
     budget = 12
     a, b = agents("board-a"), agents("board-b")
     host = search(tmp_path, [a, b], budget)

@@ -8,7 +8,6 @@ from __future__ import annotations
 from linas_host.search.evaluation import Evaluation
 from linas_host.search.evaluators import (
     CallableEvaluator,
-    DeviceEvaluator,
     Evaluator,
     TableEvaluator,
 )
@@ -19,7 +18,6 @@ from linas_host.search.runner import Progress, SearchResult, SearchRun, run_sear
 
 __all__ = [
     "CallableEvaluator",
-    "DeviceEvaluator",
     "Evaluation",
     "Evaluator",
     "Journal",

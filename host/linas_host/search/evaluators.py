@@ -1,6 +1,7 @@
-"""Evaluators turn configs into measured records: a board, a replayed table, or any function.
+"""Evaluators turn configs into measured records: a replayed table, or any function. Boards are
+measured by `linas_host.supernet_evaluator.SupernetEvaluator`, which subclasses `Evaluator`.
 
-A record is a flat JSON-safe dict: the measured values (objectives and constraints read their
+A record is a JSON-safe dict: the measured values (objectives and constraints read their
 ``source`` keys from it) plus whatever identifies the measurement (``device``, a table ``row``).
 A config that could not be measured (the model failed on the device, a timeout) yields a record
 with an ``error`` key; the run counts it (the board's time was spent) and tells it as infeasible.
@@ -13,11 +14,7 @@ Subclasses implement ``_stream`` (or only ``_evaluate_one``) and may refuse a pr
 
 from __future__ import annotations
 
-import concurrent.futures
-import dataclasses
-import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 from linas_sdk.errors import InvalidArgument, LinasError
@@ -129,100 +126,3 @@ class CallableEvaluator(Evaluator):
                 f"the evaluation function returned {record!r}; expected a dict of measured values"
             )
         return record
-
-
-class DeviceEvaluator(Evaluator):
-    """Measures on boards: ``exporter`` turns a config into a model (bytes or a path; a
-    callable, or an object with ``export(config)`` such as a supernet adapter), and ``pool``
-    (a `linas_host.devices.DevicePool`) measures it. The record is the `Measurement`'s fields
-    (``median_ms``, ``peak_memory_bytes``, ``accuracy``, ``device``...; point an objective's
-    ``source`` at one, e.g. ``Objective("latency_ms", "min", "ms", source="median_ms")``) plus
-    ``extra(config)`` (host-side figures such as MACs and params); the raw ``outputs`` are
-    left out. With a pool that has
-    ``submit``, all models of a batch are queued at once and spread over the pool's devices.
-    ``measure_options`` are passed to every measure call (labels, device, runtime, provider,
-    settings, validation, metric)."""
-
-    name = "device"
-
-    def __init__(
-        self,
-        exporter,
-        pool,
-        *,
-        extra: Callable[[dict], Mapping] | None = None,
-        **measure_options: Any,
-    ) -> None:
-        export = getattr(exporter, "export", exporter)
-        if not callable(export):
-            raise InvalidArgument("exporter must be callable or have an export(config) method")
-        if not hasattr(pool, "measure"):
-            raise InvalidArgument(f"pool must have a measure(model, ...) method, got {pool!r}")
-        self.export = export
-        self.pool = pool
-        self.extra = extra
-        self.measure_options = measure_options
-
-    def _stream(self, configs: list[Mapping]) -> Iterator[tuple[int, Mapping]]:
-        submit = getattr(self.pool, "submit", None)
-        if submit is None:
-            for position, config in enumerate(configs):
-                yield position, self._measure_now(dict(config))
-            return
-        futures = {}
-        for position, config in enumerate(configs):
-            try:
-                model = self.export(dict(config))
-            except LinasError as error:
-                yield position, failure_record(error)
-                continue
-            # a request the pool refuses outright (InvalidArgument: a bad runtime, bytes that
-            # are no model) would fail every candidate alike, so it stops the run instead
-            futures[submit(model, **self.measure_options)] = (position, dict(config))
-        for future in concurrent.futures.as_completed(futures):
-            position, config = futures[future]
-            try:
-                yield position, self._record(config, future.result())
-            except LinasError as error:
-                yield position, failure_record(error)
-
-    def _measure_now(self, config: dict) -> Mapping:
-        try:
-            measurement = self.pool.measure(self.export(config), **self.measure_options)
-        except InvalidArgument:
-            raise
-        except LinasError as error:
-            return failure_record(error)
-        return self._record(config, measurement)
-
-    def _record(self, config: dict, measurement) -> dict:
-        record = dict(self.extra(config)) if self.extra is not None else {}
-        record.update(_json_safe(_as_dict(measurement)))
-        return record
-
-
-def _as_dict(measurement) -> dict:
-    if hasattr(measurement, "to_dict"):
-        return dict(measurement.to_dict())
-    if dataclasses.is_dataclass(measurement):
-        return dataclasses.asdict(measurement)
-    if isinstance(measurement, Mapping):
-        return dict(measurement)
-    raise InvalidArgument(f"cannot read a measurement from {measurement!r}")
-
-
-def _json_safe(record: dict) -> dict:
-    """Keeps the fields JSON can hold, without the model's raw outputs (a validation set's worth
-    of tensors), so journals stay small."""
-    out = {}
-    for key, value in record.items():
-        if key == "outputs":
-            continue
-        if isinstance(value, Path):
-            value = str(value)
-        try:
-            json.dumps(value, allow_nan=True)
-        except (TypeError, ValueError):
-            continue
-        out[key] = value
-    return out
