@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import grpc
@@ -17,14 +16,35 @@ ROOT = Path(__file__).resolve().parents[2]
 MODELS = ROOT / "tests" / "agent" / "models"
 """mlp.onnx, mlp.tflite, valid.npz, hang.onnx, bloat.onnx (made by make_models.py there)."""
 
-QUICK = {"warmup_runs": 1, "warmup_seconds": 0.0, "min_runs": 3, "min_seconds": 0.0,
-         "max_seconds": 0.2, "max_remeasures": 0, "timeout_seconds": 20.0}
+QUICK = {
+    "warmup_runs": 1,
+    "warmup_seconds": 0.0,
+    "min_runs": 3,
+    "min_seconds": 0.0,
+    "max_seconds": 0.2,
+    "max_remeasures": 0,
+    "timeout_seconds": 20.0,
+}
 """A measurement of a tiny model in a fraction of a second."""
 
 PATH_LIKE = [  # artifact hashes a client might send to reach a path
-    "../../etc/passwd", "/etc/passwd", "..", ".", "", "objects/../x",
-    "../" + "0" * 61, "0" * 63 + "/", "%2e%2e%2f" * 7 + "0", "0" * 64 + "\x00",
-    "0" * 64 + "/../../x", "A" * 64, "g" * 64, "0" * 65, "~root"]
+    "../../etc/passwd",
+    "/etc/passwd",
+    "..",
+    ".",
+    "",
+    "objects/../x",
+    "../" + "0" * 61,
+    "0" * 63 + "/",
+    "%2e%2e%2f" * 7 + "0",
+    "0" * 64 + "\x00",
+    "0" * 64 + "/../../x",
+    "A" * 64,
+    "g" * 64,
+    "0" * 65,
+    "~root",
+]
+
 
 class Stub:
     """The agent's generated stub with the agent's token attached to every call."""
@@ -38,13 +58,15 @@ class Stub:
         self.channel.close()
 
     def has(self, sha256: str) -> pb.HasArtifactResponse:
-        return self.agent.HasArtifact(pb.HasArtifactRequest(sha256=sha256),
-                                      metadata=self.metadata, timeout=10)
+        return self.agent.HasArtifact(
+            pb.HasArtifactRequest(sha256=sha256), metadata=self.metadata, timeout=10
+        )
 
     def put(self, data: bytes, kind: int | None = None, sha256: str | None = None):
         kind = kind_of(data) if kind is None else kind
-        return self.agent.PutArtifact(upload_chunks(data, kind, sha256), metadata=self.metadata,
-                                      timeout=30)
+        return self.agent.PutArtifact(
+            upload_chunks(data, kind, sha256), metadata=self.metadata, timeout=30
+        )
 
     def upload(self, path: Path) -> str:
         data = path.read_bytes()
@@ -52,8 +74,9 @@ class Stub:
         return sha256_hex(data)
 
     def measure(self, sha256: str, runtime: str = "onnxruntime", **fields):
-        request = pb.MeasureRequest(model_sha256=sha256, runtime=runtime,
-                                    settings=serde.settings_to_proto(QUICK), **fields)
+        request = pb.MeasureRequest(
+            model_sha256=sha256, runtime=runtime, settings=serde.settings_to_proto(QUICK), **fields
+        )
         return self.agent.Measure(request, metadata=self.metadata, timeout=60)
 
 
@@ -62,21 +85,3 @@ def rpc_error(call, *args, **kwargs) -> grpc.RpcError:
     with pytest.raises(grpc.RpcError) as caught:
         call(*args, **kwargs)
     return caught.value
-
-
-def make_certs(folder: Path) -> Path:
-    """A CA, a server certificate for 127.0.0.1 and a client certificate signed by it, made with
-    the same openssl commands docs/security.md gives."""
-    def openssl(*args: str) -> None:
-        subprocess.run(["openssl", *args], cwd=folder, check=True, capture_output=True)
-
-    folder.mkdir(parents=True, exist_ok=True)
-    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
-            "/CN=linas-test-ca", "-keyout", "ca.key", "-out", "ca.pem")
-    (folder / "san.ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
-    for name in ("agent", "host"):
-        openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={name}",
-                "-keyout", f"{name}.key", "-out", f"{name}.csr")
-        openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-                "-CAcreateserial", "-days", "1", "-extfile", "san.ext", "-out", f"{name}.pem")
-    return folder
