@@ -28,3 +28,10 @@ def make_certs(folder: Path) -> Path:
             f"-extfile san.ext -out {name}.pem"
         )
     return folder
+
+
+def agent_tls(certs: Path, *, mutual: bool = False) -> list[str]:
+    """`linas agent serve` flags for TLS with the agent certificate of `certs`; `mutual`: also
+    require a client certificate signed by its CA."""
+    args = ["--tls-cert", str(certs / "agent.pem"), "--tls-key", str(certs / "agent.key")]
+    return [*args, "--tls-client-ca", str(certs / "ca.pem")] if mutual else args

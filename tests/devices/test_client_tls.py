@@ -7,7 +7,7 @@ import shutil
 
 import grpc
 import pytest
-from certs import make_certs
+from certs import agent_tls, make_certs
 from linas_host.devices import AgentClient, load_devices
 from scripted_agent import ScriptedAgent
 
@@ -64,14 +64,7 @@ def test_a_real_agent_over_mutual_tls_with_a_token(certs, local_agents):
     agent = local_agents(
         "tls",
         token="t" * 24,
-        extra_args=[
-            "--tls-cert",
-            str(certs / "agent.pem"),
-            "--tls-key",
-            str(certs / "agent.key"),
-            "--tls-client-ca",
-            str(certs / "ca.pem"),
-        ],
+        extra_args=agent_tls(certs, mutual=True),
     )
     tls = {"ca": certs / "ca.pem", "cert": certs / "host.pem", "key": certs / "host.key"}
     with AgentClient(agent.spec(tls=tls)) as client:

@@ -14,7 +14,7 @@ from pathlib import Path
 import grpc
 import pytest
 import yaml
-from certs import make_certs
+from certs import agent_tls, make_certs
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from linas_host.devices import AgentClient, DeviceSpec
@@ -43,14 +43,7 @@ FAST = {
 @pytest.mark.timeout(90)
 def test_insecure_is_the_only_way_beyond_loopback_and_it_says_so(agent_process, tmp_path) -> None:
     certs = make_certs(tmp_path / "certs")
-    mutual = [
-        "--tls-cert",
-        str(certs / "agent.pem"),
-        "--tls-key",
-        str(certs / "agent.key"),
-        "--tls-client-ca",
-        str(certs / "ca.pem"),
-    ]
+    mutual = agent_tls(certs, mutual=True)
     refused = subprocess.run(  # mutual TLS is not a token: still refused without --insecure
         [
             sys.executable,
@@ -111,15 +104,16 @@ def linas(*args, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess
 @pytest.mark.timeout(400)
 def test_tokens_never_reach_logs_reports_or_manifests(agent_process, tmp_path) -> None:
     certs = make_certs(tmp_path / "certs")
-    tls = ["--tls-cert", str(certs / "agent.pem"), "--tls-key", str(certs / "agent.key")]
     debug = ["--log-level", "DEBUG"]
     a = agent_process(
         name="board-a",
         labels={"board": "x"},
         token=TOKEN_A,
-        args=[*tls, "--tls-client-ca", str(certs / "ca.pem"), *debug],
+        args=[*agent_tls(certs, mutual=True), *debug],
     )
-    b = agent_process(name="board-b", labels={"board": "x"}, token=TOKEN_B, args=[*tls, *debug])
+    b = agent_process(
+        name="board-b", labels={"board": "x"}, token=TOKEN_B, args=[*agent_tls(certs), *debug]
+    )
     (tmp_path / "a.token").write_text(TOKEN_A + "\n")
     devices = tmp_path / "devices.yaml"
     devices.write_text(
@@ -225,7 +219,7 @@ def test_a_token_file_or_tls_key_others_can_read_is_warned_about(agent_process, 
     certs = make_certs(tmp_path / "certs")
     token = tmp_path / "token"
     token.write_text(TOKEN_A)
-    tls = ["--tls-cert", str(certs / "agent.pem"), "--tls-key", str(certs / "agent.key")]
+    tls = agent_tls(certs)
     token.chmod(0o644)
     (certs / "agent.key").chmod(0o640)
     shared = agent_process(args=["--token-file", str(token), *tls])
@@ -244,12 +238,12 @@ def test_the_host_sends_nothing_to_an_agent_it_cannot_verify(agent_process, tmp_
     ours, theirs = make_certs(tmp_path / "ours"), make_certs(tmp_path / "theirs")
     impostor = agent_process(
         token=TOKEN_A,
-        args=["--tls-cert", str(theirs / "agent.pem"), "--tls-key", str(theirs / "agent.key")],
+        args=agent_tls(theirs),
     )
     plain = agent_process(token=TOKEN_A)
     genuine = agent_process(
         token=TOKEN_A,
-        args=["--tls-cert", str(ours / "agent.pem"), "--tls-key", str(ours / "agent.key")],
+        args=agent_tls(ours),
     )
     (tmp_path / "token").write_text(TOKEN_A)
 
