@@ -3,26 +3,32 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
+import linas_cli
 import pytest
 from device_helpers import tiny_onnx
 
 pytestmark = pytest.mark.timeout(120)
 
 AGENT_MODELS = Path(__file__).resolve().parents[1] / "agent" / "models"
-QUICK_FLAGS = ["--warmup-runs", "1", "--warmup-seconds", "0", "--min-runs", "3",
-               "--min-seconds", "0", "--max-remeasures", "0"]
+QUICK_FLAGS = [
+    "--warmup-runs",
+    "1",
+    "--warmup-seconds",
+    "0",
+    "--min-runs",
+    "3",
+    "--min-seconds",
+    "0",
+    "--max-remeasures",
+    "0",
+]
 
 
-def linas(*args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k != "LINAS_AGENT_TOKEN"}
-    env["COLUMNS"] = "200"
-    return subprocess.run([sys.executable, "-m", "linas_sdk.cli", *map(str, args)],
-                          capture_output=True, text=True, env=env, timeout=100)
+def linas(*args: object) -> subprocess.CompletedProcess:
+    return linas_cli.linas(*args, timeout=100, env={"COLUMNS": "200"})
 
 
 @pytest.fixture(scope="module")
@@ -65,8 +71,10 @@ def test_devices_list_table_and_ping(devices_file, tmp_path, live_device):
 def test_measure_json_uploads_once(devices_file, tmp_path):
     model = tmp_path / "tiny.onnx"
     model.write_bytes(tiny_onnx(77.0))
-    runs = [linas("measure", model, "--device", "live", "-d", devices_file, *QUICK_FLAGS,
-                  "--json") for _ in range(2)]
+    runs = [
+        linas("measure", model, "--device", "live", "-d", devices_file, *QUICK_FLAGS, "--json")
+        for _ in range(2)
+    ]
     for run in runs:
         assert run.returncode == 0, run.stderr
     first, second = (json.loads(run.stdout) for run in runs)
@@ -76,8 +84,15 @@ def test_measure_json_uploads_once(devices_file, tmp_path):
 
 
 def test_measure_tflite_by_address_prints_a_table(live_device):
-    run = linas("measure", AGENT_MODELS / "mlp.tflite", "--device", live_device.address,
-                *QUICK_FLAGS, "--threads", "1")
+    run = linas(
+        "measure",
+        AGENT_MODELS / "mlp.tflite",
+        "--device",
+        live_device.address,
+        *QUICK_FLAGS,
+        "--threads",
+        "1",
+    )
     assert run.returncode == 0, run.stderr
     assert "litert" in run.stdout and "median ms" in run.stdout and "p99 ms" in run.stdout
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import linas, write_yaml
+from conftest import write_yaml
+from linas_cli import linas
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "mobilenetv3-local.yaml"
 POPULATION = 6
@@ -20,10 +21,23 @@ POPULATION = 6
 @pytest.mark.timeout(1200)
 def test_demo_config_on_the_real_supernet(tmp_path: Path) -> None:
     options = yaml.safe_load(EXAMPLE.read_text())
-    options.update(budget=2 * POPULATION, population=POPULATION, cache_dir=str(tmp_path / "cache"),
-                   method_options={**options.get("method_options", {}), "predictions": 2000})
-    done = linas("demo", "--config", write_yaml(tmp_path / "demo.yaml", options), "--out",
-                 tmp_path / "run", "--progress", "jsonl", cwd=tmp_path, timeout=1100)
+    options.update(
+        budget=2 * POPULATION,
+        population=POPULATION,
+        cache_dir=str(tmp_path / "cache"),
+        method_options={**options.get("method_options", {}), "predictions": 2000},
+    )
+    done = linas(
+        "demo",
+        "--config",
+        write_yaml(tmp_path / "demo.yaml", options),
+        "--out",
+        tmp_path / "run",
+        "--progress",
+        "jsonl",
+        cwd=tmp_path,
+        timeout=1100,
+    )
     assert done.returncode == 0, done.stderr
     events = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
     assert f"report: {tmp_path / 'run' / 'report.html'}" in done.stdout

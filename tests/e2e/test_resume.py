@@ -6,11 +6,11 @@ import json
 import signal
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import FAST_TIMING, cli_env, devices_file, linas, write_yaml
+from conftest import FAST_TIMING, devices_file, write_yaml
+from linas_cli import LINAS, cli_env, linas
 
 BUDGET, POPULATION, KILL_AFTER = 12, 4, 5
 
@@ -25,14 +25,27 @@ def journal(run: Path) -> list[tuple]:
 def test_killed_search_resumes_where_it_stopped(agent_process, tmp_path) -> None:
     agent = agent_process(name="board", labels={"board": "x"})
     devices = devices_file(tmp_path / "devices.yaml", {"board": (agent, {"board": "x"})})
-    config = write_yaml(tmp_path / "search.yaml", {
-        "space": "tiny_supernet:make", "objectives": ["accuracy", "latency", "params"],
-        "devices": str(devices), "method": "nsga2", "budget": BUDGET, "population": POPULATION,
-        "measure": FAST_TIMING, "cache": False, "out": str(tmp_path / "run"),
-    })
+    config = write_yaml(
+        tmp_path / "search.yaml",
+        {
+            "space": "tiny_supernet:make",
+            "objectives": ["accuracy", "latency", "params"],
+            "devices": str(devices),
+            "method": "nsga2",
+            "budget": BUDGET,
+            "population": POPULATION,
+            "measure": FAST_TIMING,
+            "cache": False,
+            "out": str(tmp_path / "run"),
+        },
+    )
     search = subprocess.Popen(
-        [sys.executable, "-m", "linas_sdk.cli", "search", str(config), "--jsonl"],
-        cwd=tmp_path, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        [*LINAS, "search", str(config), "--jsonl"],
+        cwd=tmp_path,
+        env=cli_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
     )
     try:
         for line in search.stdout:

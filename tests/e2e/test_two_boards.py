@@ -16,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import FAST_TIMING, devices_file, linas, write_yaml
+from conftest import FAST_TIMING, devices_file, write_yaml
+from linas_cli import linas
 
 METHOD = "linas"
 POPULATION = 4
@@ -25,14 +26,25 @@ TOKEN = "e2e-secret-token-4f1c"
 
 
 def search_config(tmp: Path, devices: Path, out: str) -> Path:
-    return write_yaml(tmp / f"{out}.yaml", {
-        "space": {"supernet": "tiny_supernet:make"},
-        "objectives": ["accuracy", {"metric": "latency", "labels": {"board": "a"}},
-                       {"metric": "latency", "labels": {"board": "b"}}],
-        "devices": str(devices), "method": METHOD, "budget": BUDGET,
-        "population": POPULATION, "seed": 3, "measure": FAST_TIMING,
-        "cache_dir": str(tmp / "cache"), "out": str(tmp / out),
-    })
+    return write_yaml(
+        tmp / f"{out}.yaml",
+        {
+            "space": {"supernet": "tiny_supernet:make"},
+            "objectives": [
+                "accuracy",
+                {"metric": "latency", "labels": {"board": "a"}},
+                {"metric": "latency", "labels": {"board": "b"}},
+            ],
+            "devices": str(devices),
+            "method": METHOD,
+            "budget": BUDGET,
+            "population": POPULATION,
+            "seed": 3,
+            "measure": FAST_TIMING,
+            "cache_dir": str(tmp / "cache"),
+            "out": str(tmp / out),
+        },
+    )
 
 
 @pytest.fixture(scope="module")
@@ -40,8 +52,10 @@ def two_board_run(module_agent_process, tmp_path_factory) -> dict:
     """One search over two boards, then the same search again into another directory."""
     tmp = tmp_path_factory.mktemp("two-boards")
     agents = {
-        name: (module_agent_process(name=name, labels={"board": board}, token=TOKEN),
-               {"board": board})
+        name: (
+            module_agent_process(name=name, labels={"board": board}, token=TOKEN),
+            {"board": board},
+        )
         for name, board in (("board-a", "a"), ("board-b", "b"))
     }
     devices = devices_file(tmp / "devices.yaml", agents)
@@ -72,7 +86,9 @@ def test_each_model_is_timed_on_both_boards(two_board_run) -> None:
         assert row["device"] == "board-a,board-b"
     for record in records(two_board_run["run"]):
         assert {k: m["device"] for k, m in record["measurements"].items()} == {
-            "board=a": "board-a", "board=b": "board-b"}
+            "board=a": "board-a",
+            "board=b": "board-b",
+        }
         assert record["cached"] == 0
     devices = json.loads((two_board_run["run"] / "devices.json").read_text())
     assert sorted(d["name"] for d in devices) == ["board-a", "board-b"]
@@ -93,8 +109,15 @@ def test_progress_lines_parse_and_count_to_the_budget(two_board_run) -> None:
 
 def test_outputs_are_written(two_board_run) -> None:
     run = two_board_run["run"]
-    for name in ("config.yaml", "results.csv", "pareto.csv", "pareto.png", "hypervolume.png",
-                 "report.html", "run.json"):
+    for name in (
+        "config.yaml",
+        "results.csv",
+        "pareto.csv",
+        "pareto.png",
+        "hypervolume.png",
+        "report.html",
+        "run.json",
+    ):
         assert (run / name).is_file(), name
     with (run / "pareto.csv").open() as rows:
         front = list(csv.DictReader(rows))
@@ -126,8 +149,19 @@ def test_export_meets_the_constraint_or_fails_the_build(two_board_run) -> None:
     rows = results(run)
     bound = sorted(float(r["latency_ms_a"]) for r in rows)[len(rows) // 2]
     best = max(float(r["accuracy"]) for r in rows if float(r["latency_ms_a"]) <= bound)
-    done = linas("export", run, "--where", f"latency_ms_a<={bound!r}", "--maximize", "accuracy",
-                 "--format", "onnx", "-o", tmp / "firmware", cwd=tmp)
+    done = linas(
+        "export",
+        run,
+        "--where",
+        f"latency_ms_a<={bound!r}",
+        "--maximize",
+        "accuracy",
+        "--format",
+        "onnx",
+        "-o",
+        tmp / "firmware",
+        cwd=tmp,
+    )
     assert done.returncode == 0, done.stderr
     manifest = json.loads((tmp / "firmware" / "manifest.json").read_text())
     model = (tmp / "firmware" / "model.onnx").read_bytes()
@@ -139,16 +173,34 @@ def test_export_meets_the_constraint_or_fails_the_build(two_board_run) -> None:
     assert manifest["architecture"]["config"]["depth"] in (1, 2, 3)
     assert manifest["linas_version"]
 
-    none = linas("export", run, "--where", "latency_ms_a<=0", "--maximize", "accuracy",
-                 "-o", tmp / "none", cwd=tmp)
+    none = linas(
+        "export",
+        run,
+        "--where",
+        "latency_ms_a<=0",
+        "--maximize",
+        "accuracy",
+        "-o",
+        tmp / "none",
+        cwd=tmp,
+    )
     assert none.returncode == 3, none.stderr
     assert "meets latency_ms_a<=0" in none.stderr
     assert not (tmp / "none" / "manifest.json").exists()
 
     bare = tmp / "bare-run"  # without its exported models: the model is exported again
     shutil.copytree(run, bare, ignore=shutil.ignore_patterns("models"))
-    again = linas("export", bare, "--where", f"latency_ms_a<={bound!r}", "--maximize",
-                  "accuracy", "-o", tmp / "again", cwd=tmp)
+    again = linas(
+        "export",
+        bare,
+        "--where",
+        f"latency_ms_a<={bound!r}",
+        "--maximize",
+        "accuracy",
+        "-o",
+        tmp / "again",
+        cwd=tmp,
+    )
     assert again.returncode == 0, again.stderr
     assert (tmp / "again" / "model.onnx").read_bytes() == model
 
@@ -161,11 +213,24 @@ def screenshot(page: Path, png: Path, profile: Path) -> Path:
     browser = shutil.which("chromium")
     assert browser, "headless Chromium is needed: apt-get install -y chromium"
     subprocess.run(
-        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-         "--no-first-run", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", f"--user-data-dir={profile}", f"--screenshot={png}",
-         "--window-size=1280,2200", page.resolve().as_uri()],
-        capture_output=True, timeout=120, check=True,
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={profile}",
+            f"--screenshot={png}",
+            "--window-size=1280,2200",
+            page.resolve().as_uri(),
+        ],
+        capture_output=True,
+        timeout=120,
+        check=True,
     )
     return png
 

@@ -5,18 +5,15 @@ is SIGKILLed in the middle of a measurement and restarted later."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import threading
 
 import pytest
 import yaml
 from fault_helpers import SLOW_ENOUGH, assert_complete, devices_file, measuring
+from linas_cli import LINAS, cli_env
 from linas_host.devices import LocalAgent
 from polling import wait_for
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 @pytest.mark.slow  # torch start-up and supernet training: ~40 s on a busy 2-core machine
@@ -44,16 +41,12 @@ def test_linas_search_loses_nothing_when_an_agent_is_killed_mid_measurement(tmp_
                 }
             )
         )
-        env = {k: v for k, v in os.environ.items() if k != "LINAS_AGENT_TOKEN"}
-        env["PYTHONPATH"] = os.pathsep.join(
-            filter(None, [os.path.join(ROOT, "tests", "e2e"), env.get("PYTHONPATH")])
-        )
         with open(tmp_path / "search.log", "wb") as stderr:
             search = subprocess.Popen(
-                [sys.executable, "-m", "linas_sdk.cli", "search", str(config), "--jsonl"],
+                [*LINAS, "search", str(config), "--jsonl"],
                 stdout=subprocess.PIPE,
                 stderr=stderr,
-                env=env,
+                env=cli_env(),
                 text=True,
                 cwd=tmp_path,
             )

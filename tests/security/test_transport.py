@@ -5,20 +5,20 @@ wrote is searched for the tokens."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import grpc
+import linas_cli
 import pytest
 import yaml
 from certs import agent_tls, make_certs
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+from linas_cli import cli_env
 from linas_host.devices import AgentClient, DeviceSpec
-from security_helpers import MODELS, ROOT
+from security_helpers import MODELS
 
 from linas_sdk.errors import DeviceUnavailable
 from linas_sdk.proto.agent.v1 import agent_pb2 as pb
@@ -60,7 +60,7 @@ def test_insecure_is_the_only_way_beyond_loopback_and_it_says_so(agent_process, 
         capture_output=True,
         text=True,
         timeout=60,
-        env=_env_without_tokens(),
+        env=cli_env(),
     )
     assert refused.returncode == 2 and refused.stdout == ""
     assert "refusing to listen on 0.0.0.0 without a token" in refused.stderr
@@ -78,26 +78,6 @@ def test_insecure_is_the_only_way_beyond_loopback_and_it_says_so(agent_process, 
     assert "WARNING" not in secure.log()
     guessable = agent_process(host="0.0.0.0", token="pi5", args=mutual)
     assert "the token is only 3 characters: anyone on the network may guess it" in guessable.log()
-
-
-def _env_without_tokens() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if k not in ("LINAS_AGENT_TOKEN", TOKEN_ENV)}
-
-
-def linas(*args, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
-    env = _env_without_tokens()
-    env[TOKEN_ENV] = TOKEN_B
-    env["PYTHONPATH"] = os.pathsep.join(
-        filter(None, [str(ROOT / "tests" / "e2e"), env.get("PYTHONPATH")])
-    )
-    return subprocess.run(
-        [sys.executable, "-m", "linas_sdk.cli", *map(str, args)],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
 
 
 @pytest.mark.slow  # a real search with torch export: ~40 s on a busy 2-core machine
@@ -156,8 +136,12 @@ def test_tokens_never_reach_logs_reports_or_manifests(agent_process, tmp_path) -
             }
         )
     )
+
+    def linas(*args: object) -> subprocess.CompletedProcess:
+        return linas_cli.linas(*args, cwd=tmp_path, timeout=300, env={TOKEN_ENV: TOKEN_B})
+
     runs = [
-        linas("search", config, "--jsonl", cwd=tmp_path),
+        linas("search", config, "--jsonl"),
         linas(
             "export",
             tmp_path / "run",
@@ -165,10 +149,9 @@ def test_tokens_never_reach_logs_reports_or_manifests(agent_process, tmp_path) -
             "accuracy",
             "-o",
             tmp_path / "fw",
-            cwd=tmp_path,
         ),
-        linas("devices", "list", "-d", devices, cwd=tmp_path),
-        linas("devices", "ping", "-d", devices, "--json", cwd=tmp_path),
+        linas("devices", "list", "-d", devices),
+        linas("devices", "ping", "-d", devices, "--json"),
         linas(
             "measure",
             MODELS / "mlp.onnx",
@@ -177,7 +160,6 @@ def test_tokens_never_reach_logs_reports_or_manifests(agent_process, tmp_path) -
             "-d",
             devices,
             "--json",
-            cwd=tmp_path,
         ),
     ]
     for run in runs:
