@@ -1,9 +1,12 @@
 """The exported translation workload (encode N tokens, decode N greedily, unrolled) computes
-what PyTorch computes: ONNX within 1e-4, TFLite within 1e-3, with identical token ids."""
+what PyTorch computes: ONNX within 1e-4, TFLite within 1e-3, with identical token ids. The ONNX
+graph, assembled from one trace of the encoder and one of a decoder step, does the work that
+tracing the whole workload does."""
 
 from __future__ import annotations
 
 import importlib.util
+from collections import Counter
 
 import numpy as np
 import onnx
@@ -11,7 +14,10 @@ import onnxruntime as ort
 import pytest
 import torch
 from linas_host.export import export_onnx, export_tflite
+from linas_host.export.onnx import trace
 from transformer_helpers import SMALL, small_supernet
+
+from linas_sdk.errors import InvalidArgument
 
 STEPS = 4  # a short workload keeps the unrolled graphs, and these tests, small
 
@@ -56,6 +62,27 @@ def test_onnx_file_is_single_and_shrinks_with_the_sub_network(supernet):
     assert len(small) < len(large) / 2
 
 
+def test_onnx_graph_does_the_work_of_the_whole_trace(supernet):
+    """Same products, norms, softmaxes and argmaxes as tracing `forward` whole (the unrolled
+    greedy decoder), in one graph: no Loop, no data-dependent stop."""
+    work = {"MatMul", "Gemm", "Softmax", "LayerNormalization", "Relu", "ArgMax", "ReduceMax"}
+    for config in (supernet.smallest, supernet.largest, *supernet.space.sample(5, 2)):
+        module = supernet.extract(config)
+        whole = trace(module, (_sources(supernet, 1),), input_names=["src"],
+                      output_names=["tokens", "scores"], dynamic_axes=None).graph  # fmt: skip
+        assembled = onnx.load_from_string(_onnx(supernet, config)).graph
+        ops = [Counter(n.op_type for n in g.node if n.op_type in work) for g in (whole, assembled)]
+        assert ops[0] == ops[1] and ops[0]["MatMul"] > 0
+        assert not any(n.op_type in ("Loop", "If", "Scan") for n in assembled.node)
+
+
+def test_a_graph_built_from_parts_refuses_dynamic_axes(supernet):
+    module = supernet.extract(supernet.smallest)
+    with pytest.raises(InvalidArgument, match="dynamic_batch"):
+        export_onnx(module, (_sources(supernet, 1),), input_names=supernet.input_names,
+                    output_names=supernet.output_names, dynamic_axes={"src": {0: "n"}})  # fmt: skip
+
+
 def test_onnx_model_accepts_any_ids_the_agent_may_feed(supernet):
     """An agent times a model on random inputs; ids outside the vocabulary must not fail."""
     session = ort.InferenceSession(_onnx(supernet, supernet.smallest))
@@ -82,7 +109,7 @@ def test_tflite_outputs_match_pytorch(supernet, tmp_path):
     interpreter = Interpreter(model_path=str(path))
     runner = interpreter.get_signature_runner()
     src = _sources(supernet, 1)
-    (_, input_detail), = runner.get_input_details().items()
+    ((_, input_detail),) = runner.get_input_details().items()
     outputs = runner(**{name: src.numpy().astype(input_detail["dtype"])
                         for name in runner.get_input_details()})  # fmt: skip
     tokens, scores = (outputs[name] for name in sorted(outputs))  # output_0, output_1

@@ -9,6 +9,12 @@ trial of the dynamo exporter took about 4 s against 0.3 s. Dependencies: ``dynam
 "No module named 'onnxscript'"). Coverage: these graphs are plain convolutions, activations
 and matmuls, which the TorchScript exporter translates fully. A sub-network is far below the
 2 GB protobuf limit, so the file never needs external data.
+
+A module whose workload is a loop (a translation model decoding token by token) is not traced
+whole: tracing time grows with the graph, and an unrolled decoder is many graphs. Such a module
+has an ``onnx_model(example_inputs, *, input_names, output_names, dynamic_batch, opset)``
+method that traces its parts with `trace` and assembles them (`translation_onnx`);
+`export_onnx` calls it, so every caller still has one way to export.
 """
 
 from __future__ import annotations
@@ -18,11 +24,47 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
+import onnx
 import torch
 
 from linas_sdk.errors import InvalidArgument
 
 OPSET = 17
+
+
+def trace(
+    module: torch.nn.Module,
+    example_inputs: tuple[torch.Tensor, ...],
+    *,
+    input_names: Sequence[str],
+    output_names: Sequence[str] | None,
+    dynamic_axes: dict[str, dict[int, str]] | None,
+    opset: int = OPSET,
+) -> onnx.ModelProto:
+    """`module` (in eval mode) traced on `example_inputs` by the TorchScript exporter."""
+    was_training = module.training
+    module.eval()
+    buffer = io.BytesIO()
+    try:
+        with warnings.catch_warnings(), torch.no_grad():
+            # The TorchScript exporter is deprecated in favour of dynamo; the choice is
+            # deliberate (see the module docstring), so its warning is not the user's concern.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            warnings.simplefilter("ignore", FutureWarning)
+            torch.onnx.export(
+                module,
+                example_inputs,
+                buffer,
+                input_names=list(input_names),
+                output_names=list(output_names) if output_names else None,
+                dynamic_axes=dynamic_axes,
+                opset_version=opset,
+                do_constant_folding=True,
+                dynamo=False,
+            )
+    finally:
+        module.train(was_training)
+    return onnx.load_from_string(buffer.getvalue())
 
 
 def export_onnx(
@@ -48,31 +90,21 @@ def export_onnx(
         )
     inputs = list(input_names or [f"input_{i}" for i in range(len(example_inputs))])
     outputs = list(output_names) if output_names else None
-    if dynamic_axes is None and dynamic_batch:
-        dynamic_axes = {name: {0: "batch"} for name in inputs + (outputs or [])}
-    was_training = module.training
-    module.eval()
-    buffer = io.BytesIO()
-    try:
-        with warnings.catch_warnings(), torch.no_grad():
-            # The TorchScript exporter is deprecated in favour of dynamo; the choice is
-            # deliberate (see the module docstring), so its warning is not the user's concern.
-            warnings.simplefilter("ignore", DeprecationWarning)
-            warnings.simplefilter("ignore", FutureWarning)
-            torch.onnx.export(
-                module,
-                example_inputs,
-                buffer,
-                input_names=inputs,
-                output_names=outputs,
-                dynamic_axes=dynamic_axes,
-                opset_version=opset,
-                do_constant_folding=True,
-                dynamo=False,
+    assemble = getattr(module, "onnx_model", None)
+    if assemble is not None:
+        if dynamic_axes is not None:
+            raise InvalidArgument(
+                f"{type(module).__name__} builds its own graph: give dynamic_batch, not "
+                "dynamic_axes"
             )
-    finally:
-        module.train(was_training)
-    data = buffer.getvalue()
+        model = assemble(example_inputs, input_names=inputs, output_names=outputs,
+                         dynamic_batch=dynamic_batch, opset=opset)  # fmt: skip
+    else:
+        if dynamic_axes is None and dynamic_batch:
+            dynamic_axes = {name: {0: "batch"} for name in inputs + (outputs or [])}
+        model = trace(module, example_inputs, input_names=inputs, output_names=outputs,
+                      dynamic_axes=dynamic_axes, opset=opset)  # fmt: skip
+    data = model.SerializeToString()
     if path is not None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         Path(path).write_bytes(data)

@@ -10,11 +10,12 @@ tokens decoded greedily, unrolled); `translate` decodes on the host with greedy 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import onnx
 import torch
 from torch import nn
 
@@ -26,6 +27,7 @@ from linas_host.supernets.transformer_layers import Arch, TransformerNet
 from linas_host.supernets.transformer_space import arch_of, transformer_space
 from linas_host.supernets.translation_decode import beam, greedy, unrolled_greedy
 from linas_host.supernets.translation_eval import bleu, bleu_of_ids, source_ids
+from linas_host.supernets.translation_onnx import unrolled_greedy_onnx
 from linas_host.supernets.translation_vocab import Vocabulary
 
 DEFAULT_WEIGHTS = weight_files.PACKAGED / "transformer.pt"
@@ -68,6 +70,18 @@ class SubTransformer(nn.Module):
     def forward(self, src: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         # The agent times a model on random inputs: keep any id inside the vocabulary.
         return unrolled_greedy(self, src.clamp(0, self.net.vocab_size - 1), self.steps)
+
+    def onnx_model(
+        self, example_inputs: tuple[torch.Tensor, ...], *, input_names: Sequence[str],
+        output_names: Sequence[str], dynamic_batch: bool, opset: int,
+    ) -> onnx.ModelProto:  # fmt: skip
+        """`forward`'s workload as ONNX, built from one trace of the encoder and one of a
+        decoder step (`translation_onnx`); `linas_host.export.export_onnx` calls this."""
+        return unrolled_greedy_onnx(
+            self, example_inputs[0], steps=self.steps, vocab_size=self.net.vocab_size,
+            memories=max(self.arch.decoder_ende), input_names=input_names,
+            output_names=output_names, dynamic_batch=dynamic_batch, opset=opset,
+        )  # fmt: skip
 
     def translate(
         self, src: torch.Tensor, *, beam_size: int = 1, length_penalty: float = 1.0
@@ -230,4 +244,3 @@ def load(*, weights: str | Path | None = None) -> TransformerSupernet:
     supernet = TransformerSupernet(Vocabulary.from_dict(manifest["vocab"]), manifest["options"])
     supernet.net.load_state_dict({k: v.float() for k, v in state.items()})
     return supernet
-
