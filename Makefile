@@ -46,6 +46,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/agent_overhead.py
 	$(BIN)/python benchmarks/agent_load.py
 	$(BIN)/python benchmarks/transformer_ends.py
+	$(BIN)/python benchmarks/mobilenetv3_ends.py
 
 constraints: $(STAMP)
 	$(BIN)/pip freeze --exclude-editable | sed 's/+cpu$$//' > constraints.new && mv constraints.new constraints.txt
