@@ -1,17 +1,15 @@
-"""The agent tests' helpers: the committed models and a thin client over the real stubs."""
+"""The agent tests' helpers: the committed models and a wire client that reads replies."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import grpc
-import pytest
+from wire_client import WireClient, rpc_error
 
 from linas_sdk import serde
-from linas_sdk.artifacts import kind_of, sha256_hex, upload_chunks
-from linas_sdk.grpc_settings import channel_options
 from linas_sdk.proto.agent.v1 import agent_pb2 as pb
-from linas_sdk.proto.agent.v1 import agent_pb2_grpc
+
+__all__ = ["FAST", "MODELS", "Client", "rpc_error"]
 
 MODELS = Path(__file__).resolve().parent / "models"
 
@@ -20,53 +18,16 @@ FAST = {"warmup_runs": 3, "warmup_seconds": 0.02, "min_runs": 10, "min_seconds":
 """Short timing settings, so the suite stays quick."""
 
 
-class Client:
-    """What a host does, spelled out over the generated stubs."""
+class Client(WireClient):
+    """A wire client whose `measure` reads the reply into a `Measurement`, with short timing."""
 
-    def __init__(self, agent) -> None:
-        self.agent = agent
-        self.channel = grpc.insecure_channel(agent.address, options=channel_options())
-        self.stub = agent_pb2_grpc.AgentStub(self.channel)
-        self.metadata = agent.metadata
-
-    def close(self) -> None:
-        self.channel.close()
+    settings = FAST
 
     def info(self):
         return serde.device_info_from_proto(
             self.stub.GetInfo(pb.GetInfoRequest(), metadata=self.metadata, timeout=10)
         )
 
-    def has(self, sha256: str) -> pb.HasArtifactResponse:
-        return self.stub.HasArtifact(
-            pb.HasArtifactRequest(sha256=sha256), metadata=self.metadata, timeout=10
-        )
-
-    def put(self, data: bytes, kind: int | None = None, **kwargs) -> pb.PutArtifactResponse:
-        kind = kind_of(data) if kind is None else kind
-        return self.stub.PutArtifact(
-            upload_chunks(data, kind, **kwargs), metadata=self.metadata, timeout=30
-        )
-
-    def upload(self, path: Path) -> str:
-        """Upload a file (unless held already); returns its hash."""
-        data = path.read_bytes()
-        self.put(data, kind_of(data, path))
-        return sha256_hex(data)
-
-    def measure(self, model_sha256: str, *, settings=None, timeout: float = 60, **fields):
-        request = pb.MeasureRequest(
-            model_sha256=model_sha256,
-            runtime=fields.pop("runtime", "onnxruntime"),
-            settings=serde.settings_to_proto({**FAST, **(settings or {})}),
-            **fields,
-        )
-        reply = self.stub.Measure(request, metadata=self.metadata, timeout=timeout)
+    def measure(self, model_sha256: str, **kwargs):
+        reply = super().measure(model_sha256, **kwargs)
         return serde.measurement_from_proto(reply, model_sha256=model_sha256)
-
-
-def rpc_error(call, *args, **kwargs) -> grpc.RpcError:
-    """The RpcError a call raises (fails the test if it succeeds)."""
-    with pytest.raises(grpc.RpcError) as caught:
-        call(*args, **kwargs)
-    return caught.value

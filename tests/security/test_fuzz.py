@@ -28,22 +28,42 @@ pytestmark = pytest.mark.timeout(600)
 TOKEN = "fuzz-token"
 SERVICE = "/linas.agent.v1.Agent/"
 C = grpc.StatusCode
-DOCUMENTED = {C.OK, C.INVALID_ARGUMENT, C.NOT_FOUND, C.DATA_LOSS, C.RESOURCE_EXHAUSTED,
-              C.DEADLINE_EXCEEDED, C.FAILED_PRECONDITION, C.UNAUTHENTICATED, C.INTERNAL}
+DOCUMENTED = {
+    C.OK,
+    C.INVALID_ARGUMENT,
+    C.NOT_FOUND,
+    C.DATA_LOSS,
+    C.RESOURCE_EXHAUSTED,
+    C.DEADLINE_EXCEEDED,
+    C.FAILED_PRECONDITION,
+    C.UNAUTHENTICATED,
+    C.INTERNAL,
+}
 INTERNAL_ALLOWED = ("the model process", "Exception deserializing request")
 """INTERNAL is a model process that crashed (WorkerCrashed), or gRPC refusing a message it
 cannot parse; an agent bug says 'the agent failed unexpectedly' and fails the test."""
 CALL_TIMEOUT = 30.0
-FUZZ = settings(deadline=None, database=None, derandomize=True,
-                suppress_health_check=list(HealthCheck))
+FUZZ = settings(
+    deadline=None, database=None, derandomize=True, suppress_health_check=list(HealthCheck)
+)
 
 seen: dict[str, dict[str, int]] = {}
 
 
 @pytest.fixture(scope="module")
 def agent(module_agent_process):
-    return module_agent_process(name="fuzzed", token=TOKEN, args=[
-        "--max-model-memory", "512M", "--max-artifact-bytes", "4M", "--cache-max-bytes", "32M"])
+    return module_agent_process(
+        name="fuzzed",
+        token=TOKEN,
+        args=[
+            "--max-model-memory",
+            "512M",
+            "--max-artifact-bytes",
+            "4M",
+            "--cache-max-bytes",
+            "32M",
+        ],
+    )
 
 
 @pytest.fixture(scope="module")
@@ -84,14 +104,22 @@ bad_float = st.sampled_from([-1.0, -1e300, math.nan, math.inf, -math.inf, 1e300,
 
 
 def hashes(held: dict[str, str]):
-    return st.one_of(st.sampled_from(sorted(held.values())), st.sampled_from(PATH_LIKE), hex64,
-                     garbage_text)
+    return st.one_of(
+        st.sampled_from(sorted(held.values())), st.sampled_from(PATH_LIKE), hex64, garbage_text
+    )
 
 
 ABSURD_SETTINGS = {
-    "warmup_runs": uint32, "min_runs": uint32, "max_runs": uint32, "max_remeasures": uint32,
-    "warmup_seconds": bad_float, "min_seconds": bad_float, "max_seconds": bad_float,
-    "cooldown_seconds": bad_float, "min_sample_ms": bad_float, "max_cv": bad_float,
+    "warmup_runs": uint32,
+    "min_runs": uint32,
+    "max_runs": uint32,
+    "max_remeasures": uint32,
+    "warmup_seconds": bad_float,
+    "min_seconds": bad_float,
+    "max_seconds": bad_float,
+    "cooldown_seconds": bad_float,
+    "min_sample_ms": bad_float,
+    "max_cv": bad_float,
     "timeout_seconds": st.one_of(bad_float, st.just(0.0)),
 }
 """Values a setting may be given that the agent must refuse or survive (times capped: a valid
@@ -104,21 +132,40 @@ def small_settings(draw) -> dict:
     min_runs = draw(st.integers(1, 3))
     min_seconds = draw(st.floats(0.0, 0.02))
     return {
-        "warmup_runs": draw(st.integers(0, 3)), "warmup_seconds": draw(st.floats(0.0, 0.02)),
-        "min_runs": min_runs, "max_runs": draw(st.integers(min_runs, 20)),
-        "min_seconds": min_seconds, "max_seconds": draw(st.floats(min_seconds + 0.01, 0.1)),
-        "min_sample_ms": draw(st.floats(0.0, 1.0)), "max_remeasures": draw(st.integers(0, 1)),
-        "timeout_seconds": draw(st.floats(1.0, 3.0)), "return_samples": draw(st.booleans()),
+        "warmup_runs": draw(st.integers(0, 3)),
+        "warmup_seconds": draw(st.floats(0.0, 0.02)),
+        "min_runs": min_runs,
+        "max_runs": draw(st.integers(min_runs, 20)),
+        "min_seconds": min_seconds,
+        "max_seconds": draw(st.floats(min_seconds + 0.01, 0.1)),
+        "min_sample_ms": draw(st.floats(0.0, 1.0)),
+        "max_remeasures": draw(st.integers(0, 1)),
+        "timeout_seconds": draw(st.floats(1.0, 3.0)),
+        "return_samples": draw(st.booleans()),
     }
 
 
 tensor_specs = st.builds(
     pb.TensorSpec,
     name=st.one_of(st.sampled_from(["x", "input", ""]), garbage_text),
-    shape=st.one_of(st.just([1, 16]), st.lists(st.one_of(st.integers(-2, 64), int64),
-                                               max_size=5)),
-    dtype=st.one_of(st.sampled_from(["float32", "float16", "int64", "uint8", "bool", "object",
-                                     "complex128", "str", "V8", ""]), garbage_text),
+    shape=st.one_of(st.just([1, 16]), st.lists(st.one_of(st.integers(-2, 64), int64), max_size=5)),
+    dtype=st.one_of(
+        st.sampled_from(
+            [
+                "float32",
+                "float16",
+                "int64",
+                "uint8",
+                "bool",
+                "object",
+                "complex128",
+                "str",
+                "V8",
+                "",
+            ]
+        ),
+        garbage_text,
+    ),
 )
 
 
@@ -126,10 +173,11 @@ def mutations(held: dict[str, str]) -> dict:
     """Request field -> a strategy of absurd values for it."""
     return {
         "model_sha256": hashes(held),
-        "runtime": st.one_of(st.sampled_from(["onnxruntime", "litert", "", "torch"]),
-                             garbage_text),
-        "provider": st.one_of(st.sampled_from(["CUDAExecutionProvider", "XNNPACK", "GPU",
-                                               "linas-test-fault:crash"]), garbage_text),
+        "runtime": st.one_of(st.sampled_from(["onnxruntime", "litert", "", "torch"]), garbage_text),
+        "provider": st.one_of(
+            st.sampled_from(["CUDAExecutionProvider", "XNNPACK", "GPU", "linas-test-fault:crash"]),
+            garbage_text,
+        ),
         "inputs": st.lists(tensor_specs, min_size=1, max_size=3),
         "threads": st.one_of(st.sampled_from([1025, 2**32 - 1]), uint32),
         "cpu_affinity": st.lists(uint32, min_size=1, max_size=4),
@@ -149,8 +197,9 @@ def measure_requests(draw, held: dict[str, str]) -> pb.MeasureRequest:
         "model_sha256": held["mlp.tflite" if tflite else "mlp.onnx"],
         "runtime": "litert" if tflite else "onnxruntime",
         "provider": "",
-        "inputs": [] if tflite or draw(st.booleans()) else
-        [pb.TensorSpec(name="x", shape=[draw(st.integers(1, 8)), 16], dtype="float32")],
+        "inputs": []
+        if tflite or draw(st.booleans())
+        else [pb.TensorSpec(name="x", shape=[draw(st.integers(1, 8)), 16], dtype="float32")],
         "threads": draw(st.integers(0, 2)),
         "cpu_affinity": draw(st.sampled_from([[], [0], [0, 1]])),
         "validation_sha256": held["valid.npz"] if scored else "",
@@ -170,16 +219,18 @@ def measure_requests(draw, held: dict[str, str]) -> pb.MeasureRequest:
 @st.composite
 def uploads(draw, held: dict[str, str]) -> list[pb.ArtifactChunk]:
     """A PutArtifact stream: well formed with a new payload, or broken in one or more ways."""
-    magic = draw(st.sampled_from([b"\x08", b"\x00\x00\x00\x00TFL3", b"PK\x03\x04", b"",
-                                  b"\x80\x04\x95"]))
+    magic = draw(
+        st.sampled_from([b"\x08", b"\x00\x00\x00\x00TFL3", b"PK\x03\x04", b"", b"\x80\x04\x95"])
+    )
     payload = magic + draw(st.binary(max_size=3000))
     chunk_size = draw(st.integers(1, 4096))
-    pieces = [payload[i:i + chunk_size] for i in range(0, len(payload), chunk_size)] or [b""]
+    pieces = [payload[i : i + chunk_size] for i in range(0, len(payload), chunk_size)] or [b""]
     first = pb.ArtifactChunk(
         sha256=draw(st.one_of(st.just(sha256_hex(payload)), hashes(held))),
         kind=draw(st.one_of(st.integers(0, 4), int32)),
-        total_size=draw(st.one_of(st.just(len(payload)), st.integers(0, 2**64 - 1),
-                                  st.integers(0, 5000))),
+        total_size=draw(
+            st.one_of(st.just(len(payload)), st.integers(0, 2**64 - 1), st.integers(0, 5000))
+        ),
         data=pieces[0],
     )
     rest = [pb.ArtifactChunk(data=piece) for piece in pieces[1:]]
@@ -192,50 +243,72 @@ def uploads(draw, held: dict[str, str]) -> list[pb.ArtifactChunk]:
 metadata = st.one_of(
     st.just((("authorization", f"Bearer {TOKEN}"),)),
     st.just(()),
-    st.tuples(st.tuples(st.just("authorization"),
-                        st.one_of(st.just(f"Bearer {TOKEN} "), st.just(f"bearer {TOKEN}"),
-                                  st.just(TOKEN), st.text("abcdefgh -_=", max_size=60)))),
+    st.tuples(
+        st.tuples(
+            st.just("authorization"),
+            st.one_of(
+                st.just(f"Bearer {TOKEN} "),
+                st.just(f"bearer {TOKEN}"),
+                st.just(TOKEN),
+                st.text("abcdefgh -_=", max_size=60),
+            ),
+        )
+    ),
 )
 
 
 # -- the fuzzing ------------------------------------------------------------------------------
 
+
 @settings(FUZZ, max_examples=300)
 @given(data=st.data())
 def test_fuzz_get_info_and_has_artifact(stub, held, data) -> None:
     sent = data.draw(metadata)
-    record("GetInfo", lambda: stub.agent.GetInfo(pb.GetInfoRequest(), metadata=sent,
-                                                 timeout=CALL_TIMEOUT))
+    record(
+        "GetInfo",
+        lambda: stub.stub.GetInfo(pb.GetInfoRequest(), metadata=sent, timeout=CALL_TIMEOUT),
+    )
     sha = data.draw(hashes(held))
-    record("HasArtifact", lambda: stub.agent.HasArtifact(pb.HasArtifactRequest(sha256=sha),
-                                                         metadata=sent, timeout=CALL_TIMEOUT))
+    record(
+        "HasArtifact",
+        lambda: stub.stub.HasArtifact(
+            pb.HasArtifactRequest(sha256=sha), metadata=sent, timeout=CALL_TIMEOUT
+        ),
+    )
 
 
 @settings(FUZZ, max_examples=500)
 @given(data=st.data())
 def test_fuzz_put_artifact(stub, held, data) -> None:
     chunks = data.draw(uploads(held))
-    record("PutArtifact", lambda: stub.agent.PutArtifact(iter(chunks), metadata=stub.metadata,
-                                                         timeout=CALL_TIMEOUT))
+    record(
+        "PutArtifact",
+        lambda: stub.stub.PutArtifact(iter(chunks), metadata=stub.metadata, timeout=CALL_TIMEOUT),
+    )
 
 
 @settings(FUZZ, max_examples=700)
 @given(data=st.data())
 def test_fuzz_measure(stub, held, data) -> None:
     request = data.draw(measure_requests(held))
-    record("Measure", lambda: stub.agent.Measure(request, metadata=stub.metadata,
-                                                 timeout=CALL_TIMEOUT))
+    record(
+        "Measure", lambda: stub.stub.Measure(request, metadata=stub.metadata, timeout=CALL_TIMEOUT)
+    )
 
 
 @settings(FUZZ, max_examples=300)
-@given(method=st.sampled_from(["GetInfo", "HasArtifact", "Measure", "PutArtifact"]),
-       raw=st.binary(max_size=512))
+@given(
+    method=st.sampled_from(["GetInfo", "HasArtifact", "Measure", "PutArtifact"]),
+    raw=st.binary(max_size=512),
+)
 def test_fuzz_raw_bytes(stub, method, raw) -> None:
     path = SERVICE + method
     if method == "PutArtifact":
         call = stub.channel.stream_unary(path)
-        record(f"{method} (raw)", lambda: call(iter([raw, raw]), metadata=stub.metadata,
-                                               timeout=CALL_TIMEOUT))
+        record(
+            f"{method} (raw)",
+            lambda: call(iter([raw, raw]), metadata=stub.metadata, timeout=CALL_TIMEOUT),
+        )
     else:
         call = stub.channel.unary_unary(path)
         record(f"{method} (raw)", lambda: call(raw, metadata=stub.metadata, timeout=CALL_TIMEOUT))

@@ -33,7 +33,7 @@ def test_uploads_beyond_the_concurrent_limit_are_refused_until_one_ends(agent_pr
         yield from chunks
 
     def hold_the_slot():
-        return stub.agent.PutArtifact.future(held_open(), metadata=stub.metadata, timeout=30)
+        return stub.stub.PutArtifact.future(held_open(), metadata=stub.metadata, timeout=30)
 
     first = hold_the_slot()
     try:
@@ -57,15 +57,15 @@ def test_uploads_beyond_the_concurrent_limit_are_refused_until_one_ends(agent_pr
     stub.close()
 
 
-def test_a_message_beyond_the_size_limit_is_refused_and_the_agent_serves_on(
-        agent_process) -> None:
+def test_a_message_beyond_the_size_limit_is_refused_and_the_agent_serves_on(agent_process) -> None:
     agent = agent_process()
     channel = grpc.insecure_channel(agent.address)  # no client-side cap: the agent's applies
     stub = Stub(agent, channel)
     huge = b"\x08" + b"\x00" * MAX_MESSAGE_BYTES
-    chunk = pb.ArtifactChunk(sha256=sha256_hex(huge), kind=pb.ARTIFACT_KIND_ONNX,
-                             total_size=len(huge), data=huge)
-    error = rpc_error(stub.agent.PutArtifact, iter([chunk]), metadata=stub.metadata, timeout=60)
+    chunk = pb.ArtifactChunk(
+        sha256=sha256_hex(huge), kind=pb.ARTIFACT_KIND_ONNX, total_size=len(huge), data=huge
+    )
+    error = rpc_error(stub.stub.PutArtifact, iter([chunk]), metadata=stub.metadata, timeout=60)
     assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
     assert "larger than max" in error.details()
     del huge, chunk

@@ -27,17 +27,37 @@ pytestmark = pytest.mark.timeout(120)
 
 NETWORK_PATH = [
     "agent/linas_agent",
-    "linas_sdk/serde.py", "linas_sdk/artifacts.py", "linas_sdk/measurement.py",
-    "linas_sdk/grpc_settings.py", "linas_sdk/errors.py",
-    "host/linas_host/devices", "host/linas_host/measure_cache.py",
+    "linas_sdk/serde.py",
+    "linas_sdk/artifacts.py",
+    "linas_sdk/measurement.py",
+    "linas_sdk/grpc_settings.py",
+    "linas_sdk/errors.py",
+    "host/linas_host/devices",
+    "host/linas_host/measure_cache.py",
     "host/linas_host/search/journal.py",
 ]
-UNSAFE_MODULES = {"pickle", "_pickle", "cPickle", "dill", "cloudpickle", "joblib", "marshal",
-                  "shelve", "jsonpickle"}
+UNSAFE_MODULES = {
+    "pickle",
+    "_pickle",
+    "cPickle",
+    "dill",
+    "cloudpickle",
+    "joblib",
+    "marshal",
+    "shelve",
+    "jsonpickle",
+}
 UNSAFE_BUILTINS = {"eval", "exec", "compile", "__import__", "input"}
-UNSAFE_CALLS = {("torch", "load"), ("pd", "read_pickle"), ("pandas", "read_pickle"),
-                ("yaml", "load"), ("yaml", "unsafe_load"), ("yaml", "full_load"),
-                ("os", "system"), ("os", "popen")}
+UNSAFE_CALLS = {
+    ("torch", "load"),
+    ("pd", "read_pickle"),
+    ("pandas", "read_pickle"),
+    ("yaml", "load"),
+    ("yaml", "unsafe_load"),
+    ("yaml", "full_load"),
+    ("os", "system"),
+    ("os", "popen"),
+}
 
 
 def _name(node: ast.AST) -> str:
@@ -63,10 +83,14 @@ def unsafe_uses(source: str, filename: str = "<source>") -> list[str]:
     for node in ast.walk(ast.parse(source, filename)):
         line = getattr(node, "lineno", 0)
         if isinstance(node, ast.Import):
-            found += [f"{line}: import {a.name}" for a in node.names
-                      if a.name.split(".")[0] in UNSAFE_MODULES]
-        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in \
-                UNSAFE_MODULES:
+            found += [
+                f"{line}: import {a.name}"
+                for a in node.names
+                if a.name.split(".")[0] in UNSAFE_MODULES
+            ]
+        elif (
+            isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in UNSAFE_MODULES
+        ):
             found.append(f"{line}: from {node.module} import")
         elif isinstance(node, ast.Call):
             name = _name(node.func)
@@ -100,14 +124,18 @@ def test_the_scan_catches_what_it_looks_for() -> None:
         "np.load(f, allow_pickle=False)\nyaml.safe_load(s)\nsubprocess.run([c])\n"
     )
     assert [hit.split(":")[0] for hit in unsafe_uses(planted)] == [
-        str(n) for n in (1, 2, 5, 6, 7, 8, 9, 10, 11, 12)]
+        str(n) for n in (1, 2, 5, 6, 7, 8, 9, 10, 11, 12)
+    ]
 
 
 def test_no_unpickling_eval_or_exec_on_any_network_path() -> None:
     files = network_sources()
     assert len(files) > 25, "the network path was found"
-    found = [f"{path.relative_to(ROOT)}:{hit}" for path in files
-             for hit in unsafe_uses(path.read_text(), str(path))]
+    found = [
+        f"{path.relative_to(ROOT)}:{hit}"
+        for path in files
+        for hit in unsafe_uses(path.read_text(), str(path))
+    ]
     assert found == []
 
 
@@ -133,9 +161,17 @@ def test_path_like_hashes_are_refused_everywhere(agent, stub, bad) -> None:
     before = _tree(agent.cache_dir.parent)
     calls = [
         lambda: stub.has(bad),
-        lambda: stub.agent.PutArtifact(iter([pb.ArtifactChunk(
-            sha256=bad, kind=pb.ARTIFACT_KIND_ONNX, total_size=len(mlp), data=mlp)]),
-            metadata=stub.metadata, timeout=10),
+        lambda: stub.stub.PutArtifact(
+            iter(
+                [
+                    pb.ArtifactChunk(
+                        sha256=bad, kind=pb.ARTIFACT_KIND_ONNX, total_size=len(mlp), data=mlp
+                    )
+                ]
+            ),
+            metadata=stub.metadata,
+            timeout=10,
+        ),
         lambda: stub.measure(bad),
         lambda: stub.measure(sha256_hex(mlp), validation_sha256=bad, metric=pb.METRIC_TOP1),
     ]
@@ -151,20 +187,26 @@ def test_path_like_hashes_are_refused_everywhere(agent, stub, bad) -> None:
 
 
 def _tree(folder: Path) -> set[str]:
-    return {str(p.relative_to(folder)) for p in folder.rglob("*") if "incoming" not in p.parts
-            and "objects" not in p.parts}
+    return {
+        str(p.relative_to(folder))
+        for p in folder.rglob("*")
+        if "incoming" not in p.parts and "objects" not in p.parts
+    }
 
 
 # -- live: a model's type is checked before a runtime loads it --------------------------------
+
 
 def test_a_model_of_the_wrong_type_never_reaches_a_runtime(stub) -> None:
     onnx_sha = stub.upload(MODELS / "mlp.onnx")
     tflite_sha = stub.upload(MODELS / "mlp.tflite")
     npz_sha = stub.upload(MODELS / "valid.npz")
-    for sha, runtime, expected in ((onnx_sha, "litert", "TFLite model"),
-                                   (tflite_sha, "onnxruntime", "ONNX model"),
-                                   (npz_sha, "onnxruntime", "ONNX model")):
-        error = rpc_error(stub.measure, sha, runtime)
+    for sha, runtime, expected in (
+        (onnx_sha, "litert", "TFLite model"),
+        (tflite_sha, "onnxruntime", "ONNX model"),
+        (npz_sha, "onnxruntime", "ONNX model"),
+    ):
+        error = rpc_error(stub.measure, sha, runtime=runtime)
         assert error.code() == grpc.StatusCode.INVALID_ARGUMENT, error.details()
         assert f"is not a {expected}" in error.details()
     error = rpc_error(stub.measure, onnx_sha, validation_sha256=tflite_sha, metric=pb.METRIC_TOP1)
@@ -173,12 +215,15 @@ def test_a_model_of_the_wrong_type_never_reaches_a_runtime(stub) -> None:
     assert stub.measure(onnx_sha).latency.median_ms > 0
 
 
-@pytest.mark.parametrize(("data", "kind"), [
-    (b"\x80\x04\x95" + b"\x00" * 40, pb.ARTIFACT_KIND_NPZ),      # a pickle announced as .npz
-    (b"\x80\x04\x95" + b"\x00" * 40, pb.ARTIFACT_KIND_ONNX),     # ... as ONNX
-    (b"PK\x03\x04" + b"\x00" * 40, pb.ARTIFACT_KIND_TFLITE),     # a zip announced as TFLite
-    (b"#!/bin/sh\nrm -rf /\n", pb.ARTIFACT_KIND_ONNX),          # a script announced as ONNX
-])
+@pytest.mark.parametrize(
+    ("data", "kind"),
+    [
+        (b"\x80\x04\x95" + b"\x00" * 40, pb.ARTIFACT_KIND_NPZ),  # a pickle announced as .npz
+        (b"\x80\x04\x95" + b"\x00" * 40, pb.ARTIFACT_KIND_ONNX),  # ... as ONNX
+        (b"PK\x03\x04" + b"\x00" * 40, pb.ARTIFACT_KIND_TFLITE),  # a zip announced as TFLite
+        (b"#!/bin/sh\nrm -rf /\n", pb.ARTIFACT_KIND_ONNX),  # a script announced as ONNX
+    ],
+)
 def test_uploads_that_are_not_what_they_claim_are_refused(stub, data, kind) -> None:
     error = rpc_error(stub.put, data, kind)
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
@@ -202,8 +247,9 @@ def test_a_validation_set_carrying_pickled_objects_is_refused_not_run(stub, tmp_
     np.savez(buffer, input=np.array([_Payload(marker)], dtype=object), y=np.zeros(1))
     model = stub.upload(MODELS / "mlp.onnx")
     stub.put(buffer.getvalue(), pb.ARTIFACT_KIND_NPZ)
-    error = rpc_error(stub.measure, model, validation_sha256=sha256_hex(buffer.getvalue()),
-                      metric=pb.METRIC_TOP1)
+    error = rpc_error(
+        stub.measure, model, validation_sha256=sha256_hex(buffer.getvalue()), metric=pb.METRIC_TOP1
+    )
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "not a readable .npz of plain arrays" in error.details()
     assert not marker.exists(), "the pickle inside the .npz was never run"
@@ -214,10 +260,14 @@ def test_the_token_is_compared_in_constant_time_only() -> None:
     which stop at the first differing byte and so leak how much of a guess was right."""
     path = ROOT / "agent" / "linas_agent" / "interceptors.py"
     tree = ast.parse(path.read_text())
-    auth = next(n for n in ast.walk(tree)
-                if isinstance(n, ast.ClassDef) and n.name == "AuthInterceptor")
+    auth = next(
+        n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == "AuthInterceptor"
+    )
     calls = {_name(n.func) for n in ast.walk(auth) if isinstance(n, ast.Call)}
     assert "hmac.compare_digest" in calls
-    compared = [ast.unparse(n) for n in ast.walk(auth) if isinstance(n, ast.Compare)
-                and any(isinstance(op, (ast.Eq, ast.NotEq)) for op in n.ops)]
+    compared = [
+        ast.unparse(n)
+        for n in ast.walk(auth)
+        if isinstance(n, ast.Compare) and any(isinstance(op, (ast.Eq, ast.NotEq)) for op in n.ops)
+    ]
     assert compared == []
