@@ -102,13 +102,22 @@ def test_dead_worker_is_restarted(client, mlp) -> None:
     assert zygote_of(client.agent.pid) != worker
 
 
-def test_worker_killed_mid_measurement_costs_one_reply(client, mlp) -> None:
+def hang_in_background(client, timeout_seconds: float, settle: float = 1.0):
+    """Measure hang.onnx in a thread with that execution timeout, `settle` seconds under way
+    when this returns; -> (the thread, the list its call's RpcError lands in)."""
     hang = client.upload(MODELS / "hang.onnx")
-    errors = []
-    call = threading.Thread(target=lambda: errors.append(
-        rpc_error(client.measure, hang, settings={"timeout_seconds": 30})))  # fmt: skip
+    errors: list[grpc.RpcError] = []
+    settings = {"timeout_seconds": timeout_seconds}
+    call = threading.Thread(
+        target=lambda: errors.append(rpc_error(client.measure, hang, settings=settings))
+    )
     call.start()
-    time.sleep(1.0)
+    time.sleep(settle)
+    return call, errors
+
+
+def test_worker_killed_mid_measurement_costs_one_reply(client, mlp) -> None:
+    call, errors = hang_in_background(client, 30)
     os.kill(zygote_of(client.agent.pid), signal.SIGKILL)
     call.join(20)
     assert errors[0].code() == grpc.StatusCode.INTERNAL
@@ -138,13 +147,8 @@ def test_full_queue_answers_resource_exhausted(agent_process) -> None:
     agent = agent_process(args=["--max-waiting", "0"])
     client = Client(agent)
     try:
-        hang = client.upload(MODELS / "hang.onnx")
         mlp = client.upload(MODELS / "mlp.onnx")
-        errors = []
-        busy = threading.Thread(target=lambda: errors.append(
-            rpc_error(client.measure, hang, settings={"timeout_seconds": 3})))  # fmt: skip
-        busy.start()
-        time.sleep(1.0)
+        busy, errors = hang_in_background(client, 3)
         error = rpc_error(client.measure, mlp)
         assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
         assert "busy" in error.details()
@@ -173,12 +177,7 @@ def test_sigterm_during_a_measurement_stops_promptly(agent_process) -> None:
     agent = agent_process()
     client = Client(agent)
     try:
-        hang = client.upload(MODELS / "hang.onnx")
-        errors = []
-        call = threading.Thread(target=lambda: errors.append(
-            rpc_error(client.measure, hang, settings={"timeout_seconds": 60})))  # fmt: skip
-        call.start()
-        time.sleep(1.5)
+        call, errors = hang_in_background(client, 60, settle=1.5)
         worker = zygote_of(agent.pid)
         model_process = zygote_of(worker)
         start = time.monotonic()
