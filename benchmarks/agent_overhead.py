@@ -7,9 +7,10 @@ API; two hold ~5 MB of weights), prints:
 - the median latency in-process (onnxruntime, same session options, same timing protocol as
   the agent's: linas_agent.timing) and through a real agent process over loopback, and their
   ratio (each the median of `--repeats` medians, runs interleaved);
-- the fixed per-candidate overhead: client wall time of a first measurement (HasArtifact,
-  upload, load in a fresh process, one timed sample, reply) minus the model's own run time,
-  the median over `--repeats` variants of the model (other weights, so each is uploaded);
+- the fixed per-candidate overhead: client wall time of a first measurement (hashing,
+  HasArtifact, upload, load in a fresh process, one timed sample, reply) minus the model's own
+  run time (first inference, warm-up calls and timed calls, each as the agent timed it), the
+  median over `--repeats` variants of the model (other weights, so each is uploaded);
 - bytes uploaded for that first measurement and for a second one of the same model (0: the
   host asks HasArtifact first);
 - the coefficient of variation of the repeated medians, in-process and through the agent.
@@ -119,6 +120,13 @@ class AgentProcess:
         self.proc.wait(30)
 
 
+def model_ms(m) -> float:
+    """The model's own time in a measurement: every call the agent made, as it timed them.
+    The child runs the first inference, then the warm-up (at least one call, even with
+    warmup_runs 0: it sizes calls_per_sample), then each sample of calls_per_sample calls."""
+    return m.first_inference_ms + m.warmup_ms + sum(m.samples_ms) * m.calls_per_sample
+
+
 def cv(values: list[float]) -> float:
     a = np.asarray(values)
     return float(a.std(ddof=1) / a.mean()) if len(a) > 1 else 0.0
@@ -150,10 +158,7 @@ def main() -> None:
                     start = time.perf_counter()
                     first, sent_first = agent.measure(fresh, first_only, args.cpu)
                     wall_ms = (time.perf_counter() - start) * 1000
-                    # untimed warm-up call + first inference + the one timed sample
-                    sample_ms = first.samples_ms[0] * first.calls_per_sample
-                    run_ms = first.first_inference_ms + first.samples_ms[0] + sample_ms
-                    overheads.append(wall_ms - run_ms)
+                    overheads.append(wall_ms - model_ms(first))
                     loads.append(first.load_ms)
                 local, remote, resent = [], [], []
                 agent.measure(data, first_only, args.cpu)  # upload it once

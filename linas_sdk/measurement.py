@@ -151,6 +151,8 @@ class Measurement:
     cv: float
     stable: bool
     remeasures: int = 0
+    warmup_runs: int = 0
+    warmup_ms: float = 0.0
     load_ms: float
     first_inference_ms: float
     peak_memory_bytes: int = 0

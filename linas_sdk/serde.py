@@ -138,7 +138,7 @@ def snapshot_from_proto(message: pb.SystemSnapshot) -> SystemSnapshot:
 
 _LATENCY_FIELDS = (
     "median_ms", "mean_ms", "std_ms", "min_ms", "max_ms", "p90_ms", "p99_ms",
-    "samples", "calls_per_sample", "cv", "stable", "remeasures",
+    "samples", "calls_per_sample", "cv", "stable", "remeasures", "warmup_runs", "warmup_ms",
 )
 
 

@@ -1,7 +1,8 @@
 """The measurement protocol (ARCHITECTURE.md), as the tools that do it best do it.
 
 1. Warm up: untimed calls until both `warmup_runs` calls and `warmup_seconds` have passed
-   (TFLite benchmark_model's warm-up by count and time).
+   (TFLite benchmark_model's warm-up by count and time); their count and summed time are
+   reported.
 2. Batch: when one call is shorter than `min_sample_ms`, each sample times several calls and
    divides (TVM time_evaluator's number/repeat), so the clock's resolution and the loop's own
    cost do not swamp a sub-millisecond model.
@@ -45,6 +46,8 @@ class Latency:
     cv: float
     stable: bool = True
     remeasures: int = 0
+    warmup_runs: int = 0
+    warmup_ms: float = 0.0  # the warm-up calls' own time, summed
 
     def summary(self) -> dict[str, float | int | bool]:
         """The statistics by their Measurement field names (all but the raw samples)."""
@@ -65,9 +68,10 @@ class Latency:
         )  # fmt: skip
 
 
-def warm_up(call: Callable[[], object], settings: MeasureSettings, clock: Clock) -> float:
-    """Run the warm-up; returns the median seconds per call of its second half (an estimate
-    of the steady-state call time). At least one call runs, at most `max_seconds` pass."""
+def warm_up(call: Callable[[], object], settings: MeasureSettings, clock: Clock) -> list[float]:
+    """Run the warm-up; returns the seconds each call took (reported, so a caller can tell
+    the model's own time from everything else). At least one call runs, at most
+    `max_seconds` pass."""
     times: list[float] = []
     start = clock()
     while True:
@@ -79,7 +83,7 @@ def warm_up(call: Callable[[], object], settings: MeasureSettings, clock: Clock)
         done = len(times) >= settings.warmup_runs and elapsed >= settings.warmup_seconds
         if done or elapsed >= settings.max_seconds:
             break
-    return float(np.median(times[len(times) // 2 :]))
+    return times
 
 
 def calls_per_sample(call_seconds: float, min_sample_ms: float) -> int:
@@ -120,7 +124,9 @@ def measure(
     call: Callable[[], object], settings: MeasureSettings, clock: Clock = time.perf_counter
 ) -> Latency:
     """Warm up, then time `call` by the protocol above."""
-    calls = calls_per_sample(warm_up(call, settings, clock), settings.min_sample_ms)
+    warm = warm_up(call, settings, clock)
+    # the median of the warm-up's second half estimates the steady-state call time
+    calls = calls_per_sample(float(np.median(warm[len(warm) // 2 :])), settings.min_sample_ms)
     best = Latency.of(sample(call, settings, calls, clock), calls, settings.max_cv)
     remeasures = 0
     while not best.stable and remeasures < settings.max_remeasures:
@@ -128,4 +134,5 @@ def measure(
         again = Latency.of(sample(call, settings, calls, clock), calls, settings.max_cv)
         if again.cv < best.cv:
             best = again
-    return replace(best, remeasures=remeasures)
+    return replace(best, remeasures=remeasures, warmup_runs=len(warm),
+                   warmup_ms=sum(warm) * 1000.0)  # fmt: skip

@@ -23,6 +23,7 @@ def assert_sane(m, min_runs: int) -> None:
     assert m.median_ms == pytest.approx(float(np.median(m.samples_ms)))
     assert m.std_ms >= 0 and m.cv == pytest.approx(m.std_ms / m.mean_ms)
     assert m.load_ms > 0 and m.first_inference_ms > 0
+    assert m.warmup_runs >= 1 and m.warmup_ms > 0
     assert m.peak_memory_bytes > 0
     assert m.wall_seconds > 0
 

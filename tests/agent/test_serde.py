@@ -26,7 +26,8 @@ def measurement(**changes) -> Measurement:
         cpu_affinity=(0, 1), inputs=(TensorSpec("x", (1, 16), "float32"),),
         median_ms=1.5, mean_ms=1.6, std_ms=0.1, min_ms=1.4, max_ms=2.0, p90_ms=1.8,
         p99_ms=1.95, samples_ms=(1.4, 1.5, 2.0), samples=3, calls_per_sample=2, cv=0.06,
-        stable=False, remeasures=1, load_ms=3.0, first_inference_ms=4.0,
+        stable=False, remeasures=1, warmup_runs=7, warmup_ms=12.5, load_ms=3.0,
+        first_inference_ms=4.0,
         peak_memory_bytes=123456, accuracy=0.0, validation_samples=10,
         outputs={"y": np.arange(12, dtype=np.int64).reshape(3, 4)},
         before=SystemSnapshot({"cpu": 50.0}, (1500.0,), False),
@@ -46,7 +47,8 @@ def test_measurement_round_trips_through_the_wire_and_json() -> None:
     again = Measurement.from_dict(json.loads(json.dumps(back.to_dict())))
     for one in (back, again):
         for name in ("median_ms", "samples_ms", "cpu_affinity", "inputs", "before", "after",
-                     "warnings", "stable", "peak_memory_bytes"):  # fmt: skip
+                     "warnings", "stable", "peak_memory_bytes", "warmup_runs",
+                     "warmup_ms"):  # fmt: skip
             assert getattr(one, name) == getattr(m, name), name
         np.testing.assert_array_equal(one.outputs["y"], m.outputs["y"])
         assert one.outputs["y"].dtype == np.int64

@@ -39,6 +39,21 @@ def test_warm_up_needs_both_count_and_time() -> None:
     assert model.calls == 5  # count was
 
 
+def test_warm_up_calls_are_counted_and_their_time_reported() -> None:
+    """A caller subtracts the model's own time from a request's wall time: the warm-up's
+    calls must be in the reply, apart from the timed samples (here 3 slow, then fast)."""
+    model = SimulatedModel(itertools.chain([0.010, 0.004, 0.002], itertools.repeat(0.002)))
+    s = settings(warmup_runs=3, warmup_seconds=0.0, min_runs=4, min_seconds=0.0, max_runs=4)
+    result = timing.measure(model, s, model.clock)
+    assert (result.warmup_runs, result.warmup_ms) == (3, pytest.approx(16.0))
+    assert result.samples_ms == pytest.approx((2.0,) * 4)
+    assert model.calls == 3 + 4
+    none_asked = timing.measure(model, settings(warmup_runs=0, warmup_seconds=0.0,
+                                                min_runs=1, min_seconds=0.0, max_runs=1),
+                                model.clock)  # fmt: skip
+    assert none_asked.warmup_runs == 1  # one call still sizes calls_per_sample
+
+
 def test_warm_up_stops_at_max_seconds() -> None:
     model = SimulatedModel(itertools.repeat(1.0))
     timing.warm_up(model, settings(warmup_runs=100, max_seconds=3.0), model.clock)

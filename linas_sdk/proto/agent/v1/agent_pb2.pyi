@@ -203,7 +203,7 @@ class MeasureRequest(_message.Message):
     def __init__(self, model_sha256: _Optional[str] = ..., runtime: _Optional[str] = ..., provider: _Optional[str] = ..., inputs: _Optional[_Iterable[_Union[TensorSpec, _Mapping]]] = ..., threads: _Optional[int] = ..., cpu_affinity: _Optional[_Iterable[int]] = ..., settings: _Optional[_Union[MeasureSettings, _Mapping]] = ..., validation_sha256: _Optional[str] = ..., metric: _Optional[_Union[Metric, str]] = ...) -> None: ...
 
 class LatencyStats(_message.Message):
-    __slots__ = ("median_ms", "mean_ms", "std_ms", "min_ms", "max_ms", "p90_ms", "p99_ms", "samples_ms", "samples", "calls_per_sample", "cv", "stable", "remeasures")
+    __slots__ = ("median_ms", "mean_ms", "std_ms", "min_ms", "max_ms", "p90_ms", "p99_ms", "samples_ms", "samples", "calls_per_sample", "cv", "stable", "remeasures", "warmup_runs", "warmup_ms")
     MEDIAN_MS_FIELD_NUMBER: _ClassVar[int]
     MEAN_MS_FIELD_NUMBER: _ClassVar[int]
     STD_MS_FIELD_NUMBER: _ClassVar[int]
@@ -217,6 +217,8 @@ class LatencyStats(_message.Message):
     CV_FIELD_NUMBER: _ClassVar[int]
     STABLE_FIELD_NUMBER: _ClassVar[int]
     REMEASURES_FIELD_NUMBER: _ClassVar[int]
+    WARMUP_RUNS_FIELD_NUMBER: _ClassVar[int]
+    WARMUP_MS_FIELD_NUMBER: _ClassVar[int]
     median_ms: float
     mean_ms: float
     std_ms: float
@@ -230,7 +232,9 @@ class LatencyStats(_message.Message):
     cv: float
     stable: bool
     remeasures: int
-    def __init__(self, median_ms: _Optional[float] = ..., mean_ms: _Optional[float] = ..., std_ms: _Optional[float] = ..., min_ms: _Optional[float] = ..., max_ms: _Optional[float] = ..., p90_ms: _Optional[float] = ..., p99_ms: _Optional[float] = ..., samples_ms: _Optional[_Iterable[float]] = ..., samples: _Optional[int] = ..., calls_per_sample: _Optional[int] = ..., cv: _Optional[float] = ..., stable: _Optional[bool] = ..., remeasures: _Optional[int] = ...) -> None: ...
+    warmup_runs: int
+    warmup_ms: float
+    def __init__(self, median_ms: _Optional[float] = ..., mean_ms: _Optional[float] = ..., std_ms: _Optional[float] = ..., min_ms: _Optional[float] = ..., max_ms: _Optional[float] = ..., p90_ms: _Optional[float] = ..., p99_ms: _Optional[float] = ..., samples_ms: _Optional[_Iterable[float]] = ..., samples: _Optional[int] = ..., calls_per_sample: _Optional[int] = ..., cv: _Optional[float] = ..., stable: _Optional[bool] = ..., remeasures: _Optional[int] = ..., warmup_runs: _Optional[int] = ..., warmup_ms: _Optional[float] = ...) -> None: ...
 
 class SystemSnapshot(_message.Message):
     __slots__ = ("thermal_zones", "cpu_freq_mhz", "throttled")
