@@ -1,6 +1,6 @@
 """Running the `linas` CLI as a user would, in a subprocess, with the tiny test supernet
 (`tiny_supernet:make`, in tests/e2e) importable and no stray agent token from the caller's
-environment."""
+environment; and the search configurations over that supernet."""
 
 from __future__ import annotations
 
@@ -9,6 +9,9 @@ import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 E2E = Path(__file__).resolve().parent / "e2e"
 LINAS = [sys.executable, "-m", "linas_sdk.cli"]
@@ -37,3 +40,12 @@ def linas(
         text=True,
         timeout=timeout,
     )
+
+
+def tiny_search_config(path: Path, **options: Any) -> Path:
+    """A `linas search` config file at `path` over the tiny test supernet, measuring accuracy
+    and latency; `options` add or override fields."""
+    config = {"space": "tiny_supernet:make", "objectives": ["accuracy", "latency"], **options}
+    plain = {k: str(v) if isinstance(v, Path) else v for k, v in config.items()}
+    path.write_text(yaml.safe_dump(plain, sort_keys=False))
+    return path

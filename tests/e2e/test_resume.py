@@ -9,8 +9,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import FAST_TIMING, devices_file, write_yaml
-from linas_cli import LINAS, cli_env, linas
+from conftest import FAST_TIMING, devices_file
+from linas_cli import LINAS, cli_env, linas, tiny_search_config
 
 BUDGET, POPULATION, KILL_AFTER = 12, 4, 5
 
@@ -25,19 +25,16 @@ def journal(run: Path) -> list[tuple]:
 def test_killed_search_resumes_where_it_stopped(agent_process, tmp_path) -> None:
     agent = agent_process(name="board", labels={"board": "x"})
     devices = devices_file(tmp_path / "devices.yaml", {"board": (agent, {"board": "x"})})
-    config = write_yaml(
+    config = tiny_search_config(
         tmp_path / "search.yaml",
-        {
-            "space": "tiny_supernet:make",
-            "objectives": ["accuracy", "latency", "params"],
-            "devices": str(devices),
-            "method": "nsga2",
-            "budget": BUDGET,
-            "population": POPULATION,
-            "measure": FAST_TIMING,
-            "cache": False,
-            "out": str(tmp_path / "run"),
-        },
+        objectives=["accuracy", "latency", "params"],
+        devices=devices,
+        method="nsga2",
+        budget=BUDGET,
+        population=POPULATION,
+        measure=FAST_TIMING,
+        cache=False,
+        out=tmp_path / "run",
     )
     search = subprocess.Popen(
         [*LINAS, "search", str(config), "--jsonl"],

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import FAST_TIMING, devices_file, write_yaml
-from linas_cli import linas
+from conftest import FAST_TIMING, devices_file
+from linas_cli import linas, tiny_search_config
 
 METHOD = "linas"
 POPULATION = 4
@@ -26,24 +26,21 @@ TOKEN = "e2e-secret-token-4f1c"
 
 
 def search_config(tmp: Path, devices: Path, out: str) -> Path:
-    return write_yaml(
+    return tiny_search_config(
         tmp / f"{out}.yaml",
-        {
-            "space": {"supernet": "tiny_supernet:make"},
-            "objectives": [
-                "accuracy",
-                {"metric": "latency", "labels": {"board": "a"}},
-                {"metric": "latency", "labels": {"board": "b"}},
-            ],
-            "devices": str(devices),
-            "method": METHOD,
-            "budget": BUDGET,
-            "population": POPULATION,
-            "seed": 3,
-            "measure": FAST_TIMING,
-            "cache_dir": str(tmp / "cache"),
-            "out": str(tmp / out),
-        },
+        objectives=[
+            "accuracy",
+            {"metric": "latency", "labels": {"board": "a"}},
+            {"metric": "latency", "labels": {"board": "b"}},
+        ],
+        devices=devices,
+        method=METHOD,
+        budget=BUDGET,
+        population=POPULATION,
+        seed=3,
+        measure=FAST_TIMING,
+        cache_dir=tmp / "cache",
+        out=tmp / out,
     )
 
 
@@ -149,19 +146,13 @@ def test_export_meets_the_constraint_or_fails_the_build(two_board_run) -> None:
     rows = results(run)
     bound = sorted(float(r["latency_ms_a"]) for r in rows)[len(rows) // 2]
     best = max(float(r["accuracy"]) for r in rows if float(r["latency_ms_a"]) <= bound)
-    done = linas(
-        "export",
-        run,
-        "--where",
-        f"latency_ms_a<={bound!r}",
-        "--maximize",
-        "accuracy",
-        "--format",
-        "onnx",
-        "-o",
-        tmp / "firmware",
-        cwd=tmp,
-    )
+
+    def export(source: Path, where: str, out: str, *more: str):
+        """`linas export` of the most accurate model that meets `where`, into tmp/`out`."""
+        where_maximize = ["--where", where, "--maximize", "accuracy"]
+        return linas("export", source, *where_maximize, *more, "-o", tmp / out, cwd=tmp)
+
+    done = export(run, f"latency_ms_a<={bound!r}", "firmware", "--format", "onnx")
     assert done.returncode == 0, done.stderr
     manifest = json.loads((tmp / "firmware" / "manifest.json").read_text())
     model = (tmp / "firmware" / "model.onnx").read_bytes()
@@ -173,34 +164,14 @@ def test_export_meets_the_constraint_or_fails_the_build(two_board_run) -> None:
     assert manifest["architecture"]["config"]["depth"] in (1, 2, 3)
     assert manifest["linas_version"]
 
-    none = linas(
-        "export",
-        run,
-        "--where",
-        "latency_ms_a<=0",
-        "--maximize",
-        "accuracy",
-        "-o",
-        tmp / "none",
-        cwd=tmp,
-    )
+    none = export(run, "latency_ms_a<=0", "none")
     assert none.returncode == 3, none.stderr
     assert "meets latency_ms_a<=0" in none.stderr
     assert not (tmp / "none" / "manifest.json").exists()
 
     bare = tmp / "bare-run"  # without its exported models: the model is exported again
     shutil.copytree(run, bare, ignore=shutil.ignore_patterns("models"))
-    again = linas(
-        "export",
-        bare,
-        "--where",
-        f"latency_ms_a<={bound!r}",
-        "--maximize",
-        "accuracy",
-        "-o",
-        tmp / "again",
-        cwd=tmp,
-    )
+    again = export(bare, f"latency_ms_a<={bound!r}", "again")
     assert again.returncode == 0, again.stderr
     assert (tmp / "again" / "model.onnx").read_bytes() == model
 

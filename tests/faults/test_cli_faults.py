@@ -9,9 +9,8 @@ import subprocess
 import threading
 
 import pytest
-import yaml
 from fault_helpers import SLOW_ENOUGH, assert_complete, devices_file, measuring
-from linas_cli import LINAS, cli_env
+from linas_cli import LINAS, cli_env, tiny_search_config
 from linas_host.devices import LocalAgent
 from polling import wait_for
 
@@ -25,21 +24,15 @@ def test_linas_search_loses_nothing_when_an_agent_is_killed_mid_measurement(tmp_
         LocalAgent(name="board-b", labels={"board": "x"}) as b,
     ):
         devices = devices_file(tmp_path / "devices.yaml", [a, b])
-        config = tmp_path / "search.yaml"
-        config.write_text(
-            yaml.safe_dump(
-                {
-                    "space": "tiny_supernet:make",
-                    "objectives": ["accuracy", "latency"],
-                    "devices": str(devices),
-                    "method": "nsga2",
-                    "budget": budget,
-                    "population": 4,
-                    "measure": SLOW_ENOUGH,
-                    "cache": False,
-                    "out": str(tmp_path / "run"),
-                }
-            )
+        config = tiny_search_config(
+            tmp_path / "search.yaml",
+            devices=devices,
+            method="nsga2",
+            budget=budget,
+            population=4,
+            measure=SLOW_ENOUGH,
+            cache=False,
+            out=tmp_path / "run",
         )
         with open(tmp_path / "search.log", "wb") as stderr:
             search = subprocess.Popen(

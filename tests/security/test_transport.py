@@ -16,7 +16,7 @@ import yaml
 from certs import agent_tls, make_certs
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
-from linas_cli import cli_env
+from linas_cli import cli_env, tiny_search_config
 from linas_host.devices import AgentClient, DeviceSpec
 from security_helpers import MODELS
 
@@ -120,21 +120,15 @@ def test_tokens_never_reach_logs_reports_or_manifests(agent_process, tmp_path) -
             }
         )
     )
-    config = tmp_path / "search.yaml"
-    config.write_text(
-        yaml.safe_dump(
-            {
-                "space": "tiny_supernet:make",
-                "objectives": ["accuracy", "latency"],
-                "devices": str(devices),
-                "method": "random",
-                "budget": 4,
-                "population": 2,
-                "measure": FAST,
-                "cache_dir": str(tmp_path / "cache"),
-                "out": str(tmp_path / "run"),
-            }
-        )
+    config = tiny_search_config(
+        tmp_path / "search.yaml",
+        devices=devices,
+        method="random",
+        budget=4,
+        population=2,
+        measure=FAST,
+        cache_dir=tmp_path / "cache",
+        out=tmp_path / "run",
     )
 
     def linas(*args: object) -> subprocess.CompletedProcess:
