@@ -65,7 +65,7 @@ def _describe(item: Any, model: type[BaseModel], unknown_hint: Callable[[str], s
     """One pydantic error as `field.path[0]: what was wrong (got value)`."""
     loc = item["loc"]
     where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc)
-    where = where.lstrip(".") or "(top level)"
+    where = where.removeprefix(".") or "(top level)"
     if item["type"] == "extra_forbidden":
         allowed = _fields_beside(model, loc[:-1])
         expected = f"; expected one of {', '.join(allowed)}" if allowed else ""
