@@ -18,7 +18,7 @@ import grpc
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from security_helpers import MODELS, PATH_LIKE, Stub
+from security_helpers import MODELS, PATH_LIKE
 
 from linas_sdk.artifacts import sha256_hex
 from linas_sdk.proto.agent.v1 import agent_pb2 as pb
@@ -64,13 +64,6 @@ def agent(module_agent_process):
             "32M",
         ],
     )
-
-
-@pytest.fixture(scope="module")
-def stub(agent):
-    client = Stub(agent)
-    yield client
-    client.close()
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from pathlib import Path
 import grpc
 import numpy as np
 import pytest
-from security_helpers import MODELS, PATH_LIKE, ROOT, Stub, rpc_error
+from security_helpers import MODELS, PATH_LIKE, ROOT, rpc_error
 
 from linas_sdk.artifacts import sha256_hex
 from linas_sdk.proto.agent.v1 import agent_pb2 as pb
@@ -145,13 +145,6 @@ def test_no_unpickling_eval_or_exec_on_any_network_path() -> None:
 @pytest.fixture(scope="module")
 def agent(module_agent_process):
     return module_agent_process(name="wire", token="wire-token")
-
-
-@pytest.fixture(scope="module")
-def stub(agent):
-    client = Stub(agent)
-    yield client
-    client.close()
 
 
 @pytest.mark.parametrize("bad", PATH_LIKE)
