@@ -9,6 +9,7 @@ warm worker, so a forked model process never pays for the import.
 from __future__ import annotations
 
 import abc
+import functools
 import importlib
 import math
 from collections.abc import Mapping, Sequence
@@ -122,16 +123,39 @@ def resolve_inputs(
     return resolved
 
 
+NORMALS_KEPT = 1 << 20
+"""How many values of a seed's standard normal stream `random_inputs` keeps (8 MiB): the warm
+worker draws them once, and every model process it forks slices them instead of drawing its
+inputs again (~5 ms for a 768x512 input, paid per candidate)."""
+
+
+@functools.lru_cache(maxsize=1)
+def normal_stream(seed: int = 0) -> np.ndarray:
+    """The first NORMALS_KEPT values a generator seeded with `seed` draws (read-only)."""
+    values = np.random.default_rng(seed).standard_normal(NORMALS_KEPT)
+    values.flags.writeable = False
+    return values
+
+
 def random_inputs(specs: Sequence[TensorSpec], seed: int = 0) -> dict[str, np.ndarray]:
-    """Latency inputs: standard normal floats; zeros for integers (safe as indices)."""
-    rng = np.random.default_rng(seed)
-    feeds = {}
+    """Latency inputs: standard normal floats, drawn in order from one generator seeded with
+    `seed` (the same values whether or not they come from the kept stream); zeros for
+    integers (safe as indices)."""
+    floats = [s for s in specs if np.dtype(s.dtype).kind == "f"]
+    kept = sum(math.prod(s.shape) for s in floats) <= NORMALS_KEPT
+    rng = None if kept else np.random.default_rng(seed)
+    feeds, offset = {}, 0
     for spec in specs:
         dtype = np.dtype(spec.dtype)
-        if dtype.kind == "f":
+        if dtype.kind != "f":
+            feeds[spec.name] = np.zeros(spec.shape, dtype=dtype)
+        elif rng is not None:
             feeds[spec.name] = rng.standard_normal(spec.shape).astype(dtype)
         else:
-            feeds[spec.name] = np.zeros(spec.shape, dtype=dtype)
+            count = math.prod(spec.shape)
+            values = normal_stream(seed)[offset : offset + count]
+            feeds[spec.name] = values.astype(dtype).reshape(spec.shape)
+            offset += count
     return feeds
 
 

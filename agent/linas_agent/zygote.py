@@ -32,7 +32,7 @@ from importlib.resources import as_file, files
 
 from linas_agent import child
 from linas_agent.jobs import Job
-from linas_agent.runtimes import Runtime, load_runtimes
+from linas_agent.runtimes import Runtime, load_runtimes, normal_stream
 from linas_sdk.measurement import MeasureSettings
 
 PR_SET_PDEATHSIG = 1
@@ -98,9 +98,11 @@ EXAMPLES = {"onnxruntime": "tiny_mlp.onnx", "litert": "tiny_mlp.tflite"}
 def prewarm(runtimes: Mapping[str, Runtime]) -> None:
     """Measure the bundled tiny model once per runtime, here, so the Python paths every model
     process takes are already loaded (numpy imports modules lazily, e.g. numpy.ma on the
-    first median, ~50 ms each time otherwise); then freeze the heap so the children's garbage
+    first median, ~50 ms each time otherwise) and the latency inputs' normal values drawn;
+    then freeze the heap so the children's garbage
     collections do not touch the shared pages. One thread, no session kept: forking stays
     safe."""
+    normal_stream()  # drawn once here, shared by every model process (random_inputs)
     examples = files("linas_agent.examples")
     for name, runtime in runtimes.items():
         with as_file(examples / EXAMPLES[name]) as model, \
