@@ -7,9 +7,10 @@ ends: 1.7 to 9.2 s of export). So the encoder and ONE decoder step (a prefix of 
 the prefix plus its greedy next token out) are traced once each, and the step's nodes are
 copied `steps` times at the ONNX level under new value names, their weights shared. The file
 holds the same unrolled computation as the whole trace (every step reruns the decoder over its
-prefix, no key/value cache) and gives the same outputs; each copy's prefix length is fixed by
-the chain, so onnxruntime resolves its shapes as it did for the traced graph. docs/transformer.md
-gives the figures, and why an ONNX ``Loop`` over the step was not kept.
+prefix, no key/value cache; what does not depend on the prefix is computed once, as there) and
+gives the same outputs; each copy's prefix length is fixed by the chain, so onnxruntime
+resolves its shapes as it did for the traced graph. docs/transformer.md gives the figures, and
+why an ONNX ``Loop`` over the step was not kept.
 """
 
 from __future__ import annotations
