@@ -83,6 +83,11 @@ def test_a_graph_built_from_parts_refuses_dynamic_axes(supernet):
                     output_names=supernet.output_names, dynamic_axes={"src": {0: "n"}})  # fmt: skip
 
 
+def test_onnx_outputs_are_named_tokens_and_scores_by_default(supernet):
+    data = export_onnx(supernet.extract(supernet.smallest), (_sources(supernet, 1),))
+    assert [o.name for o in onnx.load_from_string(data).graph.output] == ["tokens", "scores"]
+
+
 def test_onnx_model_accepts_any_ids_the_agent_may_feed(supernet):
     """An agent times a model on random inputs; ids outside the vocabulary must not fail."""
     session = ort.InferenceSession(_onnx(supernet, supernet.smallest))

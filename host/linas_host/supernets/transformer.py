@@ -73,14 +73,16 @@ class SubTransformer(nn.Module):
 
     def onnx_model(
         self, example_inputs: tuple[torch.Tensor, ...], *, input_names: Sequence[str],
-        output_names: Sequence[str], dynamic_batch: bool, opset: int,
+        output_names: Sequence[str] | None, dynamic_batch: bool, opset: int,
     ) -> onnx.ModelProto:  # fmt: skip
         """`forward`'s workload as ONNX, built from one trace of the encoder and one of a
-        decoder step (`translation_onnx`); `linas_host.export.export_onnx` calls this."""
+        decoder step (`translation_onnx`); `linas_host.export.export_onnx` calls this.
+        Outputs are named ``tokens`` and ``scores`` unless `output_names` says otherwise."""
         return unrolled_greedy_onnx(
             self, example_inputs[0], steps=self.steps, vocab_size=self.net.vocab_size,
             memories=max(self.arch.decoder_ende), input_names=input_names,
-            output_names=output_names, dynamic_batch=dynamic_batch, opset=opset,
+            output_names=output_names or ("tokens", "scores"), dynamic_batch=dynamic_batch,
+            opset=opset,
         )  # fmt: skip
 
     def translate(
