@@ -7,12 +7,15 @@ one JSON job per line from CMD_FD and writes JSON events to EVENT_FD:
     {"event": "started", "pid": CHILD}                                     per job
     {"event": "done", "outcome": "ok" | "timeout" | "crashed", "detail": "..."}
 
-Each child runs `linas_agent.child.run`, writes one byte to a pipe once its result is on disk,
-and exits; "done" goes out at that byte, so the reply does not wait for the child's memory to
-be torn down (the zygote reaps it before the next job). The zygote waits for a child no longer
-than the job's `timeout_seconds`, then SIGKILLs it. It holds no runtime session when it forks
-(the warm-up's are gone) and runs no threads of its own. It exits when CMD_FD closes, and dies
-with the agent.
+The child for a job is forked before the job arrives (a `Spare`, forked at start and again
+after each job, while the reply travels), so the fork (~2-5 ms with the runtimes mapped) is not
+on a measurement's path; it waits on its own pipe, takes one job, names itself `linas-model`,
+runs `linas_agent.child.run`, writes one byte to a pipe once its result is on disk, and exits;
+"done" goes out at that byte, so the reply does not wait for the child's memory to be torn
+down (the zygote reaps it before forking the next). No process runs two models. The zygote
+waits for a child no longer than the job's `timeout_seconds`, then SIGKILLs it. It holds no
+runtime session when it forks (the warm-up's are gone) and runs no threads of its own. It
+exits when CMD_FD closes (its spare with it), and dies with the agent.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import sys
 import time
 import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass
 from importlib.resources import as_file, files
 
 from linas_agent import child
@@ -36,12 +40,21 @@ from linas_agent.runtimes import Runtime, load_runtimes, normal_stream
 from linas_sdk.measurement import MeasureSettings
 
 PR_SET_PDEATHSIG = 1
+PR_SET_NAME = 15
+MODEL_PROCESS_NAME = "linas-model"
+"""The name (`/proc/PID/comm`, `ps`) a model process takes once it has a job."""
 
 
 def die_with_parent() -> None:
     """Ask Linux to SIGKILL this process when its parent dies (no-op elsewhere)."""
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def set_name(name: str) -> None:
+    """Name this process for `ps` and /proc (Linux; no-op elsewhere)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_NAME, name.encode()[:15])
 
 
 FINISHED = -1
@@ -128,28 +141,30 @@ def serve(cmd_fd: int, event_fd: int) -> None:
     infos = [r.info() for r in runtimes.values()]
     send(event="ready", pid=os.getpid(), missing=missing,
          runtimes=[[i.name, i.version, list(i.providers), i.module] for i in infos])  # fmt: skip
+    inherited = (cmd_fd, event_fd)
+    spare = Spare.fork(runtimes, inherited)
     with os.fdopen(cmd_fd) as commands:
         for line in commands:
             job = Job.from_json(line)
-            sys.stdout.flush()
-            sys.stderr.flush()
-            finished_r, finished_w = os.pipe()
-            pid = os.fork()
-            if pid == 0:
-                os.close(finished_r)
-                _child(job, runtimes, (cmd_fd, event_fd), finished_w)
-            os.close(finished_w)
+            if not spare.hand(line):  # it died waiting (killed from outside): fork another
+                spare.reap()
+                spare = Spare.fork(runtimes, inherited)
+                spare.hand(line)  # should this one fail too, its exit status says how
+            pid = spare.pid
             send(event="started", pid=pid)
-            status = wait_child(pid, job.settings.timeout_seconds, finished_r)
-            os.close(finished_r)
+            status = wait_child(pid, job.settings.timeout_seconds, spare.finished_r)
+            os.close(spare.finished_r)
             if status == FINISHED:
                 send(event="done", outcome="ok", detail="")
                 if wait_child(pid, EXIT_GRACE) is None:  # reap it before the next job
                     _kill(pid)
-                continue
-            if status is None:
-                _kill(pid)
-            send(event="done", **outcome_of(status, job.settings.timeout_seconds))
+            else:
+                if status is None:
+                    _kill(pid)
+                send(event="done", **outcome_of(status, job.settings.timeout_seconds))
+            spare = Spare.fork(runtimes, inherited)  # while the reply travels, not on its path
+    spare.hand("")
+    spare.reap()
 
 
 def _kill(pid: int) -> None:
@@ -157,15 +172,66 @@ def _kill(pid: int) -> None:
     os.waitpid(pid, 0)
 
 
-def _child(job: Job, runtimes, inherited: tuple[int, ...], finished_fd: int) -> None:
-    """The forked model process: never returns into the zygote's loop."""
+@dataclass(frozen=True)
+class Spare:
+    """A model process forked before its job arrives, so the fork is off the job's path.
+
+    It waits for one job on its own pipe, runs it, and exits; a fresh one is forked after
+    each job, so no process ever runs two models. `hand("")` closes the pipe without a job,
+    and the spare exits quietly."""
+
+    pid: int
+    job_fd: int
+    finished_r: int
+
+    @classmethod
+    def fork(cls, runtimes: Mapping[str, Runtime], inherited: tuple[int, ...]) -> Spare:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        job_r, job_w = os.pipe()
+        finished_r, finished_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(job_w)
+            os.close(finished_r)
+            _child(job_r, runtimes, inherited, finished_w)
+        os.close(job_r)
+        os.close(finished_w)
+        return cls(pid, job_w, finished_r)
+
+    def hand(self, line: str) -> bool:
+        """Give the spare its job (one JSON line); False if it is gone."""
+        try:
+            view = memoryview(line.encode())
+            while view:
+                view = view[os.write(self.job_fd, view) :]
+            return True
+        except BrokenPipeError:
+            return False
+        finally:
+            os.close(self.job_fd)
+
+    def reap(self) -> None:
+        """Collect a spare that got no job (it exits on its own), killing it if it lingers."""
+        os.close(self.finished_r)
+        if wait_child(self.pid, EXIT_GRACE) is None:
+            _kill(self.pid)
+
+
+def _child(job_fd: int, runtimes, inherited: tuple[int, ...], finished_fd: int) -> None:
+    """The forked model process: waits for its job, runs it; never returns into the zygote's
+    loop."""
     code = 0
     try:
         for fd in inherited:
             os.close(fd)
         die_with_parent()
-        child.run(job, runtimes)
-        os.write(finished_fd, b"1")
+        with os.fdopen(job_fd, "rb") as jobs:
+            line = jobs.read()
+        if line:
+            set_name(MODEL_PROCESS_NAME)
+            child.run(Job.from_json(line.decode()), runtimes)
+            os.write(finished_fd, b"1")
     except BaseException:
         code = 70
     finally:

@@ -3,6 +3,7 @@ on serving the next request."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import threading
@@ -12,6 +13,8 @@ from pathlib import Path
 import grpc
 import pytest
 from agent_helpers import MODELS, Client, rpc_error
+from linas_agent.zygote import MODEL_PROCESS_NAME
+from polling import wait_for
 
 from linas_sdk.proto.agent.v1 import agent_pb2 as pb
 
@@ -127,11 +130,38 @@ def test_worker_killed_mid_measurement_costs_one_reply(client, mlp) -> None:
 
 def zygote_of(pid: int) -> int:
     """The only child of a process, found in /proc: an agent's worker, a worker's model."""
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        children = (task / "children").read_text().split()
-        if children:
-            return int(children[0])
-    raise AssertionError(f"process {pid} has no child")
+    children = children_of(pid)
+    if not children:
+        raise AssertionError(f"process {pid} has no child")
+    return children[0]
+
+
+def children_of(pid: int) -> list[int]:
+    return [int(c) for task in Path(f"/proc/{pid}/task").iterdir()
+            for c in (task / "children").read_text().split()]  # fmt: skip
+
+
+def test_model_process_is_forked_before_its_job_and_runs_only_that_one(client, mlp) -> None:
+    """The worker keeps one model process forked and waiting (the fork is off the
+    measurement's path); it takes the next job, and a fresh one replaces it."""
+    still_serves(client, mlp)
+    worker = zygote_of(client.agent.pid)
+    wait_for(lambda: len(waiting_children(worker)) == 1, 10, "a model process waiting")
+    (waiting,) = waiting_children(worker)
+    still_serves(client, mlp)
+    wait_for(lambda: waiting_children(worker) not in ([], [waiting]), 10,
+             "the used model process replaced")  # fmt: skip
+    with pytest.raises(FileNotFoundError):  # it ran that job, and no other
+        Path(f"/proc/{waiting}/comm").read_text()
+
+
+def waiting_children(worker: int) -> list[int]:
+    """The worker's children that have not taken a job (those that have are renamed)."""
+    names = {}
+    for pid in children_of(worker):
+        with contextlib.suppress(FileNotFoundError):
+            names[pid] = Path(f"/proc/{pid}/comm").read_text().strip()
+    return [pid for pid, name in names.items() if name != MODEL_PROCESS_NAME]
 
 
 def test_client_that_gives_up_frees_the_agent(client, mlp) -> None:

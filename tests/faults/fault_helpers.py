@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 
 import yaml
+from linas_agent.zygote import MODEL_PROCESS_NAME
 
 HERE = Path(__file__).resolve().parent
 QUICK_POOL = {"retry_initial_s": 0.2, "retry_max_s": 1.0, "health_interval_s": 2.0}
@@ -86,23 +87,21 @@ class Host:
         self.wait()
 
 
-def processes_in_group(pgid: int) -> int:
-    """How many processes share a process group (a LocalAgent leads its own)."""
-    count = 0
+def measuring(agent) -> bool:
+    """Whether the agent is timing a model: a process of its group has taken a job (a model
+    process waiting for one, forked ahead, keeps the worker's name)."""
+    if agent.pid is None:
+        return False
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
                 stat = Path(f"/proc/{entry}/stat").read_text()
             except OSError:
                 continue
-            if int(stat.rsplit(")", 1)[1].split()[2]) == pgid:
-                count += 1
-    return count
-
-
-def measuring(agent) -> bool:
-    """Whether the agent is timing a model: agent, warm worker and a forked model process."""
-    return agent.pid is not None and processes_in_group(agent.pid) >= 3
+            name, rest = stat.split("(", 1)[1].rsplit(")", 1)
+            if int(rest.split()[2]) == agent.pid and name == MODEL_PROCESS_NAME:
+                return True
+    return False
 
 
 def journal(run: Path) -> list[tuple[int, str, dict]]:
