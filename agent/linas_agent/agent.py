@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from linas_agent import child, system
+from linas_agent import child, system, validation
 from linas_agent.jobs import METRICS, Job
 from linas_agent.queue import MeasureQueue
 from linas_agent.runtimes import RUNTIMES
@@ -109,6 +109,8 @@ class Agent:
                 if request.validation_sha256:
                     with self.store.use(request.validation_sha256) as valid:
                         _check_kind(valid, pb.ARTIFACT_KIND_NPZ, "validation")
+                        if request.metric == "top1":
+                            validation.require_labels(valid)
                         result = self._run(request, model, valid, fault, cancelled)
                 else:
                     result = self._run(request, model, None, fault, cancelled)

@@ -91,7 +91,9 @@ def measure(job: Job, runtimes: Mapping[str, Runtime]) -> tuple[Measurement, dic
 
     accuracy, n_valid, outputs = None, 0, {}
     if job.metric:
-        feeds, labels = validation.load_set(Path(job.validation_path), session.inputs)
+        feeds, labels = validation.load_set(
+            Path(job.validation_path), session.inputs, labels=job.metric == "top1"
+        )
         batch = session.model_inputs[0].shape[0] if session.model_inputs else -1
         result = validation.first_output(session, feeds, batch if batch > 0 else None)
         n_valid = len(result)

@@ -1,7 +1,8 @@
 """The validation pass: run a model over an .npz set and score it, or return its outputs.
 
 The set holds one array per model input, named like the input (or "x" for a single-input
-model), and labels "y" (class indices, or one-hot rows). It is loaded with
+model), and labels "y" (class indices, or one-hot rows), which only top-1 needs: for the raw
+outputs (METRIC_OUTPUTS) the host holds the labels and scores them itself. It is loaded with
 allow_pickle=False, so an .npz carrying objects is refused rather than unpickled. Samples
 are fed in batches: the model's own batch size when it fixes one (the last batch padded by
 repeating its final sample, and the padding's outputs dropped), else up to BATCH at a time.
@@ -22,8 +23,11 @@ from linas_sdk.measurement import TensorSpec
 BATCH = 64
 
 
-def load_set(path: Path, inputs: Sequence[TensorSpec]) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """The model's input arrays and the labels from an .npz file."""
+def load_set(
+    path: Path, inputs: Sequence[TensorSpec], *, labels: bool = True
+) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
+    """The model's input arrays and, when `labels` are needed, the labels "y" from an .npz
+    file (None when not needed; a "y" that is there still must count the same samples)."""
     try:
         with np.load(path, allow_pickle=False) as npz:
             arrays = {name: npz[name] for name in npz.files}
@@ -31,9 +35,9 @@ def load_set(path: Path, inputs: Sequence[TensorSpec]) -> tuple[dict[str, np.nda
         raise InvalidArgument(
             f"the validation set is not a readable .npz of plain arrays: {error}"
         ) from error
-    if "y" not in arrays:
-        raise InvalidArgument(f"the validation set has no labels 'y'; it holds {sorted(arrays)}")
-    labels = arrays.pop("y")
+    if labels and "y" not in arrays:
+        raise _no_labels(sorted(arrays))
+    y = arrays.pop("y", None)
     if len(inputs) == 1 and inputs[0].name not in arrays and "x" in arrays:
         arrays[inputs[0].name] = arrays.pop("x")
     feeds = {}
@@ -54,10 +58,29 @@ def load_set(path: Path, inputs: Sequence[TensorSpec]) -> tuple[dict[str, np.nda
                 f"validation input {spec.name!r} has dtype {array.dtype}; expected numbers"
             )
         feeds[spec.name] = array.astype(spec.dtype, copy=False)
-    sizes = {len(a) for a in feeds.values()} | {len(labels)}
+    sizes = {len(a) for a in feeds.values()} | ({len(y)} if y is not None else set())
     if len(sizes) != 1:
         raise InvalidArgument(f"validation arrays disagree on the number of samples: {sizes}")
-    return feeds, labels
+    return feeds, y if labels else None
+
+
+def require_labels(path: Path) -> None:
+    """Refuse a set without labels "y" for top-1 before any model runs: only the zip's
+    directory is read. An unreadable archive is left for `load_set` to report."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = sorted(n.removesuffix(".npy") for n in archive.namelist())
+    except (OSError, zipfile.BadZipFile):
+        return
+    if "y" not in names:
+        raise _no_labels(names)
+
+
+def _no_labels(names: list[str]) -> InvalidArgument:
+    return InvalidArgument(
+        f"top-1 accuracy needs labels 'y' in the validation set; it holds {names} "
+        "(METRIC_OUTPUTS returns the raw outputs and needs none)"
+    )
 
 
 def first_output(

@@ -168,8 +168,9 @@ class RunDevices:
 def _npz_bytes(arrays: dict[str, np.ndarray], input_names: tuple[str, ...]) -> bytes:
     """A validation .npz for the agent. A single input is stored as "x", which the agent feeds
     to a model's only input whatever its name (a TFLite file does not keep PyTorch's names).
-    The wire contract wants labels "y" in every set; a set scored on the host from returned
-    outputs (BLEU) has none to give, so its "y" is the sample index."""
+    A set scored on the host from returned outputs (BLEU) has no labels; the agent needs none
+    for METRIC_OUTPUTS, but older agents of the same protocol version want "y" in every set,
+    so such a set carries the sample index as its "y"."""
     if len(input_names) == 1:
         arrays = {"x" if k == input_names[0] else k: v for k, v in arrays.items()}
     if "y" not in arrays:

@@ -3,12 +3,14 @@ match what onnxruntime computes in this process."""
 
 from __future__ import annotations
 
+import io
 import os
 
+import grpc
 import numpy as np
 import onnxruntime as ort
 import pytest
-from agent_helpers import MODELS
+from agent_helpers import MODELS, rpc_error
 
 from linas_sdk.proto.agent.v1 import agent_pb2 as pb
 
@@ -95,6 +97,23 @@ def test_outputs_metric_returns_the_first_output(client) -> None:
     assert list(m.outputs) == ["logits"]
     np.testing.assert_allclose(m.outputs["logits"], logits, rtol=1e-5, atol=1e-5)
     assert m.accuracy is None
+
+
+def test_outputs_need_no_labels_and_top1_says_it_needs_them(client) -> None:
+    """The host scores raw outputs itself, so a set of inputs alone will do; top-1 on such a
+    set is refused up front with a clear message, and the agent goes on serving."""
+    model = client.upload(MODELS / "mlp.onnx")
+    buffer = io.BytesIO()
+    np.savez(buffer, x=np.load(MODELS / "valid.npz", allow_pickle=False)["x"])
+    inputs_only = client.put(buffer.getvalue(), pb.ARTIFACT_KIND_NPZ).sha256
+    m = client.measure(model, validation_sha256=inputs_only, metric=pb.METRIC_OUTPUTS)
+    logits, _ = reference_logits()
+    np.testing.assert_allclose(m.outputs["logits"], logits, rtol=1e-5, atol=1e-5)
+    error = rpc_error(client.measure, model, validation_sha256=inputs_only,
+                      metric=pb.METRIC_TOP1)  # fmt: skip
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "top-1 accuracy needs labels 'y'" in error.details() and "['x']" in error.details()
+    assert client.measure(model).median_ms > 0
 
 
 def test_cooldown_and_peak_memory_follow_the_model(client, tmp_path) -> None:
