@@ -1,4 +1,4 @@
-"""Helpers for end-to-end tests: fast timing settings and the files a run reads (the `linas` CLI
+"""Helpers of the end-to-end tests: fast timing settings and the files a run reads (the `linas` CLI
 itself runs through tests/linas_cli.py, with the tiny test supernet `tiny_supernet:make`)."""
 
 from __future__ import annotations
@@ -6,8 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
-
-HERE = Path(__file__).resolve().parent
 
 FAST_TIMING = {
     "warmup_runs": 2,

@@ -9,7 +9,7 @@ import socket
 from pathlib import Path
 
 import pytest
-from conftest import FAST_TIMING
+from e2e_helpers import FAST_TIMING
 
 from linas_sdk import search
 
@@ -19,9 +19,15 @@ TABLE = Path(__file__).resolve().parents[2] / "host/linas_host/data/nb201_pi5_ci
 @pytest.mark.timeout(300)
 def test_without_devices_a_local_agent_measures_this_machine(tmp_path: Path) -> None:
     result = search(
-        space="tiny_supernet:make", objectives=["accuracy", "latency", "params"], budget=4,
-        population=2, method="random", measure=FAST_TIMING, out=tmp_path / "run",
-        cache_dir=tmp_path / "cache", progress="quiet",
+        space="tiny_supernet:make",
+        objectives=["accuracy", "latency", "params"],
+        budget=4,
+        population=2,
+        method="random",
+        measure=FAST_TIMING,
+        out=tmp_path / "run",
+        cache_dir=tmp_path / "cache",
+        progress="quiet",
     )
     assert result.status == "budget" and result.evaluations == 4
     devices = json.loads((tmp_path / "run" / "devices.json").read_text())
@@ -43,8 +49,12 @@ def test_table_search_through_the_api_and_a_larger_budget_on_resume(
     options = dict(
         space={"table": str(TABLE), "variables": ["e0", "e1", "e2", "e3", "e4", "e5"]},
         objectives=["acc_cifar100:max", "lat_pi5_onnx_ms:min"],
-        constraints=["lat_pi5_onnx_ms<=6"], method="nsga2", population=10, seed=1,
-        out=tmp_path / "run", progress="rich",
+        constraints=["lat_pi5_onnx_ms<=6"],
+        method="nsga2",
+        population=10,
+        seed=1,
+        out=tmp_path / "run",
+        progress="rich",
     )
     first = search(budget=20, **options)
     assert "search finished: 20 evaluations" in capsys.readouterr().err  # the live panel's end
@@ -63,9 +73,17 @@ def test_accuracy_on_the_device_matches_the_host(runtime: str, tmp_path: Path) -
     import tiny_supernet
 
     result = search(
-        space="tiny_supernet:make", objectives=["accuracy", "latency"], accuracy_on="device",
-        runtime=runtime, budget=2, population=2, method="random", measure=FAST_TIMING,
-        out=tmp_path / "run", cache_dir=tmp_path / "cache", progress="quiet",
+        space="tiny_supernet:make",
+        objectives=["accuracy", "latency"],
+        accuracy_on="device",
+        runtime=runtime,
+        budget=2,
+        population=2,
+        method="random",
+        measure=FAST_TIMING,
+        out=tmp_path / "run",
+        cache_dir=tmp_path / "cache",
+        progress="quiet",
     )
     supernet = tiny_supernet.make()
     assert result.front
@@ -75,4 +93,4 @@ def test_accuracy_on_the_device_matches_the_host(runtime: str, tmp_path: Path) -
     magic = {"onnx": (0, b"\x08"), "tflite": (4, b"TFL3")}[runtime]
     for model in (tmp_path / "run" / "models").iterdir():
         assert model.suffix == f".{runtime}"
-        assert model.read_bytes()[magic[0]:magic[0] + len(magic[1])] == magic[1]
+        assert model.read_bytes()[magic[0] : magic[0] + len(magic[1])] == magic[1]

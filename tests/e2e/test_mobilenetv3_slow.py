@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import write_yaml
+from e2e_helpers import write_yaml
 from linas_cli import linas
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "mobilenetv3-local.yaml"

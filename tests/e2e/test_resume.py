@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import FAST_TIMING, devices_file
+from e2e_helpers import FAST_TIMING, devices_file
 from linas_cli import LINAS, cli_env, linas, tiny_search_config
 
 BUDGET, POPULATION, KILL_AFTER = 12, 4, 5

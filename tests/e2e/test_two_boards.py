@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import FAST_TIMING, devices_file
+from e2e_helpers import FAST_TIMING, devices_file
 from linas_cli import linas, tiny_search_config
 
 METHOD = "linas"
