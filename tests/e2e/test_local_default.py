@@ -16,19 +16,23 @@ from linas_sdk import search
 TABLE = Path(__file__).resolve().parents[2] / "host/linas_host/data/nb201_pi5_cifar100.csv.gz"
 
 
-@pytest.mark.timeout(300)
-def test_without_devices_a_local_agent_measures_this_machine(tmp_path: Path) -> None:
-    result = search(
+def search_tiny(tmp_path: Path, **options):
+    """A quiet random search of the tiny supernet through the Python API, on this machine."""
+    return search(
         space="tiny_supernet:make",
-        objectives=["accuracy", "latency", "params"],
-        budget=4,
         population=2,
         method="random",
         measure=FAST_TIMING,
         out=tmp_path / "run",
         cache_dir=tmp_path / "cache",
         progress="quiet",
+        **options,
     )
+
+
+@pytest.mark.timeout(300)
+def test_without_devices_a_local_agent_measures_this_machine(tmp_path: Path) -> None:
+    result = search_tiny(tmp_path, objectives=["accuracy", "latency", "params"], budget=4)
     assert result.status == "budget" and result.evaluations == 4
     devices = json.loads((tmp_path / "run" / "devices.json").read_text())
     assert [d["name"] for d in devices] == ["local"]
@@ -72,19 +76,8 @@ def test_table_search_through_the_api_and_a_larger_budget_on_resume(
 def test_accuracy_on_the_device_matches_the_host(runtime: str, tmp_path: Path) -> None:
     import tiny_supernet
 
-    result = search(
-        space="tiny_supernet:make",
-        objectives=["accuracy", "latency"],
-        accuracy_on="device",
-        runtime=runtime,
-        budget=2,
-        population=2,
-        method="random",
-        measure=FAST_TIMING,
-        out=tmp_path / "run",
-        cache_dir=tmp_path / "cache",
-        progress="quiet",
-    )
+    on_device = dict(accuracy_on="device", runtime=runtime)
+    result = search_tiny(tmp_path, objectives=["accuracy", "latency"], budget=2, **on_device)
     supernet = tiny_supernet.make()
     assert result.front
     for row in result.front:
