@@ -14,13 +14,12 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from linas_agent import child, system, validation
-from linas_agent.jobs import METRICS, Job
+from linas_agent.jobs import METRICS, Job, MeasureRequest
 from linas_agent.queue import MeasureQueue
 from linas_agent.runtimes import RUNTIMES
 from linas_agent.store import KIND_NAMES, ArtifactStore, PutResult
@@ -33,26 +32,11 @@ from linas_sdk.errors import (
     ResourceExhausted,
     WorkerCrashed,
 )
-from linas_sdk.measurement import DeviceInfo, Measurement, MeasureSettings, TensorSpec
+from linas_sdk.measurement import DeviceInfo, Measurement, MeasureSettings
 from linas_sdk.proto.agent.v1 import agent_pb2 as pb
 
 KIND_OF_RUNTIME = {"onnxruntime": pb.ARTIFACT_KIND_ONNX, "litert": pb.ARTIFACT_KIND_TFLITE}
 ERRORS = {cls.__name__: cls for cls in LinasError.__subclasses__()}
-
-
-@dataclass(frozen=True, kw_only=True)
-class MeasureRequest:
-    """What a client asks to have measured (see MeasureRequest in agent.proto)."""
-
-    model_sha256: str
-    runtime: str
-    provider: str = ""
-    inputs: tuple[TensorSpec, ...] = ()
-    threads: int = 0
-    cpu_affinity: tuple[int, ...] = ()
-    settings: MeasureSettings = field(default_factory=MeasureSettings)
-    validation_sha256: str = ""
-    metric: str = ""
 
 
 class Agent:
@@ -153,22 +137,18 @@ class Agent:
             return request.provider.removeprefix(child.FAULT_PREFIX)
         return ""
 
-    def _run(self, request, model: Path, valid: Path | None, fault: str, cancelled):
+    def _run(
+        self, request: MeasureRequest, model: Path, valid: Path | None, fault: str, cancelled
+    ):
         settings = request.settings
         if settings.cooldown_seconds:
             time.sleep(settings.cooldown_seconds)
         result_dir = tempfile.mkdtemp(prefix="linas-job-")
         try:
             job = Job(
+                request=dataclasses.replace(request, provider="") if fault else request,
                 model_path=str(model),
-                runtime=request.runtime,
-                provider="" if fault else request.provider,
-                inputs=request.inputs,
-                threads=request.threads,
-                cpu_affinity=request.cpu_affinity,
-                settings=settings,
                 validation_path=str(valid) if valid else "",
-                metric=request.metric,
                 result_dir=result_dir,
                 memory_limit_bytes=self.max_model_memory,
                 fault=fault,

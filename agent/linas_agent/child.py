@@ -34,8 +34,8 @@ def run(job: Job, runtimes: Mapping[str, Runtime]) -> None:
     outcome; never raises."""
     out = Path(job.result_dir)
     try:
-        cpus = job.cpu_affinity or os.sched_getaffinity(0)
-        memory.limit(job.memory_limit_bytes, job.settings.timeout_seconds * len(cpus))
+        cpus = job.request.cpu_affinity or os.sched_getaffinity(0)
+        memory.limit(job.memory_limit_bytes, job.request.settings.timeout_seconds * len(cpus))
         measurement, outputs = measure(job, runtimes)
         (out / RESULT).write_text(json.dumps(measurement.to_dict()))
         if outputs:
@@ -67,37 +67,41 @@ def _write_error(out: Path, kind: str, message: str) -> None:
 
 
 def measure(job: Job, runtimes: Mapping[str, Runtime]) -> tuple[Measurement, dict]:
-    if job.cpu_affinity:
-        os.sched_setaffinity(0, job.cpu_affinity)
+    request = job.request
+    if request.cpu_affinity:
+        os.sched_setaffinity(0, request.cpu_affinity)
     affinity = tuple(sorted(os.sched_getaffinity(0)))
     inject_fault(job.fault)
-    runtime = runtimes[job.runtime]
+    runtime = runtimes[request.runtime]
     info = runtime.info()
     baseline = memory.reset_peak()
     before = system.snapshot()
 
     t0 = time.perf_counter()
     session = runtime.load(
-        Path(job.model_path), provider=job.provider, threads=job.threads, inputs=job.inputs
+        Path(job.model_path),
+        provider=request.provider,
+        threads=request.threads,
+        inputs=request.inputs,
     )
     load_ms = (time.perf_counter() - t0) * 1000.0
     session.set_inputs(random_inputs(session.inputs))
     t0 = time.perf_counter()
     session.invoke()
     first_ms = (time.perf_counter() - t0) * 1000.0
-    latency = timing.measure(session.invoke, job.settings)
+    latency = timing.measure(session.invoke, request.settings)
     peak = max(0, memory.peak_bytes() - baseline)
     after = system.snapshot()
 
     accuracy, n_valid, outputs = None, 0, {}
-    if job.metric:
+    if request.metric:
         feeds, labels = validation.load_set(
-            Path(job.validation_path), session.inputs, labels=job.metric == "top1"
+            Path(job.validation_path), session.inputs, labels=request.metric == "top1"
         )
         batch = session.model_inputs[0].shape[0] if session.model_inputs else -1
         result = validation.first_output(session, feeds, batch if batch > 0 else None)
         n_valid = len(result)
-        if job.metric == "top1":
+        if request.metric == "top1":
             accuracy = validation.top1(result, labels)
         elif result.nbytes > MAX_MESSAGE_BYTES // 2:
             raise errors.ResourceExhausted(
@@ -108,14 +112,14 @@ def measure(job: Job, runtimes: Mapping[str, Runtime]) -> tuple[Measurement, dic
             outputs = {session.output_names[0]: result}
 
     measurement = Measurement(
-        runtime=job.runtime,
+        runtime=request.runtime,
         runtime_version=info.version,
         provider=session.provider,
-        threads=job.threads,
+        threads=request.threads,
         cpu_affinity=affinity,
         inputs=tuple(session.inputs),
         **latency.summary(),
-        samples_ms=latency.samples_ms if job.settings.return_samples else (),
+        samples_ms=latency.samples_ms if request.settings.return_samples else (),
         samples=len(latency.samples_ms),
         load_ms=load_ms,
         first_inference_ms=first_ms,

@@ -6,7 +6,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 
-from linas_agent.agent import Agent, MeasureRequest
+from linas_agent.agent import Agent
+from linas_agent.jobs import MeasureRequest
 from linas_sdk import serde
 from linas_sdk.errors import InvalidArgument
 from linas_sdk.proto.agent.v1 import agent_pb2 as pb

@@ -128,7 +128,7 @@ class Worker:
                 self._child = None
 
     def _run(self, job: Job, cancelled: threading.Event | None) -> None:
-        timeout = job.settings.timeout_seconds
+        timeout = job.request.settings.timeout_seconds
         done = None
         for _attempt in range(2):  # a worker found dead before it took the job: restart, retry
             if not self.alive():

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from importlib.resources import as_file, files
 
 from linas_agent import child
-from linas_agent.jobs import Job
+from linas_agent.jobs import Job, MeasureRequest
 from linas_agent.runtimes import Runtime, load_runtimes, normal_stream
 from linas_sdk.measurement import MeasureSettings
 
@@ -120,8 +120,9 @@ def prewarm(runtimes: Mapping[str, Runtime]) -> None:
     for name, runtime in runtimes.items():
         with as_file(examples / EXAMPLES[name]) as model, \
                 as_file(examples / "tiny_mlp.npz") as valid:  # fmt: skip
-            job = Job(model_path=str(model), runtime=name, threads=1, metric="top1",
-                      validation_path=str(valid), settings=PREWARM_SETTINGS)  # fmt: skip
+            request = MeasureRequest(model_sha256="", runtime=name, threads=1, metric="top1",
+                                     settings=PREWARM_SETTINGS)  # fmt: skip
+            job = Job(request=request, model_path=str(model), validation_path=str(valid))
             try:
                 child.measure(job, {name: runtime})
             except Exception as error:  # a warm-up that fails costs speed, not service
@@ -152,7 +153,7 @@ def serve(cmd_fd: int, event_fd: int) -> None:
                 spare.hand(line)  # should this one fail too, its exit status says how
             pid = spare.pid
             send(event="started", pid=pid)
-            status = wait_child(pid, job.settings.timeout_seconds, spare.finished_r)
+            status = wait_child(pid, job.request.settings.timeout_seconds, spare.finished_r)
             os.close(spare.finished_r)
             if status == FINISHED:
                 send(event="done", outcome="ok", detail="")
@@ -161,7 +162,7 @@ def serve(cmd_fd: int, event_fd: int) -> None:
             else:
                 if status is None:
                     _kill(pid)
-                send(event="done", **outcome_of(status, job.settings.timeout_seconds))
+                send(event="done", **outcome_of(status, job.request.settings.timeout_seconds))
             spare = Spare.fork(runtimes, inherited)  # while the reply travels, not on its path
     spare.hand("")
     spare.reap()

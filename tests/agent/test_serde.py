@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+from linas_agent.jobs import Job, MeasureRequest
 
 from linas_sdk import serde
 from linas_sdk.errors import InvalidArgument
@@ -115,3 +116,15 @@ def test_artifact_kinds_and_chunks() -> None:
     assert chunks[0].sha256 == sha256_hex(data) and chunks[0].total_size == len(data)
     assert not any(c.sha256 or c.total_size for c in chunks[1:])
     assert b"".join(c.data for c in chunks) == data
+
+
+def test_a_job_crosses_the_worker_pipe_whole() -> None:
+    """The agent sends its worker the request it validated plus the resolved files, as JSON."""
+    request = MeasureRequest(
+        model_sha256="ab" * 32, runtime="litert", provider="CPU", threads=2, cpu_affinity=(1,),
+        inputs=(TensorSpec("x", (4, 16), "float32"),), validation_sha256="cd" * 32,
+        metric="outputs", settings=MeasureSettings(min_runs=3, max_cv=0.2),
+    )  # fmt: skip
+    job = Job(request=request, model_path="/s/ab", validation_path="/s/cd", result_dir="/r",
+              memory_limit_bytes=2**20, fault="crash")  # fmt: skip
+    assert Job.from_json(job.to_json()) == job
