@@ -68,8 +68,13 @@ def _final_hv(name: str, seed: int, **options) -> float:
     space, metrics = synthetic_space(), synthetic_metrics()
     method = registry.create(name, **options)
     result = run_search(
-        space=space, objectives=OBJECTIVES, method=method,
-        evaluator=CallableEvaluator(metrics), budget=120, population_size=20, seed=seed,
+        space=space,
+        objectives=OBJECTIVES,
+        method=method,
+        evaluator=CallableEvaluator(metrics),
+        budget=120,
+        population_size=20,
+        seed=seed,
     )
     F = np.array([e.F for e in result.evaluations])
     return hypervolume(F, reference_point=[-40.0, 12.0])
@@ -108,6 +113,7 @@ def test_settings_are_explicit_and_bad_ones_refused():
     settings = method.to_dict()
     assert settings["predictions"] == 20_000 and settings["name"] == "linas"
     assert settings["trust_radius"] == 1 and settings["optimism"] == 1.0
+    assert settings["extremes"] == 5
     assert settings["operators"]["mutation_rate_per_variable"] == 0.25
     with pytest.raises(InvalidArgument, match="unknown predictors"):
         LINAS(predictors=("ridge", "gp"))
@@ -117,6 +123,8 @@ def test_settings_are_explicit_and_bad_ones_refused():
         LINAS(optimism=-1)
     with pytest.raises(InvalidArgument, match="trust_radius"):
         LINAS(trust_radius=-1)
+    with pytest.raises(InvalidArgument, match="extremes"):
+        LINAS(extremes=-1)
 
 
 def test_the_journal_keeps_the_diagnostics(tmp_path):
@@ -125,8 +133,13 @@ def test_the_journal_keeps_the_diagnostics(tmp_path):
     space, metrics = synthetic_space(), synthetic_metrics()
     journal = SQLiteJournal(tmp_path / "run.sqlite")
     run_search(
-        space=space, objectives=OBJECTIVES, method=LINAS(**FAST),
-        evaluator=CallableEvaluator(metrics), budget=60, population_size=20, journal=journal,
+        space=space,
+        objectives=OBJECTIVES,
+        method=LINAS(**FAST),
+        evaluator=CallableEvaluator(metrics),
+        budget=60,
+        population_size=20,
+        journal=journal,
     )
     notes = journal.notes()
     journal.close()

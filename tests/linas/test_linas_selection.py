@@ -48,3 +48,15 @@ def test_three_objectives_use_the_exact_indicator():
     CF = rng.random((60, 3))
     picked = select_candidates(CF, np.zeros((60, 0)), rng.random((5, 3)) + 0.5, 10)
     assert len(set(picked)) == 10
+
+
+def test_extremes_take_the_best_predicted_on_each_objective_first():
+    t = np.linspace(0.2, 0.8, 50)
+    middle = np.column_stack([t, 1 - t])  # a predicted front with a lot of hypervolume
+    ends = np.array([[0.0, 5.0], [0.01, 5.0], [5.0, 0.0], [5.0, 0.02]])  # cheap, poor ends
+    CF = np.vstack([middle, ends])
+    none = np.zeros((len(CF), 0))
+    plain = select_candidates(CF, none, np.empty((0, 2)), 6)
+    assert not set(plain) & {51, 53}  # hypervolume-greedy alone: one point at each end
+    picked = select_candidates(CF, none, np.empty((0, 2)), 6, extremes=2)
+    assert sorted(picked[:4]) == [50, 51, 52, 53] and len(set(picked)) == 6

@@ -9,9 +9,11 @@
    measured non-dominated one is infeasible to it (the predictors know little out there);
 4. picks P architectures that were never measured among all those the GA predicted
    (`selection.py`), ranked on an optimistic prediction (minus ``optimism`` times the spread of
-   the CV fold models): the ones adding the most predicted hypervolume to the measured front
-   first, then the next predicted fronts spread by crowding distance; topped up with unseen
-   random architectures only when the GA saw fewer than P.
+   the CV fold models): first the ``extremes`` best on each objective alone (the ends of the
+   predicted front, which hypervolume gains undervalue), then the ones adding the most
+   predicted hypervolume to the measured front, then the next predicted fronts spread by
+   crowding distance; topped up with unseen random architectures only when the GA saw fewer
+   than P.
 
 Every iteration appends a record to ``diagnostics`` (predictor chosen per objective, its CV
 Kendall tau and MAPE, fit / GA / selection seconds, the predicted front) for the runner's
@@ -46,7 +48,11 @@ class LINAS(Method):
     - ``pool_fronts_factor``: the hypervolume-greedy pick looks at the first predicted fronts
       holding at least this many times P candidates (10);
     - ``trust_radius``: how many genes an architecture the inner GA proposes may differ from
-      the nearest measured non-dominated one (1; None: no trust region).
+      the nearest measured non-dominated one (1; None: no trust region);
+    - ``extremes``: per objective, how many of the P picks go to the candidates predicted
+      best on that objective alone (5; 0: hypervolume-greedy only). They walk the front's
+      ends outwards, one trust radius per iteration, where a cheap, poor end adds little
+      predicted hypervolume but leads to the corner behind it.
     """
 
     name = "linas"
@@ -62,6 +68,7 @@ class LINAS(Method):
         optimism: float = 1.0,
         pool_fronts_factor: float = 10.0,
         trust_radius: int | None = 1,
+        extremes: int = 5,
     ) -> None:
         if predictions < 1 or ga_population < 2:
             raise InvalidArgument(
@@ -72,6 +79,8 @@ class LINAS(Method):
             raise InvalidArgument(f"optimism must be >= 0, got {optimism}")
         if trust_radius is not None and trust_radius < 0:
             raise InvalidArgument(f"trust_radius must be >= 0 or None, got {trust_radius}")
+        if extremes < 0:
+            raise InvalidArgument(f"extremes must be >= 0, got {extremes}")
         CVSelected(candidates=tuple(predictors), folds=cv_folds)  # refuse bad names now
         self.predictions = int(predictions)
         self.ga_population = int(ga_population)
@@ -81,14 +90,20 @@ class LINAS(Method):
         self.optimism = float(optimism)
         self.pool_fronts_factor = float(pool_fronts_factor)
         self.trust_radius = trust_radius
+        self.extremes = int(extremes)
 
     def to_dict(self) -> dict:
         return {
-            "name": self.name, "predictions": self.predictions,
-            "ga_population": self.ga_population, "operators": self.operators.to_dict(),
-            "predictors": list(self.predictor_names), "cv_folds": self.cv_folds,
-            "optimism": self.optimism, "pool_fronts_factor": self.pool_fronts_factor,
+            "name": self.name,
+            "predictions": self.predictions,
+            "ga_population": self.ga_population,
+            "operators": self.operators.to_dict(),
+            "predictors": list(self.predictor_names),
+            "cv_folds": self.cv_folds,
+            "optimism": self.optimism,
+            "pool_fronts_factor": self.pool_fronts_factor,
             "trust_radius": self.trust_radius,
+            "extremes": self.extremes,
         }
 
     # -- ask / tell ---------------------------------------------------------------------------
@@ -112,8 +127,11 @@ class LINAS(Method):
     # -- one iteration ------------------------------------------------------------------------
 
     def _training_rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        keys = [k for k, (f, g) in self._measured.items()
-                if np.all(np.isfinite(f)) and np.all(np.isfinite(g))]
+        keys = [
+            k
+            for k, (f, g) in self._measured.items()
+            if np.all(np.isfinite(f)) and np.all(np.isfinite(g))
+        ]
         X = np.array(keys, dtype=np.int64).reshape(-1, len(self.space))
         F = np.array([self._measured[k][0] for k in keys]).reshape(len(keys), -1)
         G = np.array([self._measured[k][1] for k in keys]).reshape(len(keys), -1)
@@ -154,13 +172,14 @@ class LINAS(Method):
         n_constr = G.shape[1] + (centre is not None)
         problem = SpaceProblem(self.space, n_obj=k, n_ieq_constr=n_constr, function=function)
         algorithm = build_nsga2(
-            self.space, self.operators, population_size=self.ga_population,
+            self.space,
+            self.operators,
+            population_size=self.ga_population,
             sampling=start,
         )
         from pymoo.optimize import minimize
 
-        minimize(problem, algorithm, ("n_eval", self.predictions), seed=seed % 2**31,
-                 verbose=False)
+        minimize(problem, algorithm, ("n_eval", self.predictions), seed=seed % 2**31, verbose=False)
         t2 = time.perf_counter()
 
         unseen = [x for x in predicted if x not in self._measured]
@@ -177,13 +196,15 @@ class LINAS(Method):
         values = np.array([predicted[x] for x in unseen]).reshape(len(unseen), -1)
         CF, CG = values[:, :k], values[:, k:]
         if self.optimism > 0 and len(CX):
-            spread = np.column_stack(
-                [m.predict_spread(self._features(CX)) for m in models[:k]]
-            )
+            spread = np.column_stack([m.predict_spread(self._features(CX)) for m in models[:k]])
             CF = CF - self.optimism * spread
         picked = select_candidates(
-            CF, CG, F[np.all(G <= 0, axis=1)], self.population_size,
+            CF,
+            CG,
+            F[np.all(G <= 0, axis=1)],
+            self.population_size,
             pool_factor=self.pool_fronts_factor,
+            extremes=self.extremes,
         )
         t3 = time.perf_counter()
         self._record(models, F, values, len(unseen), count[0], t1 - t0, t2 - t1, t3 - t2)
@@ -198,15 +219,16 @@ class LINAS(Method):
         from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
 
         feasible = np.all(G <= 0, axis=1)
-        order = np.flatnonzero(feasible) if feasible.any() else np.argsort(
-            np.maximum(G, 0).sum(axis=1)
+        order = (
+            np.flatnonzero(feasible) if feasible.any() else np.argsort(np.maximum(G, 0).sum(axis=1))
         )
         fronts = NonDominatedSorting().do(F[order]) if len(order) else []
         start = [X[order[i]] for front in fronts for i in front][: self.ga_population]
         self._n_front = len(fronts[0]) if len(fronts) else 0
         start = np.array(start, dtype=np.int64).reshape(-1, len(self.space))
         fill = self._unseen_random(
-            self.ga_population - len(start), exclude={tuple(x) for x in start.tolist()},
+            self.ga_population - len(start),
+            exclude={tuple(x) for x in start.tolist()},
             allow_measured=True,
         )
         return np.vstack([start, fill]) if len(fill) else start
@@ -233,23 +255,27 @@ class LINAS(Method):
         names = [o.name for o in self.objectives] + [str(c) for c in self.constraints]
         quality = {
             name: {
-                "model": m.chosen_, "tau": m.score_.tau, "mape": m.score_.mape,
+                "model": m.chosen_,
+                "tau": m.score_.tau,
+                "mape": m.score_.mape,
                 "cv": {c: {"tau": s.tau, "mape": s.mape} for c, s in m.scores_.items()},
             }
             for name, m in zip(names, models, strict=True)
         }
-        self.diagnostics.append({
-            "iteration": self._iteration,
-            "measured": len(F),
-            "predictors": quality,
-            "predictions": n_predicted,
-            "unseen_candidates": n_unseen,
-            "fit_seconds": fit_s,
-            "ga_seconds": ga_s,
-            "select_seconds": select_s,
-            "host_seconds": fit_s + ga_s + select_s,
-            "predicted_front": self._predicted_front(values),
-        })
+        self.diagnostics.append(
+            {
+                "iteration": self._iteration,
+                "measured": len(F),
+                "predictors": quality,
+                "predictions": n_predicted,
+                "unseen_candidates": n_unseen,
+                "fit_seconds": fit_s,
+                "ga_seconds": ga_s,
+                "select_seconds": select_s,
+                "host_seconds": fit_s + ga_s + select_s,
+                "predicted_front": self._predicted_front(values),
+            }
+        )
 
     def _predicted_front(self, values: np.ndarray) -> list[dict]:
         from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting

@@ -3,6 +3,9 @@
 Candidates are architectures the inner GA predicted and nobody measured. Predicted-feasible
 ones come first (least predicted violation next). Among them:
 
+0. optionally (``extremes`` > 0), the ``extremes`` best on each objective alone: the ends of
+   the predicted front. A hypervolume gain values an end by its area, so a cheap end with a
+   poor other objective rarely wins, even when it is the way to a better corner;
 1. hypervolume-greedy: from the first predicted fronts (at least ``pool_factor`` x n
    candidates), repeatedly take the one whose predicted point adds the most hypervolume to the
    measured front plus those already taken. This spreads the picks along the front (a point
@@ -26,19 +29,41 @@ def select_candidates(
     n: int,
     *,
     pool_factor: float = 3.0,
+    extremes: int = 0,
 ) -> list[int]:
     """Indices of up to ``n`` rows of the predicted objectives ``CF`` (minimised, (m, k)) with
-    predicted violations ``CG`` ((m, c), <= 0 feasible)."""
+    predicted violations ``CG`` ((m, c), <= 0 feasible); ``extremes`` per objective (at most
+    n / k) come first."""
     CF = np.asarray(CF, dtype=float)
     m = len(CF)
     if m <= n:
         return list(range(m))
     violation = np.maximum(np.asarray(CG, dtype=float).reshape(m, -1), 0).sum(axis=1)
     feasible = np.flatnonzero(violation <= 0)
-    picked = _pick_feasible(CF, feasible, np.asarray(measured_front, dtype=float), n, pool_factor)
+    ends = _extremes(CF, feasible, min(extremes, n // max(CF.shape[1], 1)))
+    rest = np.setdiff1d(feasible, ends)
+    picked = ends + _pick_feasible(
+        CF,
+        rest,
+        np.vstack([np.asarray(measured_front, dtype=float).reshape(-1, CF.shape[1]), CF[ends]]),
+        n - len(ends),
+        pool_factor,
+    )
     if len(picked) < n:
-        rest = np.flatnonzero(violation > 0)
+        rest = np.setdiff1d(np.flatnonzero(violation > 0), picked)
         picked += rest[np.argsort(violation[rest], kind="stable")][: n - len(picked)].tolist()
+    return picked
+
+
+def _extremes(CF: np.ndarray, idx: np.ndarray, per_objective: int) -> list[int]:
+    """The ``per_objective`` candidates best on each objective alone (ties: better on the
+    others), distinct."""
+    picked: list[int] = []
+    if per_objective <= 0 or not len(idx):
+        return picked
+    for j in range(CF.shape[1]):
+        order = idx[np.lexsort((CF[idx].sum(axis=1), CF[idx, j]))]
+        picked += [i for i in order.tolist() if i not in picked][:per_objective]
     return picked
 
 
