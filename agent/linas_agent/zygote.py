@@ -9,13 +9,14 @@ one JSON job per line from CMD_FD and writes JSON events to EVENT_FD:
 
 The child for a job is forked before the job arrives (a `Spare`, forked at start and again
 after each job, while the reply travels), so the fork (~2-5 ms with the runtimes mapped) is not
-on a measurement's path; it waits on its own pipe, takes one job, names itself `linas-model`,
-runs `linas_agent.child.run`, writes one byte to a pipe once its result is on disk, and exits;
-"done" goes out at that byte, so the reply does not wait for the child's memory to be torn
-down (the zygote reaps it before forking the next). No process runs two models. The zygote
-waits for a child no longer than the job's `timeout_seconds`, then SIGKILLs it. It holds no
-runtime session when it forks (the warm-up's are gone) and runs no threads of its own. It
-exits when CMD_FD closes (its spare with it), and dies with the agent.
+on a measurement's path; it runs the bundled tiny model once (`warm`), waits on its own pipe,
+takes one job, names itself `linas-model`, runs `linas_agent.child.run`, writes one byte to a
+pipe once its result is on disk, and exits; "done" goes out at that byte, so the reply does
+not wait for the child's memory to be torn down (the zygote reaps it before forking the
+next). No process runs two models. The zygote waits for a child no longer than the job's
+`timeout_seconds`, then SIGKILLs it. It holds no runtime session when it forks (the
+warm-up's are gone) and runs no threads of its own. It exits when CMD_FD closes (its spare
+with it), and dies with the agent.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from importlib.resources import as_file, files
 
 from linas_agent import child
 from linas_agent.jobs import Job, MeasureRequest
-from linas_agent.runtimes import Runtime, load_runtimes, normal_stream
+from linas_agent.runtimes import Runtime, load_runtimes, normal_stream, random_inputs
 from linas_sdk.measurement import MeasureSettings
 
 PR_SET_PDEATHSIG = 1
@@ -219,6 +220,19 @@ class Spare:
             _kill(self.pid)
 
 
+def warm(runtimes: Mapping[str, Runtime]) -> None:
+    """In a model process still waiting for its job: load and run the bundled tiny model once
+    per runtime, one thread, and drop it, so what a runtime's first session costs in a fresh
+    process (its first writes to pages shared with the worker; ~2 ms of a 5 MB ONNX model's
+    load here) is paid before the job arrives. A failure here is left for the job to meet."""
+    examples = files("linas_agent.examples")
+    for name, runtime in runtimes.items():
+        with contextlib.suppress(Exception), as_file(examples / EXAMPLES[name]) as model:
+            session = runtime.load(model, provider="", threads=1, inputs=())
+            session.set_inputs(random_inputs(session.inputs))
+            session.invoke()
+
+
 def _child(job_fd: int, runtimes, inherited: tuple[int, ...], finished_fd: int) -> None:
     """The forked model process: waits for its job, runs it; never returns into the zygote's
     loop."""
@@ -227,6 +241,7 @@ def _child(job_fd: int, runtimes, inherited: tuple[int, ...], finished_fd: int) 
         for fd in inherited:
             os.close(fd)
         die_with_parent()
+        warm(runtimes)
         with os.fdopen(job_fd, "rb") as jobs:
             line = jobs.read()
         if line:
