@@ -155,6 +155,20 @@ def test_model_process_is_forked_before_its_job_and_runs_only_that_one(client, m
         Path(f"/proc/{waiting}/comm").read_text()
 
 
+def test_waiting_model_process_killed_costs_nothing(client, mlp) -> None:
+    """A model process that dies while it waits (say, the OOM killer took it) is replaced
+    when the job comes. (One killed in the instant the job is handed to it is a crashed
+    model process, like any other.)"""
+    still_serves(client, mlp)
+    worker = zygote_of(client.agent.pid)
+    wait_for(lambda: len(waiting_children(worker)) == 1, 10, "a model process waiting")
+    (waiting,) = waiting_children(worker)
+    os.kill(waiting, signal.SIGKILL)
+    wait_for(lambda: gone(waiting), 10, "the killed model process to exit")
+    still_serves(client, mlp)
+    assert zygote_of(client.agent.pid) == worker  # the worker itself carried on
+
+
 def waiting_children(worker: int) -> list[int]:
     """The worker's children that have not taken a job (those that have are renamed)."""
     names = {}
