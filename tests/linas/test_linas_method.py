@@ -97,7 +97,7 @@ def test_diagnostics_record_each_iteration():
     for d in method.diagnostics:
         assert set(d["predictors"]) == {"acc", "lat_ms", "lat_ms<=8"}
         for quality in d["predictors"].values():
-            assert quality["model"] in ("ridge", "svr", "lightgbm")
+            assert quality["model"] in ("ridge", "ridge2", "svr", "lightgbm")
             assert quality["model"] in quality["cv"]
             assert -1 <= quality["tau"] <= 1 and quality["mape"] >= 0
         assert d["predictors"]["lat_ms"]["tau"] > 0.5  # latency is learnable here
@@ -144,4 +144,4 @@ def test_the_journal_keeps_the_diagnostics(tmp_path):
     notes = journal.notes()
     journal.close()
     assert sorted(notes) == [2, 3]
-    assert notes[2]["predictors"]["acc"]["model"] in ("ridge", "svr", "lightgbm")
+    assert notes[2]["predictors"]["acc"]["model"] in ("ridge", "ridge2", "svr", "lightgbm")

@@ -2,7 +2,8 @@
 
 1. The first ask is P distinct architectures drawn uniformly (P = ``population_size``).
 2. Every later ask retrains one predictor per objective and per constraint on everything
-   measured so far (`predictors.CVSelected`: ridge, RBF-SVR or LightGBM, chosen by k-fold CV);
+   measured so far (`predictors.CVSelected`: ridge, ridge on pairwise interactions, RBF-SVR or
+   LightGBM, chosen by k-fold CV);
 3. runs pymoo's NSGA-II on the predictors only, for ``predictions`` predicted evaluations,
    with the shared operators of `operators.py`, starting from the measured non-dominated set,
    inside a trust region: an architecture more than ``trust_radius`` genes away from every
@@ -41,7 +42,8 @@ class LINAS(Method):
     - ``ga_population``: the inner GA's population (200; generations = predictions / this);
     - ``operators``: the inner GA's `GeneticOperators` (crossover, per-mating crossover rate,
       per-variable mutation rate); the same defaults as the NSGA-II baseline;
-    - ``predictors``: candidate models per objective (ridge, svr, lightgbm);
+    - ``predictors``: candidate models per objective (ridge, ridge2, svr, lightgbm); ridge2,
+      ridge on pairwise interactions, lets CV pick a model of a non-additive objective;
     - ``cv_folds``: k of the k-fold CV that picks among them (5);
     - ``optimism``: candidates are ranked on prediction - optimism * spread of the CV fold
       models (0: on the prediction alone), which favours where the data is thin;
@@ -63,7 +65,7 @@ class LINAS(Method):
         predictions: int = 20_000,
         ga_population: int = 200,
         operators: GeneticOperators | None = None,
-        predictors: Sequence[str] = ("ridge", "svr", "lightgbm"),
+        predictors: Sequence[str] = ("ridge", "ridge2", "svr", "lightgbm"),
         cv_folds: int = 5,
         optimism: float = 1.0,
         pool_fronts_factor: float = 10.0,
