@@ -1,7 +1,7 @@
 """The exported translation workload (encode N tokens, decode N greedily, unrolled) computes
 what PyTorch computes: ONNX within 1e-4, TFLite within 1e-3, with identical token ids. The ONNX
 graph, assembled from one trace of the encoder and one of a decoder step, does the work that
-tracing the whole workload does."""
+tracing the whole workload does, and its matrix products add up to the MACs formula."""
 
 from __future__ import annotations
 
@@ -74,6 +74,35 @@ def test_onnx_graph_does_the_work_of_the_whole_trace(supernet):
         ops = [Counter(n.op_type for n in g.node if n.op_type in work) for g in (whole, assembled)]
         assert ops[0] == ops[1] and ops[0]["MatMul"] > 0
         assert not any(n.op_type in ("Loop", "If", "Scan") for n in assembled.node)
+
+
+def _matmul_macs(data: bytes, src: np.ndarray) -> int:
+    """MACs of every MatMul in the ONNX file, from the shapes onnxruntime gives its inputs."""
+    model = onnx.load_from_string(data)
+    products = [n for n in model.graph.node if n.op_type == "MatMul"]
+    weights = {t.name: tuple(t.dims) for t in model.graph.initializer}
+    fetch = list(dict.fromkeys(x for n in products for x in n.input if x not in weights))
+    outputs = {o.name for o in model.graph.output}
+    model.graph.output.extend(onnx.ValueInfoProto(name=x) for x in fetch if x not in outputs)
+    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    values = session.run(fetch, {"src": src})
+    shapes = {**weights, **{x: v.shape for x, v in zip(fetch, values, strict=True)}}
+    total = 0
+    for node in products:
+        a, b = (shapes[x] for x in node.input)
+        total += int(np.prod(np.broadcast_shapes(a[:-2], b[:-2]))) * a[-2] * a[-1] * b[-1]
+    return total
+
+
+def test_onnx_file_does_the_macs_of_the_formula(supernet):
+    """The exported file computes each decoder layer's cross-attention keys and values once, as
+    PyTorch and `macs` do: its products add up to `macs` exactly."""
+    src = _sources(supernet, 1)
+    for config in (supernet.smallest, supernet.largest, *supernet.space.sample(6, 2)):
+        data = _onnx(supernet, config)
+        ops = {n.op_type for n in onnx.load_from_string(data).graph.node}
+        assert not ops & {"Gemm", "Conv", "Einsum", "MatMulInteger"}  # MatMul holds every product
+        assert _matmul_macs(data, src.numpy()) == supernet.macs(config)
 
 
 def test_a_graph_built_from_parts_refuses_dynamic_axes(supernet):

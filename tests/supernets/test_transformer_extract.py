@@ -82,8 +82,8 @@ def test_beam_search_returns_its_best_scored_hypothesis(supernet):
         with torch.no_grad():
             for row in rows:
                 tgt = torch.tensor([[BOS, *row[:-1]]])
-                states, mask = sub.encode(src[len(total) : len(total) + 1])
-                logp = torch.log_softmax(sub.decode(tgt, states, mask), -1)[0]
+                memory = sub.encode(src[len(total) : len(total) + 1])
+                logp = torch.log_softmax(sub.decode(tgt, memory), -1)[0]
                 total.append(float(logp[torch.arange(len(row)), torch.tensor(row)].sum()))
         return torch.tensor(total)
 

@@ -23,7 +23,7 @@ from linas_host.supernets import translation_data
 from linas_host.supernets import weights as weight_files
 from linas_host.supernets.profile import count_params
 from linas_host.supernets.transformer_cost import workload_macs
-from linas_host.supernets.transformer_layers import Arch, TransformerNet
+from linas_host.supernets.transformer_layers import Arch, LayerMemory, TransformerNet
 from linas_host.supernets.transformer_space import arch_of, transformer_space
 from linas_host.supernets.translation_decode import beam, greedy, unrolled_greedy
 from linas_host.supernets.translation_eval import bleu, bleu_of_ids, source_ids
@@ -59,13 +59,13 @@ class SubTransformer(nn.Module):
         super().__init__()
         self.net, self.arch, self.steps = net, arch, steps
 
-    def encode(self, src: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor]:
+    def encode(self, src: torch.Tensor) -> list[LayerMemory]:
         return self.net.encode(src, self.arch)
 
     def decode(
-        self, tgt: torch.Tensor, states: list[torch.Tensor], mask: torch.Tensor, last: bool = False
+        self, tgt: torch.Tensor, memory: Sequence[LayerMemory], last: bool = False
     ) -> torch.Tensor:
-        return self.net.decode(tgt, states, mask, self.arch, last)
+        return self.net.decode(tgt, memory, self.arch, last)
 
     def forward(self, src: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         # The agent times a model on random inputs: keep any id inside the vocabulary.
@@ -80,9 +80,8 @@ class SubTransformer(nn.Module):
         Outputs are named ``tokens`` and ``scores`` unless `output_names` says otherwise."""
         return unrolled_greedy_onnx(
             self, example_inputs[0], steps=self.steps, vocab_size=self.net.vocab_size,
-            memories=max(self.arch.decoder_ende), input_names=input_names,
-            output_names=output_names or ("tokens", "scores"), dynamic_batch=dynamic_batch,
-            opset=opset,
+            input_names=input_names, output_names=output_names or ("tokens", "scores"),
+            dynamic_batch=dynamic_batch, opset=opset,
         )  # fmt: skip
 
     def translate(

@@ -24,6 +24,11 @@ from torch import nn
 
 _NEG = -1e9  # added to attention scores to hide a key; finite, so a fully hidden row stays finite
 
+# What one decoder layer reads of the encoder: its cross-attention keys and values of the
+# memory, each (batch * heads, memory positions, head_dim) with each sentence's heads in a run
+# of rows, and the additive memory mask (batch, 1, 1, memory positions).
+LayerMemory = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
+
 
 @dataclass(frozen=True)
 class Arch:
@@ -65,7 +70,11 @@ class LayerNorm(nn.LayerNorm):
 
 
 class Attention(nn.Module):
-    """Multi-head attention whose query width, key width and head count are elastic."""
+    """Multi-head attention whose query width, key width and head count are elastic.
+
+    Keys and values are projected apart from the rest (`keys_values`), so a decoder can project
+    the encoder's output once per sentence and `attend` to it at every step.
+    """
 
     def __init__(self, query_dim: int, key_dim: int, heads: int, head_dim: int):
         super().__init__()
@@ -75,27 +84,41 @@ class Attention(nn.Module):
         self.v = Linear(key_dim, heads * head_dim)
         self.out = Linear(heads * head_dim, query_dim)
 
-    def forward(
-        self, x: torch.Tensor, memory: torch.Tensor, mask: torch.Tensor, heads: int
-    ) -> torch.Tensor:
-        """`mask` is additive, broadcastable to (batch, 1, queries, keys)."""
+    def _split(self, t: torch.Tensor, batch: int, heads: int) -> torch.Tensor:
+        """(batch, time, heads * head_dim) -> (batch * heads, time, head_dim)."""
+        t = t.reshape(batch, t.shape[1], heads, self.head_dim).transpose(1, 2)
+        return t.reshape(batch * heads, -1, self.head_dim)
+
+    def keys_values(self, memory: torch.Tensor, heads: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """The keys and values of `memory`, each (batch * heads, time, head_dim)."""
+        batch, width = memory.shape[0], heads * self.head_dim
+        k, v = self.k(memory, width), self.v(memory, width)
+        return self._split(k, batch, heads), self._split(v, batch, heads)
+
+    def attend(
+        self, x: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, mask: torch.Tensor,
+        heads: int,
+    ) -> torch.Tensor:  # fmt: skip
+        """`x` attending to `keys_values`' output; `mask` is additive, broadcastable to
+        (batch, 1, queries, keys)."""
         batch, queries, d = x.shape
         width = heads * self.head_dim
-
-        def split(t: torch.Tensor) -> torch.Tensor:  # (batch * heads, time, head_dim)
-            t = t.reshape(batch, t.shape[1], heads, self.head_dim).transpose(1, 2)
-            return t.reshape(batch * heads, -1, self.head_dim)
-
-        # Three-dimensional batched products: every runtime and converter takes them as they are.
-        q = split(self.q(x, width)) * (1.0 / math.sqrt(self.head_dim))
-        k, v = split(self.k(memory, width)), split(self.v(memory, width))
-        scores = torch.bmm(q, k.transpose(1, 2))
-        keys = scores.shape[-1]
-        scores = (scores.reshape(batch, heads, queries, keys) + mask).reshape(-1, queries, keys)
-        context = torch.bmm(torch.softmax(scores, dim=-1), v)
+        # Three-dimensional batched products: every runtime and converter takes them as they are
+        # (LiteRT's rejects rank 4, and makes one of a reshape feeding a product: keys and values
+        # arrive three-dimensional).
+        q = self._split(self.q(x, width), batch, heads) * (1.0 / math.sqrt(self.head_dim))
+        scores = torch.bmm(q, keys.transpose(1, 2))
+        n = scores.shape[-1]
+        scores = (scores.reshape(batch, heads, queries, n) + mask).reshape(-1, queries, n)
+        context = torch.bmm(torch.softmax(scores, dim=-1), values)
         context = context.reshape(batch, heads, queries, self.head_dim).transpose(1, 2)
         context = context.reshape(batch, queries, width)
         return self.out(context, d)
+
+    def forward(
+        self, x: torch.Tensor, memory: torch.Tensor, mask: torch.Tensor, heads: int
+    ) -> torch.Tensor:
+        return self.attend(x, *self.keys_values(memory, heads), mask, heads)
 
 
 class FeedForward(nn.Module):
@@ -133,12 +156,12 @@ class DecoderLayer(nn.Module):
         self.ffn = FeedForward(dim, hidden)
 
     def forward(
-        self, x: torch.Tensor, causal: torch.Tensor, memory: torch.Tensor,
-        memory_mask: torch.Tensor, hidden: int, self_heads: int, cross_heads: int,
+        self, x: torch.Tensor, causal: torch.Tensor, memory: LayerMemory, hidden: int,
+        self_heads: int, cross_heads: int,
     ) -> torch.Tensor:  # fmt: skip
         h = self.norm1(x)
         x = x + self.self_attn(h, h, causal, self_heads)
-        x = x + self.cross_attn(self.norm2(x), memory, memory_mask, cross_heads)
+        x = x + self.cross_attn.attend(self.norm2(x), *memory, cross_heads)
         return x + self.ffn(self.norm3(x), hidden)
 
 
@@ -186,8 +209,8 @@ class TransformerNet(nn.Module):
         positions = pos.weight[: ids.shape[1], :dim]
         return F.embedding(ids, table.weight[:, :dim]) * math.sqrt(dim) + positions
 
-    def encode(self, src: torch.Tensor, arch: Arch) -> tuple[list[torch.Tensor], torch.Tensor]:
-        """Every encoder layer's normalised output, and the additive source padding mask."""
+    def encode(self, src: torch.Tensor, arch: Arch) -> list[LayerMemory]:
+        """What each active decoder layer reads of `src`, computed once per sentence."""
         mask = (src == 0).to(torch.float32)[:, None, None, :] * _NEG
         x = self._embed(self.src_embed, self.src_pos, src, arch.encoder_embed)
         outputs = []
@@ -196,29 +219,34 @@ class TransformerNet(nn.Module):
         ):
             x = layer(x, mask, hidden, heads)
             outputs.append(x)
-        return [self.encoder_norm(x) for x in outputs], mask
+        states = [self.encoder_norm(x) for x in outputs[-max(arch.decoder_ende) :]]
+        memory = []
+        for i, layer in enumerate(self.decoder[: len(arch.decoder_ffn)]):
+            ende = arch.decoder_ende[i]
+            keys, values = layer.cross_attn.keys_values(
+                torch.cat(states[-ende:], dim=1) if ende > 1 else states[-1],
+                arch.decoder_cross_heads[i],
+            )
+            memory.append((keys, values, torch.cat([mask] * ende, dim=-1) if ende > 1 else mask))
+        return memory
 
     def decode(
-        self, tgt: torch.Tensor, states: list[torch.Tensor], mask: torch.Tensor, arch: Arch,
-        last: bool = False,
-    ) -> torch.Tensor:  # fmt: skip
+        self, tgt: torch.Tensor, memory: Sequence[LayerMemory], arch: Arch, last: bool = False
+    ) -> torch.Tensor:
         """Next-token logits at every target position (batch, time, vocab), or with `last` at
-        the last one only (batch, 1, vocab), which is all a decoding step needs."""
+        the last one only (batch, 1, vocab), which is all a decoding step needs; `memory` is
+        `encode`'s."""
         steps = tgt.shape[1]
         causal = torch.triu(torch.full((steps, steps), _NEG), diagonal=1)
         x = self._embed(self.tgt_embed, self.tgt_pos, tgt, arch.decoder_embed)
         for i, layer in enumerate(self.decoder[: len(arch.decoder_ffn)]):
-            ende = arch.decoder_ende[i]
-            memory = torch.cat(states[-ende:], dim=1) if ende > 1 else states[-1]
-            memory_mask = torch.cat([mask] * ende, dim=-1) if ende > 1 else mask
             x = layer(
-                x, causal, memory, memory_mask, arch.decoder_ffn[i],
-                arch.decoder_self_heads[i], arch.decoder_cross_heads[i],
+                x, causal, memory[i], arch.decoder_ffn[i], arch.decoder_self_heads[i],
+                arch.decoder_cross_heads[i],
             )  # fmt: skip
         x = self.decoder_norm(x[:, -1:] if last else x)
         return F.linear(x, self.tgt_embed.weight[:, : arch.decoder_embed])
 
     def forward(self, src: torch.Tensor, tgt: torch.Tensor, arch: Arch) -> torch.Tensor:
         """Teacher-forced logits of `tgt` (which starts with BOS) given `src`."""
-        states, mask = self.encode(src, arch)
-        return self.decode(tgt, states, mask, arch)
+        return self.decode(tgt, self.encode(src, arch), arch)

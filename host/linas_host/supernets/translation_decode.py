@@ -1,9 +1,11 @@
 """Decoding for translation models: greedy and beam search on the host, and the unrolled greedy
 wrapper that is exported for latency.
 
-A model here is anything with `encode(src) -> (states, mask)` and
-`decode(tgt, states, mask, last) -> logits (batch, time, vocab)` (with `last`, the last
-position only), as `SubTransformer` has.
+A model here is anything with `encode(src) -> memory` and `decode(tgt, memory, last) -> logits
+(batch, time, vocab)` (with `last`, the last position only), as `SubTransformer` has. The memory
+is what the decoder reads of the source, computed once per sentence (the cross-attention keys
+and values): a sequence of tuples of tensors whose rows run sentence by sentence, the same
+number of rows for each sentence.
 """
 
 from __future__ import annotations
@@ -20,11 +22,11 @@ def greedy(model: nn.Module, src: torch.Tensor, max_len: int) -> torch.Tensor:
 
     Returns (batch, steps) token ids without BOS; after a sentence's EOS come PADs.
     """
-    states, mask = model.encode(src)
+    memory = model.encode(src)
     tokens = torch.full((src.shape[0], 1), BOS, dtype=torch.long)
     done = torch.zeros(src.shape[0], dtype=torch.bool)
     for _ in range(max_len):
-        next_token = model.decode(tokens, states, mask, last=True)[:, -1].argmax(-1)
+        next_token = model.decode(tokens, memory, last=True)[:, -1].argmax(-1)
         next_token = next_token.masked_fill(done, PAD)
         tokens = torch.cat([tokens, next_token[:, None]], dim=1)
         done |= next_token == EOS
@@ -43,16 +45,14 @@ def beam(
     larger values favour longer outputs). Returns (batch, steps) ids like `greedy`.
     """
     batch = src.shape[0]
-    states, mask = model.encode(src)
-    states = [s.repeat_interleave(size, dim=0) for s in states]
-    mask = mask.repeat_interleave(size, dim=0)
+    memory = [tuple(_per_beam(t, batch, size) for t in part) for part in model.encode(src)]
     tokens = torch.full((batch * size, 1), BOS, dtype=torch.long)
     scores = torch.full((batch, size), float("-inf"))
     scores[:, 0] = 0.0  # one live hypothesis at the start, so the beams do not repeat it
     lengths = torch.zeros(batch, size)
     done = torch.zeros(batch, size, dtype=torch.bool)
     for _ in range(max_len):
-        logp = torch.log_softmax(model.decode(tokens, states, mask, last=True)[:, -1], dim=-1)
+        logp = torch.log_softmax(model.decode(tokens, memory, last=True)[:, -1], dim=-1)
         vocab = logp.shape[-1]
         logp = logp.view(batch, size, vocab)
         # A finished hypothesis can only be extended by PAD, at no cost.
@@ -73,6 +73,11 @@ def beam(
     return tokens[best, 1:]
 
 
+def _per_beam(t: torch.Tensor, batch: int, size: int) -> torch.Tensor:
+    """`t` with each sentence's run of rows repeated `size` times, one run per hypothesis."""
+    return t.reshape(batch, 1, -1).expand(batch, size, -1).reshape(-1, *t.shape[1:])
+
+
 def unrolled_greedy(
     model: nn.Module, src: torch.Tensor, steps: int
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -83,11 +88,11 @@ def unrolled_greedy(
     Returns `tokens` (batch, steps) int64 ids (after EOS they mean nothing: cut at the first
     EOS) and `scores` (batch, steps) float32, each step's winning logit, for numerical checks.
     """
-    states, mask = model.encode(src)
+    memory = model.encode(src)
     tokens = torch.full((src.shape[0], 1), BOS, dtype=torch.long)
     scores = []
     for _ in range(steps):
-        best, token = model.decode(tokens, states, mask, last=True)[:, -1].max(-1)
+        best, token = model.decode(tokens, memory, last=True)[:, -1].max(-1)
         tokens = torch.cat([tokens, token[:, None]], dim=1)
         scores.append(best)
     return tokens[:, 1:], torch.stack(scores, dim=1)

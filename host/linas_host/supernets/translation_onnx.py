@@ -5,12 +5,14 @@ decoded greedily, unrolled, with no data-dependent stop. Tracing it whole costs 
 proportion to its graph, which repeats the decoder `steps` times (4k to 18k nodes for the demo's
 ends: 1.7 to 9.2 s of export). So the encoder and ONE decoder step (a prefix of any length in,
 the prefix plus its greedy next token out) are traced once each, and the step's nodes are
-copied `steps` times at the ONNX level under new value names, their weights shared. The file
-holds the same unrolled computation as the whole trace (every step reruns the decoder over its
-prefix, no key/value cache; what does not depend on the prefix is computed once, as there) and
-gives the same outputs; each copy's prefix length is fixed by the chain, so onnxruntime
-resolves its shapes as it did for the traced graph. docs/transformer.md gives the figures, and
-why an ONNX ``Loop`` over the step was not kept.
+copied `steps` times at the ONNX level under new value names, their weights shared. The
+encoder's outputs are the decoder's memory (`TransformerNet.encode`): each decoder layer's
+cross-attention keys and values of the source, projected once, which every step reads; each
+step reruns the decoder over its prefix (no cache of the self-attention keys and values). The
+file holds the same unrolled computation as the whole trace, and the same matrix products as
+`transformer_cost` counts, and gives the same outputs; each copy's prefix length is fixed by the
+chain, so onnxruntime resolves its shapes as it did for the traced graph. docs/transformer.md
+gives the figures, and why an ONNX ``Loop`` over the step was not kept.
 """
 
 from __future__ import annotations
@@ -27,52 +29,55 @@ from linas_host.supernets.translation_vocab import BOS
 
 
 class _Encode(nn.Module):
-    """Source ids -> (additive mask, outputs of the last `memories` encoder layers); ids are
-    clamped into the vocabulary, since an agent times a model on random inputs."""
+    """Source ids -> the decoder's memory, flattened: per active decoder layer, its
+    cross-attention keys, values and mask. Ids are clamped into the vocabulary, since an agent
+    times a model on random inputs."""
 
-    def __init__(self, model: nn.Module, vocab_size: int, memories: int):
+    def __init__(self, model: nn.Module, vocab_size: int):
         super().__init__()
-        self.model, self.vocab_size, self.memories = model, vocab_size, memories
+        self.model, self.vocab_size = model, vocab_size
 
     def forward(self, src: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        states, mask = self.model.encode(src.clamp(0, self.vocab_size - 1))
-        return (mask, *states[-self.memories :])
+        memory = self.model.encode(src.clamp(0, self.vocab_size - 1))
+        return tuple(t for part in memory for t in part)
 
 
 class _Step(nn.Module):
-    """One greedy step of `unrolled_greedy`: (prefix, mask, *memories) -> (prefix and its next
+    """One greedy step of `unrolled_greedy`: (prefix, *flattened memory) -> (prefix and its next
     token, that token's logit as a column)."""
 
-    def __init__(self, model: nn.Module):
+    def __init__(self, model: nn.Module, parts: int):
         super().__init__()
-        self.model = model
+        self.model, self.parts = model, parts
 
-    def forward(self, tokens: torch.Tensor, mask: torch.Tensor, *states: torch.Tensor):
-        best, token = self.model.decode(tokens, list(states), mask, last=True)[:, -1].max(-1)
+    def forward(self, tokens: torch.Tensor, *flat: torch.Tensor):
+        memory = [flat[i : i + self.parts] for i in range(0, len(flat), self.parts)]
+        best, token = self.model.decode(tokens, memory, last=True)[:, -1].max(-1)
         return torch.cat([tokens, token[:, None]], dim=1), best[:, None]
 
 
 def unrolled_greedy_onnx(
-    model: nn.Module, src: torch.Tensor, *, steps: int, vocab_size: int, memories: int,
+    model: nn.Module, src: torch.Tensor, *, steps: int, vocab_size: int,
     input_names: Sequence[str], output_names: Sequence[str], dynamic_batch: bool, opset: int,
 ) -> onnx.ModelProto:  # fmt: skip
     """`unrolled_greedy(model, src.clamp(...), steps)` as ONNX, for source ids shaped like `src`;
-    `model` has ``encode``/``decode`` (`translation_decode`) and its decoder reads the last
-    `memories` encoder layers. Outputs, named by `output_names`: token ids (batch, steps) int64
-    and each step's winning logit (batch, steps) float32."""
+    `model` has ``encode``/``decode`` (`translation_decode`). Outputs, named by
+    `output_names`: token ids (batch, steps) int64 and each step's winning logit (batch, steps)
+    float32."""
     (source,), (tokens_out, scores_out) = input_names, output_names
     batch = {0: "batch"} if dynamic_batch else {}
-    memory_names = ["mask", *(f"memory_{i}" for i in range(memories))]
-    encode = _Encode(model, vocab_size, memories)
+    with torch.no_grad():
+        memory = model.encode(src.clamp(0, vocab_size - 1))
+    parts = len(memory[0])  # tensors per decoder layer
+    memory = [t for part in memory for t in part]
+    memory_names = [f"memory{i // parts}_{i % parts}" for i in range(len(memory))]
     encoder = trace(
-        encode, (src,), input_names=[source], output_names=memory_names,
+        _Encode(model, vocab_size), (src,), input_names=[source], output_names=memory_names,
         dynamic_axes={n: batch for n in [source, *memory_names]}, opset=opset,
     )  # fmt: skip
-    with torch.no_grad():
-        memory = encode(src)
     prefix = torch.full((src.shape[0], 2), BOS, dtype=torch.long)  # 2: no size-1 special case
     step = trace(
-        _Step(model), (prefix, *memory), input_names=["prefix", *memory_names],
+        _Step(model, parts), (prefix, *memory), input_names=["prefix", *memory_names],
         output_names=["next", "best"],
         dynamic_axes={"prefix": {**batch, 1: "time"}, "next": {**batch, 1: "time_1"},
                       "best": batch, **{n: batch for n in memory_names}},
@@ -107,9 +112,8 @@ def _append_steps(
     """Append `steps` copies of `step`'s nodes to `graph`, chained: copy i reads the prefix
     ``tokens_i`` and writes ``tokens_{i+1}`` and ``best_i``, its values renamed
     ``step{i}/...``. The names in `keep` (the encoder's outputs), the weights and the nodes
-    that do not depend on the prefix (constants, the cross-attention keys and values of the
-    encoder's output) are added once, as ``step/...``, and shared: tracing the whole workload
-    computes those once too (the exporter's common-subexpression elimination merges them)."""
+    that do not depend on the prefix (constants) are added once, as ``step/...``, and shared,
+    as tracing the whole workload has them."""
     shared = {tensor.name: f"step/{tensor.name}" for tensor in step.initializer}
     for tensor in step.initializer:
         tensor.name = shared[tensor.name]
