@@ -1,8 +1,11 @@
 """The two ends of the MobileNetV3 supernet side by side: top-1 accuracy (host, after
 batch-norm recalibration), MACs, parameters, ONNX file size, export time (median of
 --exports, as a search exports), and onnxruntime latency of one image, measured in-process.
+`--tflite` adds each end's TFLite file size, the wall and CPU time of one conversion as a search
+converts, and LiteRT latency.
 
     python benchmarks/mobilenetv3_ends.py [--weights PATH] [--threads 1] [--runs 50] [--exports 3]
+                                          [--tflite]
 
 Run it on a quiet machine: latency and export time are wall-clock figures.
 """

@@ -1,9 +1,11 @@
 """The two ends of the Transformer supernet side by side: BLEU (host, greedy and beam 4),
 MACs, parameters, ONNX file size, export time (median of --exports, as a search exports), and
 onnxruntime latency of the exported workload (12 tokens encoded, 12 decoded greedily),
-measured in-process.
+measured in-process. `--tflite` adds each end's TFLite file size, the wall and CPU time of one
+conversion as a search converts (minutes for the largest), and LiteRT latency.
 
     python benchmarks/transformer_ends.py [--weights PATH] [--threads 1] [--runs 50] [--exports 3]
+                                          [--tflite]
 
 Run it on a quiet machine: latency and export time are wall-clock figures.
 """
