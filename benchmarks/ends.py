@@ -1,7 +1,7 @@
 """What the `*_ends.py` benchmarks share: the smallest and largest sub-network of a supernet
 side by side, its own quality columns first, then MACs, parameters, ONNX size, export time (the
 way a search exports) and onnxruntime latency on the sub-network's example input. With
-`--tflite`, also each end's TFLite file as a search converts it (once: it takes minutes for the
+`--tflite`, also each end's TFLite file as a search converts it (once: over a minute for the
 Transformer's largest), its conversion time, and LiteRT latency on the same input."""
 
 from __future__ import annotations

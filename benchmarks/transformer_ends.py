@@ -2,7 +2,7 @@
 MACs, parameters, ONNX file size, export time (median of --exports, as a search exports), and
 onnxruntime latency of the exported workload (12 tokens encoded, 12 decoded greedily),
 measured in-process. `--tflite` adds each end's TFLite file size, the wall and CPU time of one
-conversion as a search converts (minutes for the largest), and LiteRT latency.
+conversion as a search converts (over a minute for the largest), and LiteRT latency.
 
     python benchmarks/transformer_ends.py [--weights PATH] [--threads 1] [--runs 50] [--exports 3]
                                           [--tflite]
