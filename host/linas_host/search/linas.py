@@ -163,7 +163,8 @@ class LINAS(Method):
 
         def function(Xg: np.ndarray):
             count[0] += len(Xg)
-            values = np.column_stack([m.predict(self._features(Xg)) for m in models])
+            features_g = self._features(Xg)  # once per GA batch, not once per model
+            values = np.column_stack([m.predict(features_g) for m in models])
             if centre is not None:
                 d = (Xg[:, None, :] != centre[None, :, :]).sum(axis=2).min(axis=1)
                 values = np.column_stack([values, d - self.trust_radius])
@@ -198,7 +199,8 @@ class LINAS(Method):
         values = np.array([predicted[x] for x in unseen]).reshape(len(unseen), -1)
         CF, CG = values[:, :k], values[:, k:]
         if self.optimism > 0 and len(CX):
-            spread = np.column_stack([m.predict_spread(self._features(CX)) for m in models[:k]])
+            candidates = self._features(CX)
+            spread = np.column_stack([m.predict_spread(candidates) for m in models[:k]])
             CF = CF - self.optimism * spread
         picked = select_candidates(
             CF,
