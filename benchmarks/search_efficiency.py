@@ -5,7 +5,8 @@
 
 Runs `linas bench`'s logic (`linas_host.search.bench.run_bench`) on the bundled NAS-Bench-201
 table (accuracy on CIFAR-100 vs ONNX Runtime latency measured on a Raspberry Pi 5; 15,625
-architectures, 6 categorical edges with 5 ops each), population 50. Optuna's multi-objective
+architectures, 6 categorical edges with 5 ops each, described to the space as a cell graph,
+`SHARED_CELL`, which only LINAS's predictors use), population 50. Optuna's multi-objective
 samplers run as further peers under the *same* runner and accounting: they are wrapped as
 ask / tell methods, a repeated architecture is answered from the archive and is not an
 evaluation, the budget is exact. NSGAIISampler (population 50) is asked a generation at a
@@ -26,7 +27,13 @@ from pathlib import Path
 
 import numpy as np
 from linas_host.search import registry
-from linas_host.search.bench import SHARED_TABLE, format_report, run_bench, write_json
+from linas_host.search.bench import (
+    SHARED_CELL,
+    SHARED_TABLE,
+    format_report,
+    run_bench,
+    write_json,
+)
 from linas_host.search.linas import LINAS
 from linas_host.search.method import Method
 
@@ -120,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {run.method} seed {run.seed}: {len(run.rows)} evaluations, "
               f"{run.wall_seconds:.1f} s", file=sys.stderr, flush=True)
 
-    common = dict(table=SHARED_TABLE, variables=VARIABLES, objectives=OBJECTIVES,
+    common = dict(table=SHARED_TABLE, variables=VARIABLES, objectives=OBJECTIVES, cell=SHARED_CELL,
                   budget=args.budget, population=args.population, on_run=progress)
     main_methods = [m for m in methods if m != "optuna-tpe"]
     started = time.monotonic()

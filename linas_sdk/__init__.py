@@ -18,6 +18,7 @@ except PackageNotFoundError:  # running from a source tree that was never instal
     __version__ = "0.0.0+unknown"
 
 __all__ = [
+    "Cell",
     "Constraint",
     "DeviceInfo",
     "LinasError",
@@ -31,6 +32,7 @@ __all__ = [
 
 _LAZY = {
     "search": "linas_sdk.api",
+    "Cell": "linas_sdk.cell",
     "SearchSpace": "linas_sdk.space",
     "Variable": "linas_sdk.space",
     "Objective": "linas_sdk.objectives",

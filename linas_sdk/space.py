@@ -12,6 +12,9 @@ Spaces are data, not subclasses: build them in Python or load them from YAML::
       - {name: depth, kind: int, choices: [2, 3, 4]}
       - {name: kernel_3, choices: [3, 5, 7], active_if: {depth: [3, 4]}}
       - {name: op, choices: [conv, pool]}
+
+A cell-based space may also say which variables are the ops on a DAG's edges (`cell.Cell`),
+which lets predictors see edges that no input-to-output path uses as cut.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from linas_sdk.cell import Cell
 from linas_sdk.errors import InvalidArgument
 
 KINDS = ("categorical", "int")
@@ -97,9 +101,10 @@ class Variable:
 
 
 class SearchSpace:
-    """An ordered set of variables; every method, evaluator and journal sees configs through it."""
+    """An ordered set of variables (and optionally the `Cell` graph some of them form); every
+    method, evaluator and journal sees configs through it."""
 
-    def __init__(self, variables: Sequence[Variable]) -> None:
+    def __init__(self, variables: Sequence[Variable], *, cell: Cell | None = None) -> None:
         variables = tuple(variables)
         if not variables:
             raise InvalidArgument("a search space needs at least one variable")
@@ -130,12 +135,35 @@ class SearchSpace:
                 allowed = np.zeros(self.sizes[p], dtype=bool)
                 allowed[[variables[p].index(v) for v in values]] = True
                 self._conditions.append((j, p, allowed))
+        self.cell = cell
+        if cell is not None:
+            self._cell_columns, self._cell_zero = self._bind(cell)
+
+    def _bind(self, cell: Cell) -> tuple[np.ndarray, np.ndarray]:
+        """The cell's edge variables as column indices, with the index of the zero choice."""
+        columns, zeros = [], []
+        for name in cell.edges:
+            var = self._by_name.get(name)
+            if var is None or var.active_if:
+                raise InvalidArgument(
+                    f"cell edge {name!r} must be an unconditional variable of the space; the "
+                    f"space has {list(self.names)}"
+                )
+            if cell.zero not in var.choices:
+                raise InvalidArgument(
+                    f"cell edge {name!r}: the zero op {cell.zero!r} is not among its choices "
+                    f"{list(var.choices)}"
+                )
+            columns.append(self.names.index(name))
+            zeros.append(var.index(cell.zero))
+        return np.array(columns), np.array(zeros)
 
     # -- construction -------------------------------------------------------------------------
 
     @classmethod
     def from_dict(cls, data: Mapping) -> SearchSpace:
-        """Build from ``{"variables": [{"name", "choices", "kind"?, "active_if"?}, ...]}``."""
+        """Build from ``{"variables": [{"name", "choices", "kind"?, "active_if"?}, ...],
+        "cell"?: {"edges", "zero"}}``."""
         if not isinstance(data, Mapping) or not isinstance(data.get("variables"), list):
             raise InvalidArgument(
                 "a search space is a mapping with a 'variables' list, e.g. "
@@ -159,7 +187,13 @@ class SearchSpace:
                     active_if=item.get("active_if"),
                 )
             )
-        return cls(variables)
+        unknown = set(data) - {"variables", "cell"}
+        if unknown:
+            raise InvalidArgument(
+                f"a search space has 'variables' and optionally 'cell'; got keys {sorted(data)}"
+            )
+        cell = Cell.from_dict(data["cell"]) if "cell" in data else None
+        return cls(variables, cell=cell)
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> SearchSpace:
@@ -176,7 +210,10 @@ class SearchSpace:
         return cls.from_dict(data)
 
     def to_dict(self) -> dict:
-        return {"variables": [v.to_dict() for v in self.variables]}
+        out: dict[str, Any] = {"variables": [v.to_dict() for v in self.variables]}
+        if self.cell is not None:
+            out["cell"] = self.cell.to_dict()
+        return out
 
     def fingerprint(self) -> str:
         """A hash of the space's definition: journals refuse to mix spaces by comparing it."""
@@ -282,22 +319,10 @@ class SearchSpace:
 
     def features(self, configs: Iterable[Mapping]) -> np.ndarray:
         """Numeric features for predictors: int variables as their value (0 when inactive),
-        categoricals one-hot (all zero when inactive). Shape (n, n_features)."""
-        rows = []
-        for config in configs:
-            canon = self.canonical(config)
-            row: list[float] = []
-            for var in self.variables:
-                active = self.is_active(var.name, canon)
-                if var.kind == "int":
-                    row.append(float(canon[var.name]) if active else 0.0)
-                else:
-                    hot = [0.0] * len(var.choices)
-                    if active:
-                        hot[var.index(canon[var.name])] = 1.0
-                    row.extend(hot)
-            rows.append(row)
-        return np.array(rows, dtype=np.float64).reshape(len(rows), self.n_features)
+        categoricals one-hot (all zero when inactive; a dead cell edge as its zero op).
+        Shape (n, n_features)."""
+        X = np.array([self.encode(c) for c in configs], dtype=np.int64)
+        return self.features_encoded(X.reshape(-1, len(self.variables)))
 
     def active_encoded(self, X: np.ndarray) -> np.ndarray:
         """Which genes matter, for a matrix of choice indices: a bool matrix of X's shape."""
@@ -317,6 +342,11 @@ class SearchSpace:
         keeps predictor-driven GAs fast."""
         X = self._index_matrix(X)
         active = self.active_encoded(X)
+        if self.cell is not None:
+            X = X.copy()
+            edges = X[:, self._cell_columns]
+            live = self.cell.live(edges == self._cell_zero)
+            X[:, self._cell_columns] = np.where(live, edges, self._cell_zero)
         columns = []
         for j, var in enumerate(self.variables):
             if var.kind == "int":

@@ -26,6 +26,7 @@ from pydantic import (
 )
 
 from linas_host.config_files import read_mapping, validated
+from linas_sdk.cell import Cell
 from linas_sdk.errors import InvalidArgument
 
 METRICS = ("accuracy", "bleu", "latency", "memory", "macs", "params", "column")
@@ -60,12 +61,14 @@ class _Strict(BaseModel):
 
 class SpaceSpec(_Strict):
     """What to search: exactly one of a supernet (built-in name or "module:factory"), or a table
-    of measured architectures (every row one architecture, its variables and objective columns)."""
+    of measured architectures (every row one architecture, its variables and objective columns;
+    ``cell``: which of them are a cell's edges, as `linas_sdk.cell.Cell` reads it)."""
 
     supernet: str | None = None
     options: dict[str, Any] = Field(default_factory=dict)
     table: Path | None = None
     variables: list[str] | None = None
+    cell: dict[str, Any] | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -87,6 +90,10 @@ class SpaceSpec(_Strict):
             raise ValueError("'variables' only applies to a table space")
         if self.table is not None and self.options:
             raise ValueError("'options' only applies to a supernet space")
+        if self.cell is not None:
+            if self.table is None:
+                raise ValueError("'cell' only applies to a table space")
+            Cell.from_dict(self.cell)
         return self
 
 

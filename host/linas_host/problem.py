@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from linas_host.config import SearchConfig
+from linas_sdk.cell import Cell
 from linas_sdk.objectives import Constraint, Objective, parse_constraints
 from linas_sdk.space import SearchSpace
 
@@ -42,7 +43,8 @@ def build_problem(config: SearchConfig) -> Problem:
     if config.space.table is not None:
         from linas_host.search.table import MeasuredTable
 
-        table = MeasuredTable.load(config.space.table, config.space.variables)
+        cell = Cell.from_dict(config.space.cell) if config.space.cell is not None else None
+        table = MeasuredTable.load(config.space.table, config.space.variables, cell=cell)
         table.check(objectives, constraints)
         if reference is None:
             worst = table.minimised(objectives).max(axis=0)

@@ -9,6 +9,7 @@ import socket
 from pathlib import Path
 
 import pytest
+import yaml
 from e2e_helpers import FAST_TIMING
 
 from linas_sdk import search
@@ -69,6 +70,19 @@ def test_table_search_through_the_api_and_a_larger_budget_on_resume(
     with (tmp_path / "run" / "results.csv").open() as rows:
         assert len(list(csv.DictReader(rows))) == 40
     assert not (tmp_path / "run" / "devices.json").read_text().strip("[]\n ")
+
+
+def test_linas_searches_a_table_of_cells_through_the_api(tmp_path: Path) -> None:
+    edges = {"e0": [0, 1], "e1": [0, 2], "e2": [1, 2], "e3": [0, 3], "e4": [1, 3], "e5": [2, 3]}
+    cell = {"edges": edges, "zero": "none"}
+    result = search(
+        space={"table": str(TABLE), "variables": list(edges), "cell": cell},
+        objectives=["acc_cifar100:max", "lat_pi5_onnx_ms:min"],
+        method="linas", population=10, budget=20, seed=0, out=tmp_path / "run", progress="quiet",
+    )
+    assert result.evaluations == 20 and result.hypervolume > 0
+    kept = yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())
+    assert kept["space"]["cell"] == cell
 
 
 @pytest.mark.timeout(300)

@@ -102,6 +102,19 @@ def test_cli_prints_the_table_and_writes_json(tmp_path, capsys):
     assert [len(r["rows"]) for r in report["methods"]["random"]["runs"]] == [12, 12]
 
 
+def test_cli_takes_a_cell_and_linas_runs_on_it(tmp_path, capsys):
+    table = write_table(tmp_path / "t.csv")
+    out = tmp_path / "bench.json"
+    code = main(bench_args(table, "--budget", "12", "--seeds", "1", "--methods", "linas",
+                           "--population", "4", "--edge", "op=0-1", "--zero-op", "b",
+                           "--json", str(out)))
+    assert code == 0
+    assert "cell edges op 0-1 (zero op b)" in capsys.readouterr().out
+    report = json.loads(out.read_text())
+    assert report["cell"] == {"edges": {"op": [0, 1]}, "zero": "b"}
+    assert len(set(report["methods"]["linas"]["runs"][0]["rows"])) == 12
+
+
 def test_parallel_seeds_and_resumed_journals_give_the_same_runs(tmp_path):
     table = write_table(tmp_path / "t.csv")
     common = dict(table=table, variables=VARS, objectives=["acc:max", "lat_ms:min"],
@@ -150,6 +163,11 @@ def test_format_report_gives_the_speed_up_or_more_than_budget():
         ({}, ["--methods", "nsga2,annealing"], "unknown method 'annealing'"),
         ({}, ["--resume"], "--resume needs --journal"),
         ({}, ["--reference", "1"], "one finite value per objective"),
+        ({}, ["--edge", "op=0-1"], "--edge and --zero-op go together"),
+        ({}, ["--edge", "op:0-1", "--zero-op", "a"], "expected COLUMN=FROM-TO"),
+        ({}, ["--edge", "op=1-0", "--zero-op", "a"], "0 <= from < to"),
+        ({}, ["--edge", "depth=0-1", "--zero-op", "a"], "cell edge 'depth' must be"),
+        ({}, ["--edge", "op=0-1", "--zero-op", "none"], "zero op 'none' is not among"),
     ],
 )
 def test_bad_input_is_refused_with_a_clear_message(tmp_path, capsys, table_options, extra,

@@ -85,15 +85,6 @@ def test_vectorised_canonical_and_active_match_the_per_config_ones():
         space.features_encoded([[0, 0, 0, 0, 9]])
 
 
-def test_features_encoded_matches_features():
-    plain = SearchSpace([Variable("w", [16, 32, 64], kind="int"), Variable("op", ["a", "b", "c"])])
-    X = np.array([[0, 2], [2, 1], [1, 0]])
-    assert np.array_equal(plain.features_encoded(X), plain.features([plain.decode(x) for x in X]))
-    space = conditional_space()
-    X = np.random.default_rng(1).integers(0, space.sizes, size=(200, len(space)))
-    assert np.array_equal(space.features_encoded(X), space.features([space.decode(x) for x in X]))
-
-
 def test_yaml_and_dict_roundtrip(tmp_path):
     path = tmp_path / "space.yaml"
     path.write_text(

@@ -29,10 +29,16 @@ from linas_host.search.evaluators import TableEvaluator
 from linas_host.search.hypervolume import hypervolume, reference_in_minimised_form
 from linas_host.search.runner import run_search
 from linas_host.search.table import MeasuredTable
+from linas_sdk.cell import Cell
 from linas_sdk.errors import InvalidArgument
 from linas_sdk.objectives import parse_constraints, parse_objectives
 
 SHARED_TABLE = Path(__file__).resolve().parent.parent / "data" / "nb201_pi5_cifar100.csv.gz"
+# its e0..e5 columns: the ops on a NAS-Bench-201 cell's edges (node 0 the input, 3 the output)
+SHARED_CELL = Cell(
+    edges={"e0": (0, 1), "e1": (0, 2), "e2": (1, 2), "e3": (0, 3), "e4": (1, 3), "e5": (2, 3)},
+    zero="none",
+)
 CHECKPOINTS = (100, 250, 500, 1000)
 TARGET_METHOD = "nsga2"
 
@@ -61,15 +67,16 @@ class _Job:
     reference: tuple
     journal: str | None
     resume: bool
+    cell: Cell | None
 
 
 _TABLES: dict = {}
 
 
 def _run_one(job: _Job) -> BenchRun:
-    key = (job.table, job.variables)
+    key = (job.table, job.variables, repr(job.cell))
     if key not in _TABLES:  # each worker process loads a table once
-        _TABLES[key] = MeasuredTable.load(job.table, job.variables)
+        _TABLES[key] = MeasuredTable.load(job.table, job.variables, cell=job.cell)
     table = _TABLES[key]
     result = run_search(
         space=table.space, objectives=job.objectives, constraints=job.constraints,
@@ -95,13 +102,15 @@ def run_bench(
     population: int = 50,
     constraints: Sequence[str] = (),
     reference_point: Sequence[float] | None = None,
+    cell: Cell | None = None,
     journal_dir: str | Path | None = None,
     resume: bool = False,
     jobs: int = 1,
     on_run: Callable[[BenchRun], None] | None = None,
 ) -> dict:
     """Run every method for ``seeds`` seeds (0..seeds-1) and return the report as a dict
-    (what ``--json`` writes; `format_report` prints it)."""
+    (what ``--json`` writes; `format_report` prints it). ``cell`` says which variables are a
+    cell's edges (`linas_sdk.cell`), for the predictors' features."""
     objectives = parse_objectives(objectives)
     constraints = parse_constraints(constraints)
     methods = list(dict.fromkeys(methods))
@@ -118,7 +127,7 @@ def run_bench(
         raise InvalidArgument(
             f"the budget ({budget}) is smaller than the population ({population})"
         )
-    data = MeasuredTable.load(table, variables)
+    data = MeasuredTable.load(table, variables, cell=cell)
     data.check(objectives, constraints)
     for name in methods:  # a missing method fails now, not after the others have run
         registry.create(name)
@@ -144,12 +153,12 @@ def run_bench(
             population=population, reference=tuple(natural_reference),
             journal=None if journal_dir is None
             else str(Path(journal_dir) / f"{name}-seed{seed}.sqlite"),
-            resume=resume,
+            resume=resume, cell=cell,
         )
         for name in methods
         for seed in range(seeds)
     ]
-    _TABLES[(str(table), tuple(variables))] = data  # forked workers inherit it
+    _TABLES[(str(table), tuple(variables), repr(cell))] = data  # forked workers inherit it
     try:
         runs = _execute(jobs_list, jobs, on_run)
     finally:
@@ -162,6 +171,7 @@ def run_bench(
             "constraints": [str(c) for c in constraints], "budget": budget, "seeds": seeds,
             "population": population, "reference_point": natural_reference,
             "true_hypervolume": true_hv,
+            "cell": None if cell is None else cell.to_dict(),
         },
     )
 
@@ -245,6 +255,9 @@ def format_report(report: dict) -> str:
         f"{report['true_hypervolume']:.6g}",
         "hypervolume gap to the true front, % (median [IQR] over seeds):",
     ]
+    if report.get("cell"):
+        edges = ", ".join(f"{k} {a}-{b}" for k, (a, b) in report["cell"]["edges"].items())
+        lines.insert(2, f"cell edges {edges} (zero op {report['cell']['zero']})")
     header = f"{'method':<10}" + "".join(f"{'@' + str(c):>22}" for c in checkpoints)
     if report["target_hypervolume"] is not None:
         header += f"  evals to {report['target_method']}@{budget}"

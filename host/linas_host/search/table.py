@@ -10,7 +10,8 @@ must be its own architecture and every architecture of the space must have a row
 - a combination of choices without a row is refused too (a search could ask for it).
 
 The shared NAS-Bench-201 Pi 5 table passes both: its 15,625 e0..e5 combinations are unique
-(isomorphic cells are distinct rows with their own accuracies).
+(isomorphic cells are distinct rows with their own accuracies). Its columns are the ops on a
+cell's edges, which ``cell`` (`linas_sdk.cell.Cell`) may tell the space.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from linas_sdk.cell import Cell
 from linas_sdk.errors import InvalidArgument
 from linas_sdk.objectives import Constraint, Objective
 from linas_sdk.space import SearchSpace, Variable
@@ -40,6 +42,7 @@ class MeasuredTable:
         variables: Sequence[str],
         *,
         source: str = "<table>",
+        cell: Cell | None = None,
     ) -> None:
         self.source = source
         self.header = list(header)
@@ -61,7 +64,13 @@ class MeasuredTable:
                     f"{len(self.header)}"
                 )
         self.variables = variables
-        self.space = SearchSpace([self._variable(name) for name in variables])
+        columns = [self._variable(name) for name in variables]
+        if cell is not None and isinstance(cell.zero, str):  # CSV text: "0" names the int 0
+            edge = next((v for v in columns if v.name in cell.edges), None)
+            match = [c for c in edge.choices if str(c) == cell.zero] if edge else []
+            if match:
+                cell = Cell(edges=cell.edges, zero=match[0])
+        self.space = SearchSpace(columns, cell=cell)
         self._row_of: dict[str, int] = {}
         for n, row in enumerate(self.rows):
             key = self.space.key(self._config_of_row(row))
@@ -82,7 +91,9 @@ class MeasuredTable:
         self._numeric: dict[str, np.ndarray] = {}
 
     @classmethod
-    def load(cls, path: str | Path, variables: Sequence[str]) -> MeasuredTable:
+    def load(
+        cls, path: str | Path, variables: Sequence[str], *, cell: Cell | None = None
+    ) -> MeasuredTable:
         """Read a ``.csv`` or ``.csv.gz`` file."""
         path = Path(path)
         try:
@@ -102,7 +113,7 @@ class MeasuredTable:
             raise InvalidArgument(f"{path} is not a readable CSV file: {error}") from None
         if not header:
             raise InvalidArgument(f"{path} is empty; expected a CSV header line")
-        return cls(header, rows, variables, source=str(path))
+        return cls(header, rows, variables, source=str(path), cell=cell)
 
     def __len__(self) -> int:
         return len(self.rows)
