@@ -43,6 +43,7 @@ browser:
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/search_efficiency.py
+	$(BIN)/python benchmarks/predictor_ranking.py
 	$(BIN)/python benchmarks/agent_overhead.py
 	$(BIN)/python benchmarks/agent_load.py
 	$(BIN)/python benchmarks/transformer_ends.py
