@@ -78,19 +78,19 @@ class Cell:
         """For a bool matrix ``cut`` (one row per architecture, one column per edge in
         ``edges`` order; True where the edge holds the zero op): which edges lie on an
         input-to-output path of uncut edges."""
-        cut = np.asarray(cut, dtype=bool)
         pairs = list(self.edges.values())
-        on = ~cut
-        reached = np.zeros((len(cut), self.output + 1), dtype=bool)  # from the input
+        on = ~np.asarray(cut, dtype=bool).reshape(-1, len(pairs))
+        # edges by source node, so a node's inflow is complete before its outflow is used
+        reached = np.zeros((len(on), self.output + 1), dtype=bool)  # from the input
         reached[:, 0] = True
-        for k in sorted(range(len(pairs)), key=lambda k: pairs[k][0]):
+        for k in sorted(range(len(pairs)), key=lambda e: pairs[e][0]):
             a, b = pairs[k]
             reached[:, b] |= reached[:, a] & on[:, k]
-        reaches = np.zeros_like(reached)  # the output
+        reaches = np.zeros_like(reached)  # the output, edges by target node from the end
         reaches[:, self.output] = True
-        for k in sorted(range(len(pairs)), key=lambda k: -pairs[k][1]):
+        for k in sorted(range(len(pairs)), key=lambda e: -pairs[e][1]):
             a, b = pairs[k]
             reaches[:, a] |= reaches[:, b] & on[:, k]
         return np.column_stack(
             [on[:, k] & reached[:, a] & reaches[:, b] for k, (a, b) in enumerate(pairs)]
-        ).reshape(cut.shape)
+        )
