@@ -12,6 +12,7 @@ from linas_host.search.linas import LINAS
 from linas_host.search.operators import GeneticOperators
 from linas_host.search.runner import run_search
 
+from linas_sdk.cell import Cell
 from linas_sdk.errors import InvalidArgument
 from linas_sdk.objectives import parse_constraints, parse_objectives, to_minimise, violations
 from linas_sdk.space import SearchSpace, Variable
@@ -48,6 +49,31 @@ def test_never_asks_a_measured_architecture_and_asks_exactly_p(trust_radius):
     for keys, told_before in history:
         assert len(keys) == 20 and len(set(keys)) == 20
         assert not set(keys) & told_before
+
+
+def test_with_a_cell_it_never_asks_what_its_predictors_cannot_tell_from_the_measured():
+    edges = {"e0": (0, 1), "e1": (0, 2), "e2": (1, 2), "e3": (0, 3), "e4": (1, 3), "e5": (2, 3)}
+    cell = Cell(edges=edges, zero="a")
+    space = SearchSpace(synthetic_space().variables, cell=cell)
+    base = synthetic_metrics()
+
+    def metrics(config):  # like a real cell: a dead edge buys nothing, a cut one costs nothing
+        ops = [config[name] for name in edges]
+        live = cell.live([[op == "a" for op in ops]])[0]
+        out = base({n: op if on else "a" for n, op, on in zip(edges, ops, live, strict=True)})
+        out["lat_ms"] = 1.0 + 0.2 * sum(op != "a" for op in ops) + 0.5 * live.sum()
+        return out
+
+    method = LINAS(**FAST).setup(space, OBJECTIVES, seed=3, population_size=20)
+    history = _drive(method, space, metrics, iterations=5)
+
+    def features(keys):
+        return {space.features([space.config_from_key(k)]).tobytes() for k in keys}
+
+    for keys, told_before in history[1:]:  # the first ask is a uniform draw
+        assert len(keys) == 20
+        assert len(features(keys)) == 20  # no two alike
+        assert not features(keys) & features(told_before)
 
 
 def test_asks_fewer_only_when_the_space_runs_out():

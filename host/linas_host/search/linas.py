@@ -8,8 +8,10 @@
    with the shared operators of `operators.py`, starting from the measured non-dominated set,
    inside a trust region: an architecture more than ``trust_radius`` genes away from every
    measured non-dominated one is infeasible to it (the predictors know little out there);
-4. picks P architectures that were never measured among all those the GA predicted
-   (`selection.py`), ranked on an optimistic prediction (minus ``optimism`` times the spread of
+4. picks P architectures that were never measured among all those the GA predicted, leaving
+   out any whose features a measured one (or another candidate) already has: the predictors
+   cannot tell those apart (with a cell graph, the same network but for dead edges). Picked
+   by `selection.py`, ranked on an optimistic prediction (minus ``optimism`` times the spread of
    the CV fold models): first the ``extremes`` best on each objective alone (the ends of the
    predicted front, which hypervolume gains undervalue), then the ones adding the most
    predicted hypervolume to the measured front, then the next predicted fronts spread by
@@ -197,9 +199,12 @@ class LINAS(Method):
             return np.empty((0, len(self.space)), dtype=np.int64)  # the space is exhausted
         CX = np.array(unseen, dtype=np.int64).reshape(-1, len(self.space))
         values = np.array([predicted[x] for x in unseen]).reshape(len(unseen), -1)
+        candidates = self._features(CX)
+        novel = _novel(candidates, features)
+        if len(novel) >= self.population_size:
+            CX, values, candidates = CX[novel], values[novel], candidates[novel]
         CF, CG = values[:, :k], values[:, k:]
         if self.optimism > 0 and len(CX):
-            candidates = self._features(CX)
             spread = np.column_stack([m.predict_spread(candidates) for m in models[:k]])
             CF = CF - self.optimism * spread
         picked = select_candidates(
@@ -294,3 +299,17 @@ class LINAS(Method):
             {o.name: float(o.sign * f) for o, f in zip(self.objectives, row, strict=True)}
             for row in F
         ]
+
+
+def _novel(candidates: np.ndarray, measured: np.ndarray) -> np.ndarray:
+    """Indices of the candidates whose features no measured architecture and no earlier
+    candidate has. The predictors cannot tell the others from those (with a cell graph: the
+    same network but for dead edges), so measuring them teaches them nothing."""
+    seen = {row.tobytes() for row in measured}
+    keep = []
+    for i, row in enumerate(candidates):
+        key = row.tobytes()
+        if key not in seen:
+            seen.add(key)
+            keep.append(i)
+    return np.array(keep, dtype=np.int64)
