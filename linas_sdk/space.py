@@ -169,6 +169,10 @@ class SearchSpace:
                 "a search space is a mapping with a 'variables' list, e.g. "
                 "{'variables': [{'name': 'op', 'choices': ['conv', 'pool']}]}"
             )
+        if set(data) - {"variables", "cell"}:
+            raise InvalidArgument(
+                f"a search space has 'variables' and optionally 'cell'; got keys {sorted(data)}"
+            )
         variables = []
         for i, item in enumerate(data["variables"]):
             if not isinstance(item, Mapping):
@@ -186,11 +190,6 @@ class SearchSpace:
                     kind=item.get("kind", "categorical"),
                     active_if=item.get("active_if"),
                 )
-            )
-        unknown = set(data) - {"variables", "cell"}
-        if unknown:
-            raise InvalidArgument(
-                f"a search space has 'variables' and optionally 'cell'; got keys {sorted(data)}"
             )
         cell = Cell.from_dict(data["cell"]) if "cell" in data else None
         return cls(variables, cell=cell)

@@ -109,6 +109,7 @@ def test_yaml_and_dict_roundtrip(tmp_path):
     [
         ({"vars": []}, "'variables' list"),
         ({"variables": []}, "at least one variable"),
+        ({"variables": [{"name": "a", "choices": [1]}], "cel": {}}, "optionally 'cell'"),
         ({"variables": [{"name": "a"}]}, "needs 'name' and 'choices'"),
         ({"variables": [{"name": "a", "choices": []}]}, "has no choices"),
         ({"variables": [{"name": "a", "choices": [1, 1]}]}, "lists a choice twice"),
