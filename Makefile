@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m linas_sdk.demo
+	$(BIN)/linas demo
 
 test: $(STAMP) lint agent-only browser
 	$(BIN)/python -m pytest
@@ -33,7 +33,8 @@ agent-only:
 	rm -rf .venv-agent
 	$(PYTHON) -m venv .venv-agent
 	.venv-agent/bin/pip install -q -c constraints.txt '.[agent]'
-	.venv-agent/bin/python -m linas_sdk.cli agent selftest
+	.venv-agent/bin/linas agent selftest
+	.venv-agent/bin/linas search examples/mobilenetv3-local.yaml 2>&1 | grep -q "needs the 'host' extra"
 
 # The end-to-end tests open the HTML report in Debian's headless Chromium.
 browser:

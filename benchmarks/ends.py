@@ -36,7 +36,7 @@ def arguments(description: str) -> argparse.Namespace:
 def export_onnx(supernet: Any, config: dict, module: Any, exports: int) -> tuple[bytes, float]:
     """The ONNX file of `config` (its extracted `module`) as a search makes it
     (`subnetwork_bytes`), and the median wall time of `exports` exports, in seconds."""
-    from linas_host.subnet_export import subnetwork_bytes
+    from linas_host.export.subnet import subnetwork_bytes
 
     times = []
     for _ in range(exports):
@@ -51,7 +51,7 @@ def convert_tflite(supernet: Any, config: dict, module: Any) -> tuple[bytes, flo
     one conversion. CPU time is `time.process_time`: every thread of this process (torch.export,
     the converter's own threads), no child processes (litert-torch starts none). litert-torch's
     progress lines go to stderr, so stdout keeps only the table."""
-    from linas_host.subnet_export import subnetwork_bytes
+    from linas_host.export.subnet import subnetwork_bytes
 
     wall, cpu = time.perf_counter(), time.process_time()
     with contextlib.redirect_stdout(sys.stderr):

@@ -17,7 +17,7 @@ from ends import arguments, compare
 
 def main() -> None:
     args = arguments(__doc__.split("\n")[0])
-    from linas_host.supernets import mobilenetv3
+    from linas_host.supernets.mobilenetv3 import supernet as mobilenetv3
 
     supernet = mobilenetv3.load(weights=args.weights)  # extract recalibrates batch norm
 

@@ -17,7 +17,7 @@ from ends import arguments, compare
 
 def main() -> None:
     args = arguments(__doc__.split("\n")[0])
-    from linas_host.supernets import transformer
+    from linas_host.supernets.transformer import supernet as transformer
 
     supernet = transformer.load(weights=args.weights)
 

@@ -1,7 +1,7 @@
 """The Python front door: `linas_sdk.search(...)`, keyword-only, one option per config field.
 
 Every keyword means what the same field of a `linas search` YAML file means (docs/search-e2e.md);
-both are validated by one schema (linas_host.config). linas_host is imported only when a search
+both are validated by one schema (linas_host.run.config). linas_host is imported only when a search
 is actually run, so importing linas_sdk stays cheap on a board.
 """
 
@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from linas_host.session import RunResult
+    from linas_host.run.session import RunResult
 
 
 def search(
@@ -49,10 +49,10 @@ def search(
     (``{"metric": "latency", "device": "pi5-a"}``) or, for a table, ``"column:min|max"``.
     With no `devices` file, a local agent is started on loopback and measures on this machine.
     `progress` is ``"rich"``, ``"quiet"`` or ``"jsonl"``. Invalid options raise
-    `linas_host.config.ConfigError` (an InvalidArgument) naming every field at fault.
+    `linas_host.run.config.ConfigError` (an InvalidArgument) naming every field at fault.
     """
-    from linas_host.config import validate
-    from linas_host.session import run_search
+    from linas_host.run.config import validate
+    from linas_host.run.session import run_search
 
     options = {
         "space": space, "objectives": list(objectives), "budget": budget,

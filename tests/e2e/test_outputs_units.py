@@ -9,10 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from linas_host.measure_cache import MeasurementCache, cache_key, resolve_cache_dir
-from linas_host.progress import make_reporter
+from linas_host.evaluate.cache import MeasurementCache, cache_key, resolve_cache_dir
 from linas_host.report.html import write_report
 from linas_host.report.plots import hypervolume_plot, pareto_plot
+from linas_host.run.progress import make_reporter
 
 from linas_sdk.errors import InvalidArgument
 from linas_sdk.measurement import Measurement

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from linas_host import config
+from linas_host.run import config
 
 BASE = {
     "space": "mobilenetv3",

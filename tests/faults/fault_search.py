@@ -21,11 +21,11 @@ from pathlib import Path
 
 import numpy as np
 from fault_helpers import SLOW_ENOUGH
-from linas_host.config import ObjectiveSpec
 from linas_host.devices import DevicePool
+from linas_host.evaluate.supernet import SupernetEvaluator
+from linas_host.run.config import ObjectiveSpec
 from linas_host.search import registry
 from linas_host.search.runner import SearchRun
-from linas_host.supernet_evaluator import SupernetEvaluator
 from onnx import TensorProto, helper, numpy_helper
 
 from linas_sdk.objectives import Objective

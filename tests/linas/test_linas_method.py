@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from linas_helpers import synthetic_metrics, synthetic_space
+from linas_host.evaluate.evaluators import CallableEvaluator
 from linas_host.search import registry
-from linas_host.search.evaluators import CallableEvaluator
 from linas_host.search.hypervolume import hypervolume
 from linas_host.search.linas import LINAS
 from linas_host.search.operators import GeneticOperators

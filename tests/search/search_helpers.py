@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from linas_host.search.evaluators import CallableEvaluator
+from linas_host.evaluate.evaluators import CallableEvaluator
 
 from linas_sdk.space import SearchSpace, Variable
 

@@ -98,7 +98,7 @@ KILLABLE = textwrap.dedent("""
     sys.path.insert(0, {tests!r})
     from search_helpers import small_space, toy_metrics
     from linas_host.search import registry
-    from linas_host.search.evaluators import CallableEvaluator
+    from linas_host.evaluate.evaluators import CallableEvaluator
     from linas_host.search.runner import run_search
 
     space = small_space()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from linas_host.evaluate.evaluators import TableEvaluator
 from linas_host.search import registry
 from linas_host.search.bench import SHARED_TABLE
-from linas_host.search.evaluators import TableEvaluator
 from linas_host.search.operators import (
     GeneticOperators,
     RandomResetMutation,

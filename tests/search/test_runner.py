@@ -6,8 +6,8 @@ import itertools
 
 import numpy as np
 import pytest
+from linas_host.evaluate.evaluators import CallableEvaluator, TableEvaluator
 from linas_host.search import registry
-from linas_host.search.evaluators import CallableEvaluator, TableEvaluator
 from linas_host.search.hypervolume import hypervolume
 from linas_host.search.method import Method
 from linas_host.search.runner import SearchRun, run_search

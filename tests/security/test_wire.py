@@ -33,7 +33,7 @@ NETWORK_PATH = [
     "linas_sdk/grpc_settings.py",
     "linas_sdk/errors.py",
     "host/linas_host/devices",
-    "host/linas_host/measure_cache.py",
+    "host/linas_host/evaluate/cache.py",
     "host/linas_host/search/journal.py",
 ]
 UNSAFE_MODULES = {

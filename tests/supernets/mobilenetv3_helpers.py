@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 
-from linas_host.supernets.mobilenetv3 import MobileNetV3Supernet, load
+from linas_host.supernets.mobilenetv3.supernet import MobileNetV3Supernet, load
 
 
 @functools.lru_cache(maxsize=1)

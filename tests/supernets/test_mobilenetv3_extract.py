@@ -4,7 +4,7 @@ their own (sliced) weights, and are counted in MACs and parameters that grow wit
 from __future__ import annotations
 
 import torch
-from linas_host.supernets.mobilenetv3_net import ElasticMobileNetV3
+from linas_host.supernets.mobilenetv3.net import ElasticMobileNetV3
 from linas_host.supernets.profile import count_macs, count_params
 from mobilenetv3_helpers import committed_supernet, configs
 from torch import nn

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from linas_host.supernets.mobilenetv3_space import mobilenetv3_space
+from linas_host.supernets.mobilenetv3.space import mobilenetv3_space
 
 
 def test_space_has_45_variables_5_depths_and_20_blocks_of_expand_and_kernel():

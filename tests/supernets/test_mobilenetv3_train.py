@@ -7,8 +7,8 @@ import json
 
 import pytest
 import torch
-from linas_host.supernets.digits import DigitsTask
-from linas_host.supernets.mobilenetv3 import load
+from linas_host.supernets.mobilenetv3.digits import DigitsTask
+from linas_host.supernets.mobilenetv3.supernet import load
 
 from linas_sdk.cli import main
 

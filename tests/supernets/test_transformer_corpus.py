@@ -6,30 +6,30 @@ from __future__ import annotations
 import re
 
 import pytest
-from linas_host.supernets import translation_data
-from linas_host.supernets.translation_vocab import Vocabulary
+from linas_host.supernets.transformer import corpus as phrases
+from linas_host.supernets.transformer.vocab import Vocabulary
 
 
 def test_generation_is_deterministic_and_reproduces_the_committed_corpus():
-    generated = translation_data.generate()
-    assert translation_data.to_bytes(generated) == translation_data.CORPUS_PATH.read_bytes()
-    assert translation_data.generate(seed=7, sizes={"a": 50}) == translation_data.generate(
+    generated = phrases.generate()
+    assert phrases.to_bytes(generated) == phrases.CORPUS_PATH.read_bytes()
+    assert phrases.generate(seed=7, sizes={"a": 50}) == phrases.generate(
         seed=7, sizes={"a": 50}
     )
-    assert translation_data.generate(seed=8, sizes={"a": 50}) != translation_data.generate(
+    assert phrases.generate(seed=8, sizes={"a": 50}) != phrases.generate(
         seed=7, sizes={"a": 50}
     )
 
 
 def test_splits_have_their_sizes_and_share_no_source_sentence():
-    corpus = translation_data.load()
-    assert {k: len(v) for k, v in corpus.items()} == translation_data.SPLIT_SIZES
+    corpus = phrases.load()
+    assert {k: len(v) for k, v in corpus.items()} == phrases.SPLIT_SIZES
     sources = [{p.en for p in pairs} for pairs in corpus.values()]
     assert sum(map(len, sources)) == len(set().union(*sources))
 
 
 def test_german_renderings_reorder_and_compound():
-    pairs = [p for split in translation_data.load().values() for p in split]
+    pairs = [p for split in phrases.load().values() for p in split]
     two_digit = [p for p in pairs if re.fullmatch(r"(twenty|thirty|forty|fifty)-[a-z]+", p.en)]
     assert len(two_digit) > 20
     for pair in two_digit:  # "twenty-one" -> "einundzwanzig": units first, one word
@@ -43,12 +43,12 @@ def test_german_renderings_reorder_and_compound():
 
 @pytest.fixture(scope="module")
 def vocab() -> Vocabulary:
-    train = translation_data.load()["train"]
+    train = phrases.load()["train"]
     return Vocabulary.learn([p.en for p in train] + [p.de for p in train], 400)
 
 
 def test_bpe_round_trips_every_sentence_in_a_dozen_pieces_or_fewer(vocab):
-    for pairs in translation_data.load().values():
+    for pairs in phrases.load().values():
         for pair in pairs:
             for text in (pair.en, pair.de):
                 ids = vocab.encode(text)

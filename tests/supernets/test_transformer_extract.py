@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from linas_host.supernets.translation_eval import teacher_ids
+from linas_host.supernets.transformer.bleu import teacher_ids
 from torch.utils.flop_counter import FlopCounterMode
 from transformer_helpers import configs, small_supernet
 
@@ -72,7 +72,7 @@ def test_beam_search_returns_its_best_scored_hypothesis(supernet):
     assert beams.shape[0] == 8 and beams.shape[1] <= supernet.steps
 
     def logprob(out: torch.Tensor) -> torch.Tensor:
-        from linas_host.supernets.translation_vocab import BOS, EOS, PAD
+        from linas_host.supernets.transformer.vocab import BOS, EOS, PAD
 
         rows = []
         for row in out.tolist():

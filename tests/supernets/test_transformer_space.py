@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from linas_host.supernets.transformer_space import (
+from linas_host.supernets.transformer.space import (
     arch_of,
     network_count,
     transformer_space,

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from linas_host.supernets import transformer
-from linas_host.supernets.training.transformer import train_supernet
+from linas_host.supernets.transformer import supernet as transformer
+from linas_host.supernets.transformer.training import train_supernet
 from transformer_helpers import small_supernet
 
 from linas_sdk.cli import main

@@ -15,9 +15,11 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 from linas_host.export import export_onnx
-from linas_host.supernets import mobilenetv3, registry, transformer
+from linas_host.supernets import registry
 from linas_host.supernets import weights as weight_files
+from linas_host.supernets.mobilenetv3 import supernet as mobilenetv3
 from linas_host.supernets.protocol import Supernet
+from linas_host.supernets.transformer import supernet as transformer
 
 from linas_sdk.errors import ArtifactCorrupt, InvalidArgument
 

@@ -4,8 +4,8 @@ weights), and the configs the tests walk through."""
 from __future__ import annotations
 
 import torch
-from linas_host.supernets import translation_data
-from linas_host.supernets.transformer import TransformerSupernet, build, learn_vocab
+from linas_host.supernets.transformer import corpus as phrases
+from linas_host.supernets.transformer.supernet import TransformerSupernet, build, learn_vocab
 
 SMALL = {
     "encoder_layers": 3,
@@ -20,7 +20,7 @@ SMALL = {
 
 def small_supernet(seed: int = 0, options: dict | None = None) -> TransformerSupernet:
     torch.manual_seed(seed)
-    return build(options or SMALL, vocab=learn_vocab(translation_data.load()))
+    return build(options or SMALL, vocab=learn_vocab(phrases.load()))
 
 
 def configs(supernet: TransformerSupernet, n: int = 4) -> list[dict]:

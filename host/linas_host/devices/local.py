@@ -1,6 +1,6 @@
 """LocalAgent: a real agent started as a subprocess on loopback, for demos, tests and a host
 that measures on itself. The host talks to it over gRPC like to any board; it never imports the
-agent's code (`python -m linas_sdk.cli agent serve` runs in its own process).
+agent's code (`python -m linas_agent serve`, the agent's own entry, runs in its own process).
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ class LocalAgent:
         return "\n".join(self._output)
 
     def command(self) -> list[str]:
-        args = [self.python, "-m", "linas_sdk.cli", "agent", "serve", "--host", "127.0.0.1",
+        args = [self.python, "-m", "linas_agent", "serve", "--host", "127.0.0.1",
                 "--port", str(self.port), "--name", self.name, "--cache-dir", str(self.cache_dir)]
         for key, value in self.labels.items():
             args += ["--label", f"{key}={value}"]

@@ -1,4 +1,4 @@
-"""Search: methods (ask / tell), evaluators, the runner with its accounting, the run journal.
+"""Search: methods (ask / tell), the runner with its accounting, the run journal.
 
 Heavy pieces (pymoo, predictors) load when a method that needs them is created.
 """
@@ -6,20 +6,13 @@ Heavy pieces (pymoo, predictors) load when a method that needs them is created.
 from __future__ import annotations
 
 from linas_host.search.evaluation import Evaluation
-from linas_host.search.evaluators import (
-    CallableEvaluator,
-    Evaluator,
-    TableEvaluator,
-)
 from linas_host.search.journal import Journal, MemoryJournal, SQLiteJournal, open_journal
 from linas_host.search.method import Method
 from linas_host.search.registry import available, create, register
 from linas_host.search.runner import Progress, SearchResult, SearchRun, run_search
 
 __all__ = [
-    "CallableEvaluator",
     "Evaluation",
-    "Evaluator",
     "Journal",
     "MemoryJournal",
     "Method",
@@ -27,7 +20,6 @@ __all__ = [
     "SQLiteJournal",
     "SearchResult",
     "SearchRun",
-    "TableEvaluator",
     "available",
     "create",
     "open_journal",

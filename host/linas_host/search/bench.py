@@ -24,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from linas_host.evaluate.evaluators import TableEvaluator
 from linas_host.search import registry
-from linas_host.search.evaluators import TableEvaluator
 from linas_host.search.hypervolume import hypervolume, reference_in_minimised_form
 from linas_host.search.runner import run_search
 from linas_host.search.table import MeasuredTable

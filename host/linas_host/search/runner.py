@@ -25,8 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from linas_host.evaluate.evaluators import Evaluator
 from linas_host.search.evaluation import Evaluation
-from linas_host.search.evaluators import Evaluator
 from linas_host.search.hypervolume import (
     HypervolumeTracker,
     non_dominated,

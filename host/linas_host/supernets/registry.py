@@ -26,8 +26,8 @@ from linas_sdk.errors import InvalidArgument
 ENTRY_POINT_GROUP = "linas.supernets"
 
 _BUILTIN = {
-    "mobilenetv3": "linas_host.supernets.mobilenetv3:load",
-    "transformer": "linas_host.supernets.transformer:load",
+    "mobilenetv3": "linas_host.supernets.mobilenetv3.supernet:load",
+    "transformer": "linas_host.supernets.transformer.supernet:load",
 }
 _registered: dict[str, str | Callable[..., Any]] = {}
 

@@ -1,0 +1,79 @@
+"""`linas demo`: a whole search on this machine, in minutes (what `make demo` runs).
+
+Runs examples/mobilenetv3-local.yaml from the clone: LINAS over the small elastic MobileNetV3,
+accuracy on the host against latency measured by a local agent started on loopback, about 150
+real evaluations. The supernet's committed weights are used; without them, weights trained
+earlier by `linas train mobilenetv3` (in the cache), else they are trained first. Each demo
+writes a new run directory; a second demo answers every measurement it already has from the
+shared cache. Prints where the report is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "mobilenetv3-local.yaml"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "demo", help="search the demo supernet on this machine (what `make demo` runs)",
+        description=__doc__.split("\n")[0],
+    )
+    parser.add_argument("--config", type=Path, default=EXAMPLE, help="search config (YAML)")
+    parser.add_argument("--budget", type=int, help="evaluations (default: the config's)")
+    parser.add_argument("--out", type=Path, help="run directory (default: runs/demo-<time>)")
+    parser.add_argument("--progress", choices=["rich", "quiet", "jsonl"], default="rich")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see `linas search`
+    from linas_host.run.config import load
+    from linas_host.run.session import run_search
+    from linas_sdk.errors import InvalidArgument
+
+    if not args.config.is_file():
+        raise InvalidArgument(f"{args.config} not found; run the demo from a clone of linas")
+
+    settings = load(args.config)
+    update = {"out": args.out or Path("runs") / time.strftime("demo-%Y%m%d-%H%M%S")}
+    if args.budget is not None:
+        update["budget"] = args.budget
+    if settings.space.supernet == "mobilenetv3" and "weights" not in settings.space.options:
+        weights = _mobilenetv3_weights()
+        if weights is not None:
+            options = {**settings.space.options, "weights": str(weights)}
+            update["space"] = settings.space.model_copy(update={"options": options})
+    settings = settings.model_copy(update=update)
+    print(f"linas demo: {args.config} -> {settings.out}", flush=True)
+    result = run_search(settings, progress=args.progress)
+    print(f"\n{result.evaluations} evaluations, {len(result.front)} on the Pareto front.")
+    print(f"report: {result.report.resolve()}")
+    latencies = sorted(row["latency_ms"] for row in result.front if "latency_ms" in row)
+    if latencies:
+        bound = f"{latencies[len(latencies) // 2]:.3g}"
+        print(f"pick a model for a build: linas export {result.out} "
+              f"--where 'latency_ms<={bound}' --maximize accuracy -o build/model")
+    return 0
+
+
+def _mobilenetv3_weights() -> Path | None:
+    """None when the committed weights are there; else cached ones, trained now if need be."""
+    from linas_host.supernets import weights
+    from linas_host.supernets.mobilenetv3.supernet import DEFAULT_WEIGHTS
+
+    if DEFAULT_WEIGHTS.is_file():
+        return None
+    cached = weights.cache_dir() / "mobilenetv3.pt"
+    if not cached.is_file():
+        print(f"no committed MobileNetV3 weights: training them into {cached} first "
+              "(`linas train mobilenetv3`, a few minutes)", flush=True)
+        subprocess.run([sys.executable, "-m", "linas_sdk.cli", "train", "mobilenetv3",
+                        "--out", str(cached)], check=True)
+    return cached

@@ -1,0 +1,44 @@
+"""`linas search CONFIG.yaml`: run a hardware-aware search described by a config file.
+
+Thin wrapper: the config schema is linas_host.run.config, the run is linas_host.run.session.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "search",
+        help="search sub-networks against boards (see docs/search-e2e.md)",
+        description=__doc__.split("\n")[0],
+    )
+    parser.add_argument("config", type=Path, help="the search configuration (YAML)")
+    parser.add_argument("--out", type=Path, help="run directory (overrides the config's `out`)")
+    parser.add_argument(
+        "--resume", action="store_true",
+        help="continue the run in the output directory from its journal, re-measuring nothing",
+    )
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--quiet", action="store_const", dest="progress", const="quiet",
+                      help="print only notes and the closing line")
+    mode.add_argument("--jsonl", action="store_const", dest="progress", const="jsonl",
+                      help="print one JSON object per event on stdout (for CI logs)")
+    parser.set_defaults(func=run, progress="rich")
+
+
+def run(args: argparse.Namespace) -> int:
+    # Under CPU contention, OpenMP threads that spin while waiting slow torch (extraction,
+    # scoring, export) by an order of magnitude; torch is not imported yet, so this holds.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    from linas_host.run.config import load
+    from linas_host.run.session import run_search
+
+    settings = load(args.config)
+    if args.out is not None:
+        settings = settings.model_copy(update={"out": args.out})
+    run_search(settings, resume=args.resume, progress=args.progress)
+    return 0

@@ -1,0 +1,182 @@
+"""Hand a searched model to a firmware build: pick one from a run, export it, describe it.
+
+`export_model(run_dir, where=[...], objective=..., direction=..., fmt=..., out=...)` picks,
+among the run's measured feasible architectures, those meeting every `where` constraint (on an
+objective or any numeric figure of the record, e.g. ``model_bytes``), the best by `objective`,
+and writes into `out`:
+
+- ``model.onnx`` or ``model.tflite``: the sub-network (the run's own exported file when it has
+  one in that format, else extracted from the supernet again);
+- ``manifest.json``: the architecture (config and key), the measured figures with the manifests
+  of the devices that measured them, the artifact's sha256 and whether it is byte-identical to
+  the file that was measured, the selection, and the linas version.
+
+No architecture meeting the constraints raises `NoModelMeetsConstraints`, which the CLI turns
+into its own exit code, so a build step fails visibly.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from linas_host.config_files import read_mapping
+from linas_host.run import config as config_schema
+from linas_host.search.evaluation import Evaluation
+from linas_host.search.journal import SQLiteJournal
+from linas_sdk.errors import InvalidArgument, LinasError
+from linas_sdk.objectives import Constraint, parse_constraints
+
+SUFFIX = {"onnx": ".onnx", "tflite": ".tflite"}
+
+
+class NoModelMeetsConstraints(LinasError):
+    """No measured architecture of the run satisfies the requested constraints."""
+
+
+def model_file_name(index: int, fmt: str) -> str:
+    """The file name of evaluation `index`'s model in a run's ``models/`` folder."""
+    return f"{index:05d}{SUFFIX[fmt]}"
+
+
+def figures(evaluation: Evaluation) -> dict[str, float]:
+    """The numbers a constraint may name: the objectives, then the record's numeric fields."""
+    numbers = {
+        k: float(v)
+        for k, v in evaluation.record.items()
+        if isinstance(v, (int, float)) and not isinstance(v, bool)
+    }
+    return {**numbers, **evaluation.values}
+
+
+def select(
+    evaluations: Sequence[Evaluation],
+    where: Sequence[Constraint],
+    objective: str,
+    direction: str,
+) -> Evaluation | None:
+    """The best feasible evaluation by `objective` among those meeting `where` (None if none)."""
+    known = set().union(*(figures(e) for e in evaluations)) if evaluations else set()
+    for name in [c.source for c in where] + [objective]:
+        if name not in known:
+            raise InvalidArgument(
+                f"the run has no figure {name!r}; expected one of {', '.join(sorted(known))}"
+            )
+    fitting = [
+        e
+        for e in evaluations
+        if e.feasible and all(c.violation(figures(e)[c.source]) <= 0 for c in where)
+    ]
+    if not fitting:
+        return None
+    sign = -1.0 if direction == "max" else 1.0
+    return min(fitting, key=lambda e: (sign * figures(e)[objective], e.index))
+
+
+def load_run(run_dir: Path) -> tuple[config_schema.SearchConfig, list[Evaluation]]:
+    """A run directory's config and evaluations."""
+    journal_path, config_path = run_dir / "journal.sqlite", run_dir / "config.yaml"
+    if not journal_path.is_file() or not config_path.is_file():
+        raise InvalidArgument(
+            f"{run_dir} is not a linas run directory: expected journal.sqlite and config.yaml "
+            "(written by `linas search`)"
+        )
+    data = read_mapping(config_path, what="run configuration", expected="a mapping of options")
+    settings = config_schema.validate(data, source=str(config_path))
+    with SQLiteJournal(journal_path) as journal:
+        return settings, journal.evaluations()
+
+
+def export_model(
+    run_dir: str | Path,
+    *,
+    where: Sequence[str | Constraint] = (),
+    objective: str | None = None,
+    direction: str | None = None,
+    fmt: str | None = None,
+    out: str | Path,
+) -> Path:
+    """Pick and export a model (see the module docstring); -> the manifest's path. Without
+    `objective`, the run's first objective in its own direction decides."""
+    run_dir, out = Path(run_dir), Path(out)
+    settings, evaluations = load_run(run_dir)
+    if settings.space.table is not None:
+        raise InvalidArgument(f"{run_dir} searched a table of recorded figures: it has no models")
+    fmt = fmt or settings.runtime
+    if fmt not in SUFFIX:
+        raise InvalidArgument(f"format {fmt!r}: expected onnx or tflite")
+    constraints = parse_constraints(list(where))
+    if objective is None:
+        first = settings.objectives[0]
+        objective, direction = first.resolved_name, first.resolved_direction
+    direction = direction or "max"
+    chosen = select(evaluations, constraints, objective, direction)
+    if chosen is None:
+        raise NoModelMeetsConstraints(
+            f"no architecture of {run_dir} ({len(evaluations)} measured) meets "
+            + " and ".join(str(c) for c in constraints)
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    artifact = out / f"model{SUFFIX[fmt]}"
+    _write_artifact(run_dir, settings, chosen, fmt, artifact)
+    data = artifact.read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    measured_sha = chosen.record.get("model_sha256")
+    manifest = {
+        "linas_version": _version(),
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "run": str(run_dir.resolve()),
+        "selection": {
+            "where": [str(c) for c in constraints],
+            "objective": objective,
+            "direction": direction,
+            "candidates": len(evaluations),
+        },
+        "supernet": {"name": settings.space.supernet, "options": settings.space.options},
+        "architecture": {"key": chosen.key, "config": chosen.config, "evaluation": chosen.index},
+        "figures": figures(chosen),
+        "measurements": chosen.record.get("measurements", {}),
+        "devices": _manifests(run_dir, chosen),
+        "artifact": {
+            "file": artifact.name,
+            "format": fmt,
+            "bytes": len(data),
+            "sha256": sha,
+            "measured_sha256": measured_sha,
+            "measured_format": settings.runtime,
+            "identical_to_measured": measured_sha == sha if measured_sha else None,
+        },
+    }
+    path = out / "manifest.json"
+    path.write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n")
+    return path
+
+
+def _write_artifact(run_dir: Path, settings, chosen: Evaluation, fmt: str, path: Path) -> None:
+    """Copy the run's exported file for `chosen` when it has one in `fmt`, else export anew."""
+    saved = run_dir / "models" / model_file_name(chosen.index, fmt)
+    if saved.is_file():
+        shutil.copyfile(saved, path)
+        return
+    from linas_host.export.subnet import subnetwork_bytes
+    from linas_host.run.problem import build_problem
+
+    path.write_bytes(subnetwork_bytes(build_problem(settings).supernet, chosen.config, fmt))
+
+
+def _manifests(run_dir: Path, chosen: Evaluation) -> dict[str, Any]:
+    path = run_dir / "devices.json"
+    rows = json.loads(path.read_text()) if path.is_file() else []
+    used = set(chosen.device.split(","))
+    return {row["name"]: row.get("manifest") for row in rows if row["name"] in used}
+
+
+def _version() -> str:
+    from linas_sdk import __version__
+
+    return __version__

@@ -1,0 +1,57 @@
+"""From a validated `SearchConfig` to what the search core runs: the space, the objectives and
+constraints in the core's types, and the source of figures (a supernet or a measured table).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from linas_host.run.config import SearchConfig
+from linas_sdk.cell import Cell
+from linas_sdk.objectives import Constraint, Objective, parse_constraints
+from linas_sdk.space import SearchSpace
+
+UNITS = {"accuracy": "", "bleu": "", "latency": "ms", "memory": "MB", "macs": "", "params": ""}
+
+
+@dataclass
+class Problem:
+    """What is searched and how it is judged. `reference` (natural units) is known upfront for a
+    table (each objective's worst value in it) or when the config gives one."""
+
+    space: SearchSpace
+    objectives: tuple[Objective, ...]
+    constraints: tuple[Constraint, ...]
+    supernet: Any = None
+    table: Any = None
+    reference: dict[str, float] | None = None
+
+    @property
+    def directions(self) -> list[tuple[str, str]]:
+        return [(o.name, o.direction) for o in self.objectives]
+
+
+def build_problem(config: SearchConfig) -> Problem:
+    """Load the supernet (its weights) or the table, and name the objectives."""
+    objectives = tuple(
+        Objective(o.resolved_name, o.resolved_direction, UNITS.get(o.metric, ""))
+        for o in config.objectives
+    )
+    constraints = parse_constraints(config.constraints)
+    reference = dict(config.reference_point) if config.reference_point else None
+    if config.space.table is not None:
+        from linas_host.search.table import MeasuredTable
+
+        cell = Cell.from_dict(config.space.cell) if config.space.cell is not None else None
+        table = MeasuredTable.load(config.space.table, config.space.variables, cell=cell)
+        table.check(objectives, constraints)
+        if reference is None:
+            worst = table.minimised(objectives).max(axis=0)
+            reference = {o.name: float(o.sign * w) for o, w in zip(objectives, worst, strict=True)}
+        return Problem(table.space, objectives, constraints, table=table, reference=reference)
+    from linas_host.supernets import create
+
+    supernet = create(config.space.supernet, **config.space.options)
+    return Problem(supernet.space, objectives, constraints, supernet=supernet,
+                   reference=reference)

@@ -1,0 +1,131 @@
+"""The elastic MobileNetV3 supernet (Once-for-All space) on the distorted-digits task, as a
+`linas_host.supernets.protocol.Supernet`.
+
+`load()` is the registry's factory for ``mobilenetv3``: it reads the committed demo weights
+(or the file given) after checking their sha256. Sub-networks come out of `extract` with
+sliced weights and batch-norm statistics recalibrated on a fixed draw of training images.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from linas_host.supernets import weights as weight_files
+from linas_host.supernets.calibration import recalibrate_batchnorm
+from linas_host.supernets.mobilenetv3.digits import DigitsTask, Distortion
+from linas_host.supernets.mobilenetv3.net import Architecture, ElasticMobileNetV3
+from linas_host.supernets.mobilenetv3.space import mobilenetv3_space
+from linas_host.supernets.profile import count_macs, count_params
+
+DEFAULT_WEIGHTS = weight_files.PACKAGED / "mobilenetv3.pt"
+
+
+class MobileNetV3Supernet:
+    """Elastic MobileNetV3: 45 variables (5 stage depths, 20 x expand ratio and kernel)."""
+
+    name = "mobilenetv3"
+    input_names = ("input",)
+    output_names = ("logits",)
+
+    def __init__(
+        self, net: ElasticMobileNetV3, task: DigitsTask, *, calibration_samples: int = 512
+    ) -> None:
+        self.net = net.eval()
+        self.task = task
+        arch = net.arch
+        self.space = mobilenetv3_space(arch.depths, arch.expand_ratios, arch.kernel_sizes)
+        self.calibration_samples = calibration_samples
+        self._calibration: torch.Tensor | None = None
+        self._validation: tuple[torch.Tensor, torch.Tensor] | None = None
+
+    @property
+    def smallest(self) -> dict:
+        return self.space.extreme(largest=False)
+
+    @property
+    def largest(self) -> dict:
+        return self.space.extreme(largest=True)
+
+    def extract(self, config: dict, *, calibrate: bool = True) -> nn.Module:
+        """The sub-network `config` (canonicalised) with sliced weights, in eval mode; with
+        `calibrate`, its batch-norm statistics are re-estimated on training images."""
+        module = self.net.extract(self.space.canonical(config))
+        if calibrate:
+            if self._calibration is None:
+                self._calibration = self.task.calibration(self.calibration_samples)
+            recalibrate_batchnorm(module, self._calibration)
+        return module.eval()
+
+    def example_input(self, config: dict | None = None) -> tuple[torch.Tensor, ...]:
+        """One image: every sub-network takes the same input shape."""
+        size = self.task.resolution
+        generator = torch.Generator().manual_seed(0)
+        return (torch.randn(1, self.task.in_channels, size, size, generator=generator),)
+
+    def validation(self, limit: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """The fixed validation images and labels (the first `limit` of them)."""
+        if self._validation is None:
+            self._validation = self.task.validation()
+        x, y = self._validation
+        return (x, y) if limit is None else (x[:limit], y[:limit])
+
+    def validation_arrays(self, limit: int | None = None) -> dict[str, np.ndarray]:
+        """The validation set as arrays for a ``.npz``: the input by its graph name, labels "y"."""
+        x, y = self.validation(limit)
+        return {self.input_names[0]: x.numpy().astype(np.float32), "y": y.numpy()}
+
+    def evaluate(
+        self, module: nn.Module, *, limit: int | None = None, batch_size: int = 500
+    ) -> dict[str, float]:
+        """Top-1 accuracy of `module` on the validation set, in [0, 1]."""
+        x, y = self.validation(limit)
+        module.eval()
+        correct = 0
+        with torch.no_grad():
+            for start in range(0, len(y), batch_size):
+                logits = module(x[start : start + batch_size])
+                correct += int((logits.argmax(1) == y[start : start + batch_size]).sum())
+        return {"accuracy": correct / len(y)}
+
+    def macs(self, config: dict) -> int:
+        return count_macs(self.extract(config, calibrate=False), self.example_input(config))
+
+    def params(self, config: dict) -> int:
+        return count_params(self.extract(config, calibrate=False))
+
+
+def build(arch: Architecture, task: DigitsTask) -> MobileNetV3Supernet:
+    """An untrained supernet for `arch` on `task`."""
+    return MobileNetV3Supernet(ElasticMobileNetV3(arch), task)
+
+
+def load(
+    *, weights: str | Path | None = None, calibration_samples: int = 512
+) -> MobileNetV3Supernet:
+    """The trained supernet from `weights` (default: the committed demo weights), after
+    verifying the file's sha256 against its manifest."""
+    state, manifest = weight_files.load(Path(weights) if weights else DEFAULT_WEIGHTS)
+    arch = Architecture.from_dict(manifest["architecture"])
+    task_data = dict(manifest["task"])
+    task = DigitsTask(
+        **{k: v for k, v in task_data.items() if k != "distortion"},
+        distortion=Distortion.from_dict(task_data["distortion"]),
+    )
+    net = ElasticMobileNetV3(arch)
+    net.load_state_dict(state)
+    return MobileNetV3Supernet(net, task, calibration_samples=calibration_samples)
+
+
+def task_to_dict(task: DigitsTask) -> dict:
+    """The manifest form of a task (what `load` rebuilds it from)."""
+    return {
+        "resolution": task.resolution,
+        "seed": task.seed,
+        "validation_fraction": task.validation_fraction,
+        "validation_copies": task.validation_copies,
+        "distortion": task.distortion.to_dict(),
+    }

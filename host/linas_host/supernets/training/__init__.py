@@ -1,1 +1,0 @@
-"""Training recipes for the built-in supernets (run by `linas train <supernet>`)."""
