@@ -9,7 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from linas_host.evaluate.cache import MeasurementCache, cache_key, resolve_cache_dir
+from linas_host.evaluate.cache import MeasurementCache, cache_key
+from linas_host.paths import cache_dir
 from linas_host.report.html import write_report
 from linas_host.report.plots import hypervolume_plot, pareto_plot
 from linas_host.run.progress import make_reporter
@@ -50,12 +51,12 @@ def test_cache_round_trip_is_shared_between_instances_and_threads(tmp_path: Path
 
 
 def test_cache_folder_is_named_or_beside_the_weights(tmp_path: Path, monkeypatch) -> None:
-    assert resolve_cache_dir(tmp_path) == tmp_path
+    assert cache_dir(tmp_path) == tmp_path
     monkeypatch.setenv("LINAS_CACHE", str(tmp_path / "env"))
-    assert resolve_cache_dir() == tmp_path / "env"
+    assert cache_dir() == tmp_path / "env"
     monkeypatch.delenv("LINAS_CACHE")
     monkeypatch.chdir(tmp_path)
-    assert resolve_cache_dir() == tmp_path / ".cache" / "linas"
+    assert cache_dir() == tmp_path / ".cache" / "linas"
 
 
 FRONT = [{"accuracy": 0.9, "latency_ms": 5.0}, {"accuracy": 0.8, "latency_ms": 2.0}]

@@ -65,12 +65,12 @@ def run(args: argparse.Namespace) -> int:
 
 def _mobilenetv3_weights() -> Path | None:
     """None when the committed weights are there; else cached ones, trained now if need be."""
-    from linas_host.supernets import weights
+    from linas_host import paths
     from linas_host.supernets.mobilenetv3.supernet import DEFAULT_WEIGHTS
 
     if DEFAULT_WEIGHTS.is_file():
         return None
-    cached = weights.cache_dir() / "mobilenetv3.pt"
+    cached = paths.cache_dir() / "mobilenetv3.pt"
     if not cached.is_file():
         print(f"no committed MobileNetV3 weights: training them into {cached} first "
               "(`linas train mobilenetv3`, a few minutes)", flush=True)

@@ -6,10 +6,8 @@ manifest fields that identify the hardware and runtime) and every setting that c
 figures (runtime, provider, threads, timing settings, validation set, metric). It lives in one
 SQLite file (WAL mode, so two runs may share it); entries are `Measurement.to_dict()` JSON.
 
-Where it lives is chosen by `resolve_cache_dir`, beside the trained supernet weights and never
-silently in the home folder: the path the user names (config `cache_dir`, or the
-``LINAS_CACHE`` environment variable), else ``.cache/linas`` under the working directory; a run
-prints the path when it starts.
+Where it lives is chosen by `linas_host.paths.cache_dir`, beside the trained supernet weights
+and never silently in the home folder; a run prints the path when it starts.
 """
 
 from __future__ import annotations
@@ -35,16 +33,6 @@ CREATE TABLE IF NOT EXISTS measurements (
     record TEXT NOT NULL
 )
 """
-
-
-def resolve_cache_dir(explicit: str | Path | None = None) -> Path:
-    """The cache folder: `explicit`, else the one trained weights use (``$LINAS_CACHE``, else
-    ``.cache/linas`` under the working directory: inside the clone for `make demo`)."""
-    if explicit is not None:
-        return Path(explicit)
-    from linas_host.supernets.weights import cache_dir
-
-    return cache_dir()
 
 
 def cache_key(*, model_sha256: str, device: dict[str, Any], **settings: Any) -> str:

@@ -27,21 +27,15 @@ from typing import Any
 
 from linas_host.config_files import read_mapping
 from linas_host.run import config as config_schema
+from linas_host.run.layout import SUFFIX, RunDirectory
 from linas_host.search.evaluation import Evaluation
 from linas_host.search.journal import SQLiteJournal
 from linas_sdk.errors import InvalidArgument, LinasError
 from linas_sdk.objectives import Constraint, parse_constraints
 
-SUFFIX = {"onnx": ".onnx", "tflite": ".tflite"}
-
 
 class NoModelMeetsConstraints(LinasError):
     """No measured architecture of the run satisfies the requested constraints."""
-
-
-def model_file_name(index: int, fmt: str) -> str:
-    """The file name of evaluation `index`'s model in a run's ``models/`` folder."""
-    return f"{index:05d}{SUFFIX[fmt]}"
 
 
 def figures(evaluation: Evaluation) -> dict[str, float]:
@@ -78,17 +72,12 @@ def select(
     return min(fitting, key=lambda e: (sign * figures(e)[objective], e.index))
 
 
-def load_run(run_dir: Path) -> tuple[config_schema.SearchConfig, list[Evaluation]]:
+def load_run(run_dir: RunDirectory) -> tuple[config_schema.SearchConfig, list[Evaluation]]:
     """A run directory's config and evaluations."""
-    journal_path, config_path = run_dir / "journal.sqlite", run_dir / "config.yaml"
-    if not journal_path.is_file() or not config_path.is_file():
-        raise InvalidArgument(
-            f"{run_dir} is not a linas run directory: expected journal.sqlite and config.yaml "
-            "(written by `linas search`)"
-        )
-    data = read_mapping(config_path, what="run configuration", expected="a mapping of options")
-    settings = config_schema.validate(data, source=str(config_path))
-    with SQLiteJournal(journal_path) as journal:
+    run_dir.check()
+    data = read_mapping(run_dir.config, what="run configuration", expected="a mapping of options")
+    settings = config_schema.validate(data, source=str(run_dir.config))
+    with SQLiteJournal(run_dir.journal) as journal:
         return settings, journal.evaluations()
 
 
@@ -103,8 +92,8 @@ def export_model(
 ) -> Path:
     """Pick and export a model (see the module docstring); -> the manifest's path. Without
     `objective`, the run's first objective in its own direction decides."""
-    run_dir, out = Path(run_dir), Path(out)
-    settings, evaluations = load_run(run_dir)
+    run, out = RunDirectory(Path(run_dir)), Path(out)
+    settings, evaluations = load_run(run)
     if settings.space.table is not None:
         raise InvalidArgument(f"{run_dir} searched a table of recorded figures: it has no models")
     fmt = fmt or settings.runtime
@@ -123,14 +112,14 @@ def export_model(
         )
     out.mkdir(parents=True, exist_ok=True)
     artifact = out / f"model{SUFFIX[fmt]}"
-    _write_artifact(run_dir, settings, chosen, fmt, artifact)
+    _write_artifact(run, settings, chosen, fmt, artifact)
     data = artifact.read_bytes()
     sha = hashlib.sha256(data).hexdigest()
     measured_sha = chosen.record.get("model_sha256")
     manifest = {
         "linas_version": _version(),
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "run": str(run_dir.resolve()),
+        "run": str(run.root.resolve()),
         "selection": {
             "where": [str(c) for c in constraints],
             "objective": objective,
@@ -141,7 +130,7 @@ def export_model(
         "architecture": {"key": chosen.key, "config": chosen.config, "evaluation": chosen.index},
         "figures": figures(chosen),
         "measurements": chosen.record.get("measurements", {}),
-        "devices": _manifests(run_dir, chosen),
+        "devices": _manifests(run, chosen),
         "artifact": {
             "file": artifact.name,
             "format": fmt,
@@ -157,9 +146,9 @@ def export_model(
     return path
 
 
-def _write_artifact(run_dir: Path, settings, chosen: Evaluation, fmt: str, path: Path) -> None:
+def _write_artifact(run: RunDirectory, settings, chosen: Evaluation, fmt: str, path: Path) -> None:
     """Copy the run's exported file for `chosen` when it has one in `fmt`, else export anew."""
-    saved = run_dir / "models" / model_file_name(chosen.index, fmt)
+    saved = run.model(chosen.index, fmt)
     if saved.is_file():
         shutil.copyfile(saved, path)
         return
@@ -169,9 +158,8 @@ def _write_artifact(run_dir: Path, settings, chosen: Evaluation, fmt: str, path:
     path.write_bytes(subnetwork_bytes(build_problem(settings).supernet, chosen.config, fmt))
 
 
-def _manifests(run_dir: Path, chosen: Evaluation) -> dict[str, Any]:
-    path = run_dir / "devices.json"
-    rows = json.loads(path.read_text()) if path.is_file() else []
+def _manifests(run: RunDirectory, chosen: Evaluation) -> dict[str, Any]:
+    rows = run.read_devices()
     used = set(chosen.device.split(","))
     return {row["name"]: row.get("manifest") for row in rows if row["name"] in used}
 

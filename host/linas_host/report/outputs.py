@@ -5,34 +5,23 @@
 - ``pareto.png`` and ``hypervolume.png``;
 - ``report.html``: one static page (configuration, devices, plots, front table).
 
-All of it is derived from the journal plus the run's ``config.yaml``, ``devices.json`` and
-``run.json``, so `write_outputs` can rebuild it for any run directory at any time.
+All of it is derived from the run's result (the journal's evaluations with their
+hypervolumes), ``config.yaml`` and ``devices.json``.
 """
 
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from linas_host.report.html import write_report
 from linas_host.report.plots import hypervolume_plot, pareto_plot
+from linas_host.run.layout import RunDirectory
 from linas_host.search.evaluation import Evaluation
-from linas_host.search.hypervolume import HypervolumeTracker, reference_in_minimised_form
 from linas_host.search.journal import export_csv
 from linas_host.search.runner import SearchResult
-from linas_sdk.objectives import Objective
-
-
-def hypervolume_series(
-    evaluations: Sequence[Evaluation], objectives: Sequence[Objective],
-    reference: dict[str, float],
-) -> list[float]:
-    """The hypervolume after each evaluation, with one reference point for the whole run."""
-    tracker = HypervolumeTracker(reference_in_minimised_form(objectives, reference))
-    return [tracker.add(e.F, e.feasible) for e in evaluations]
 
 
 def write_front_csv(front: Sequence[Evaluation], path: Path, models: dict[str, str]) -> Path:
@@ -49,19 +38,19 @@ def write_front_csv(front: Sequence[Evaluation], path: Path, models: dict[str, s
 
 
 def write_outputs(
-    out: Path,
+    run_dir: RunDirectory,
     result: SearchResult,
     *,
-    reference: dict[str, float] | None,
     predicted: Sequence[dict[str, float]] = (),
     iterations: Sequence[dict] = (),
     models: dict[str, str] | None = None,
     summary: dict[str, Any] | None = None,
 ) -> Path:
-    """Write the CSVs, plots and page of `result` into `out`; returns the page's path.
+    """Write the CSVs, plots and page of `result` into `run_dir`; returns the page's path.
+    The hypervolume curve is the runner's (each evaluation's, with the run's reference point).
     `models` maps an architecture key to its exported file (relative to `out`); `predicted`
     and `iterations` come from a method's diagnostics (LINAS), when it keeps any."""
-    models = models or {}
+    models, out, reference = models or {}, run_dir.root, result.reference_point
     evaluations, objectives, front = result.evaluations, result.objectives, result.front()
     export_csv(evaluations, out / "results.csv")
     write_front_csv(front, out / "pareto.csv", models)
@@ -73,15 +62,15 @@ def write_outputs(
             out / "pareto.png", directions, measured, [e.values for e in front], predicted
         )
     }
-    series = hypervolume_series(evaluations, objectives, reference) if reference else []
+    series = [e.hypervolume for e in evaluations if e.hypervolume is not None]
     if series:
         caption = "Hypervolume against evaluations (reference point " + ", ".join(
             f"{k}={v:.4g}" for k, v in reference.items()) + ")"
         images[caption] = hypervolume_plot(
-            out / "hypervolume.png", list(range(1, len(series) + 1)), series,
+            out / "hypervolume.png",
+            [e.index + 1 for e in evaluations if e.hypervolume is not None], series,
             (summary or {}).get("method", ""),
         )
-    config_path, devices_path = out / "config.yaml", out / "devices.json"
     rows = [{"index": e.index, "iteration": e.iteration, "device": e.device, **e.values,
              **e.config, "model": models.get(e.key, "")} for e in front]
     columns = ["index", "iteration", "device", *[o.name for o in objectives],
@@ -96,8 +85,8 @@ def write_outputs(
             "on the front": len(front),
             "final hypervolume": f"{series[-1]:.6g}" if series else "-",
         },
-        config_yaml=config_path.read_text() if config_path.is_file() else "",
-        devices=json.loads(devices_path.read_text()) if devices_path.is_file() else [],
+        config_yaml=run_dir.config.read_text() if run_dir.config.is_file() else "",
+        devices=run_dir.read_devices(),
         images=images,
         tables={
             f"Pareto front ({len(front)} architectures)":

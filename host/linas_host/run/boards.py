@@ -12,18 +12,17 @@ the CPU with them); remote boards measure concurrently.
 from __future__ import annotations
 
 import io
-import json
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from linas_host.evaluate.cache import MeasurementCache, resolve_cache_dir
+from linas_host.evaluate.cache import MeasurementCache
 from linas_host.evaluate.evaluators import Evaluator, TableEvaluator
 from linas_host.evaluate.supernet import DEVICE_METRICS, SupernetEvaluator, Target
-from linas_host.export.firmware import model_file_name
 from linas_host.export.subnet import subnetwork_bytes
+from linas_host.paths import cache_dir
 from linas_host.run.config import SearchConfig
+from linas_host.run.layout import RunDirectory
 from linas_host.run.problem import Problem
 from linas_host.run.progress import Reporter
 from linas_host.search.evaluation import Evaluation
@@ -31,7 +30,7 @@ from linas_host.search.evaluation import Evaluation
 READY_TIMEOUT_S = 60.0
 
 
-class RunDevices:
+class Boards:
     """A context manager: opens the pool (or local agent) a run needs, closes it after."""
 
     def __init__(self, config: SearchConfig, problem: Problem, reporter: Reporter) -> None:
@@ -46,10 +45,10 @@ class RunDevices:
             and any(o.metric in ("accuracy", "bleu") for o in config.objectives))
         self.needed = problem.supernet is not None and on_device
 
-    def __enter__(self) -> RunDevices:
+    def __enter__(self) -> Boards:
         if not self.needed:
             return self
-        cache_root = resolve_cache_dir(self.config.cache_dir)
+        cache_root = cache_dir(self.config.cache_dir)
         if self.config.cache:
             self.cache = MeasurementCache(cache_root)
             self.reporter.note(f"measurement cache: {self.cache.path}")
@@ -127,26 +126,27 @@ class RunDevices:
             })
         return sorted(out, key=lambda d: d["name"])
 
-    def save_manifests(self, path: Path) -> None:
-        """devices.json: each device's address, labels, state and manifest (no token)."""
-        rows = [
+    def manifests(self) -> list[dict[str, Any]]:
+        """What devices.json keeps: each device's address, labels, state and manifest (no
+        token)."""
+        return [
             {"name": d.name, "address": d.address, "labels": dict(d.labels), "state": d.state,
              "manifest": d.info.to_dict() if d.info else None}
             for d in self.status
         ]
-        path.write_text(json.dumps(rows, indent=2) + "\n")
 
-    def export_front(self, front: list[Evaluation], folder: Path) -> dict[str, str]:
-        """Export each front sub-network into `folder`; -> key -> path relative to the run."""
+    def export_front(self, front: list[Evaluation], run_dir: RunDirectory) -> dict[str, str]:
+        """Export each front sub-network into the run's models folder; -> key -> its path
+        relative to the run."""
         if self.problem.supernet is None or not front:
             return {}
-        folder.mkdir(parents=True, exist_ok=True)
+        run_dir.models.mkdir(parents=True, exist_ok=True)
         files = {}
         for evaluation in front:
             data = subnetwork_bytes(self.problem.supernet, evaluation.config, self.config.runtime)
-            name = model_file_name(evaluation.index, self.config.runtime)
-            (folder / name).write_bytes(data)
-            files[evaluation.key] = f"{folder.name}/{name}"
+            path = run_dir.model(evaluation.index, self.config.runtime)
+            path.write_bytes(data)
+            files[evaluation.key] = str(path.relative_to(run_dir.root))
         return files
 
     def summary(self) -> dict[str, Any]:
@@ -168,13 +168,10 @@ class RunDevices:
 def _npz_bytes(arrays: dict[str, np.ndarray], input_names: tuple[str, ...]) -> bytes:
     """A validation .npz for the agent. A single input is stored as "x", which the agent feeds
     to a model's only input whatever its name (a TFLite file does not keep PyTorch's names).
-    A set scored on the host from returned outputs (BLEU) has no labels; the agent needs none
-    for METRIC_OUTPUTS, but older agents of the same protocol version want "y" in every set,
-    so such a set carries the sample index as its "y"."""
+    A set scored on the host from returned outputs (BLEU) has no labels: the agent needs none
+    for METRIC_OUTPUTS."""
     if len(input_names) == 1:
         arrays = {"x" if k == input_names[0] else k: v for k, v in arrays.items()}
-    if "y" not in arrays:
-        arrays = {**arrays, "y": np.arange(len(next(iter(arrays.values()))))}
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
     return buffer.getvalue()

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from linas_host.run.config import SearchConfig
+from linas_host.search.hypervolume import natural_reference, worst_point
 from linas_sdk.cell import Cell
 from linas_sdk.objectives import Constraint, Objective, parse_constraints
 from linas_sdk.space import SearchSpace
@@ -18,7 +19,8 @@ UNITS = {"accuracy": "", "bleu": "", "latency": "ms", "memory": "MB", "macs": ""
 @dataclass
 class Problem:
     """What is searched and how it is judged. `reference` (natural units) is known upfront for a
-    table (each objective's worst value in it) or when the config gives one."""
+    table (each objective's worst value in it) or when the config gives one; otherwise the
+    run fixes one after its first population (`RunHypervolume`)."""
 
     space: SearchSpace
     objectives: tuple[Objective, ...]
@@ -47,8 +49,7 @@ def build_problem(config: SearchConfig) -> Problem:
         table = MeasuredTable.load(config.space.table, config.space.variables, cell=cell)
         table.check(objectives, constraints)
         if reference is None:
-            worst = table.minimised(objectives).max(axis=0)
-            reference = {o.name: float(o.sign * w) for o, w in zip(objectives, worst, strict=True)}
+            reference = natural_reference(objectives, worst_point(table.minimised(objectives)))
         return Problem(table.space, objectives, constraints, table=table, reference=reference)
     from linas_host.supernets import create
 

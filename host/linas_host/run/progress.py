@@ -29,6 +29,8 @@ class Reporter:
         self.budget = 0
         self.objectives: list[tuple[str, str]] = []
         self.started = time.monotonic()
+        self.log: Any = None
+        """A `RunLog` that keeps every note too, when the run has one."""
 
     def start(
         self, *, budget: int, done: int, objectives: list[tuple[str, str]], out: str,
@@ -49,6 +51,8 @@ class Reporter:
 
     def note(self, text: str) -> None:
         """A line worth telling (a device joined, a cache hit count, a warning)."""
+        if self.log is not None:
+            self.log.write(text)
         self._note(text)
 
     def finish(self, *, done: int, hypervolume: float | None, out: str) -> None:

@@ -26,7 +26,12 @@ import numpy as np
 
 from linas_host.evaluate.evaluators import TableEvaluator
 from linas_host.search import registry
-from linas_host.search.hypervolume import hypervolume, reference_in_minimised_form
+from linas_host.search.hypervolume import (
+    hypervolume,
+    natural_reference,
+    reference_in_minimised_form,
+    worst_point,
+)
 from linas_host.search.runner import run_search
 from linas_host.search.table import MeasuredTable
 from linas_sdk.cell import Cell
@@ -134,7 +139,7 @@ def run_bench(
     F = data.minimised(objectives)
     feasible = np.all(data.violations(constraints) <= 0, axis=1)
     if reference_point is None:
-        reference = F.max(axis=0)
+        reference = worst_point(F)
     else:
         reference = reference_in_minimised_form(objectives, reference_point)
     true_hv = hypervolume(F[feasible], reference)
@@ -143,14 +148,14 @@ def run_bench(
             "the table's true front has zero hypervolume w.r.t. the reference point "
             f"{reference_point}; no feasible row is better than it in every objective"
         )
-    natural_reference = [float(o.sign * r) for o, r in zip(objectives, reference, strict=True)]
+    natural = list(natural_reference(objectives, reference).values())
     if journal_dir is not None:
         Path(journal_dir).mkdir(parents=True, exist_ok=True)
     jobs_list = [
         _Job(
             table=str(table), variables=tuple(variables), objectives=tuple(map(str, objectives)),
             constraints=tuple(map(str, constraints)), method=name, seed=seed, budget=budget,
-            population=population, reference=tuple(natural_reference),
+            population=population, reference=tuple(natural),
             journal=None if journal_dir is None
             else str(Path(journal_dir) / f"{name}-seed{seed}.sqlite"),
             resume=resume, cell=cell,
@@ -169,7 +174,7 @@ def run_bench(
             "table": str(table), "rows": len(data), "variables": list(variables),
             "objectives": [str(o) for o in objectives],
             "constraints": [str(c) for c in constraints], "budget": budget, "seeds": seeds,
-            "population": population, "reference_point": natural_reference,
+            "population": population, "reference_point": natural,
             "true_hypervolume": true_hv,
             "cell": None if cell is None else cell.to_dict(),
         },

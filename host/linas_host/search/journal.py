@@ -12,6 +12,8 @@ Contract of every journal:
 - ``append(evaluation)`` makes the evaluation durable before returning (SQLite: one committed
   transaction, WAL mode, so a SIGKILL loses at most the measurement in flight).
 - ``evaluations()`` returns the records in append order; they are immutable values.
+- ``set_hypervolumes({index: value})`` fills in the hypervolume after earlier evaluations,
+  known only once an automatic reference point is fixed; nothing else of a record changes.
 - ``note(iteration, record)`` keeps a method's diagnostics for an iteration (a replay on resume
   writes the same iteration again, replacing it); ``notes()`` returns them by iteration.
 - Safe to call from several threads (one lock per journal).
@@ -24,6 +26,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from linas_host.search.evaluation import Evaluation
@@ -57,6 +60,10 @@ class Journal:
     def evaluations(self) -> list[Evaluation]:
         with self._lock:
             return self._load()
+
+    def set_hypervolumes(self, values: dict[int, float]) -> None:
+        with self._lock:
+            self._set_hypervolumes({int(i): float(v) for i, v in values.items()})
 
     def meta(self) -> dict | None:
         with self._lock:
@@ -97,6 +104,9 @@ class Journal:
     def _load(self) -> list[Evaluation]:
         raise NotImplementedError
 
+    def _set_hypervolumes(self, values: dict[int, float]) -> None:
+        raise NotImplementedError
+
     def _note(self, iteration: int, record: dict) -> None:
         raise NotImplementedError
 
@@ -124,6 +134,10 @@ class MemoryJournal(Journal):
 
     def _load(self):
         return list(self._rows)
+
+    def _set_hypervolumes(self, values):
+        self._rows = [replace(e, hypervolume=values.get(e.index, e.hypervolume))
+                      for e in self._rows]
 
     def _note(self, iteration, record):
         self._notes[iteration] = record
@@ -208,6 +222,10 @@ class SQLiteJournal(Journal):
             for r in rows
         ]
 
+    def _set_hypervolumes(self, values):
+        with self._db:
+            self._db.executemany("UPDATE evaluations SET hypervolume = ? WHERE idx = ?",
+                                 [(v, i) for i, v in values.items()])
 
     def _note(self, iteration, record):
         with self._db:

@@ -2,8 +2,9 @@
 
 Per iteration: ask the method -> answer every architecture already in the archive for free ->
 evaluate the new ones (each counts once; the run stops at the budget exactly, even in the
-middle of a batch) -> journal each as it arrives -> update the hypervolume -> tell the method
-the whole batch. The same accounting holds for every method, so their evaluation counts compare.
+middle of a batch) -> journal each as it arrives, with the hypervolume after it -> tell the
+method the whole batch. The same accounting holds for every method, so their evaluation counts
+compare.
 
 Everything that can be checked is checked before the first measurement: objectives and
 constraints, the budget against the population, the evaluator against the problem (unknown
@@ -27,11 +28,7 @@ import numpy as np
 
 from linas_host.evaluate.evaluators import Evaluator
 from linas_host.search.evaluation import Evaluation
-from linas_host.search.hypervolume import (
-    HypervolumeTracker,
-    non_dominated,
-    reference_in_minimised_form,
-)
+from linas_host.search.hypervolume import RunHypervolume, non_dominated, reference_in_minimised_form
 from linas_host.search.journal import Journal, open_journal
 from linas_host.search.method import Method
 from linas_sdk.errors import InvalidArgument
@@ -55,6 +52,8 @@ class Progress:
     iteration: int
     hypervolume: float | None
     evaluation: Evaluation
+    reference_point: dict[str, float] | None = None
+    """In natural units; None until an automatic reference is fixed."""
 
     @property
     def fraction(self) -> float:
@@ -71,7 +70,7 @@ class SearchResult:
     objectives: tuple[Objective, ...]
     evaluations: list[Evaluation]
     status: str
-    reference_point: np.ndarray | None = None
+    reference_point: dict[str, float] | None = None
     resumed: int = 0
     wall_seconds: float = 0.0
     hypervolume: list[float | None] = field(default_factory=list)
@@ -86,7 +85,8 @@ class SearchResult:
 
 
 class SearchRun:
-    """One search: a method, an evaluator, a budget and (optionally) a journal."""
+    """One search: a method, an evaluator, a budget and (optionally) a journal. Without a
+    `reference_point`, one is fixed from the first population (`RunHypervolume`)."""
 
     def __init__(
         self,
@@ -120,10 +120,9 @@ class SearchRun:
         if not isinstance(method, Method):
             raise InvalidArgument(f"method must be a linas Method, got {method!r}")
         evaluator.check(space, self.objectives, self.constraints)
-        self.reference = (
-            None if reference_point is None
-            else reference_in_minimised_form(self.objectives, reference_point)
-        )
+        if reference_point is not None:  # refused now, before anything is measured
+            reference_in_minimised_form(self.objectives, reference_point)
+        self.reference_point = reference_point
         self.method, self.evaluator = method, evaluator
         self.budget, self.population_size, self.seed = int(budget), population_size, int(seed)
         self.callbacks = tuple(callbacks)
@@ -148,12 +147,12 @@ class SearchRun:
         start = time.monotonic()
         archive: dict[str, Evaluation] = {}
         order: list[Evaluation] = []
-        tracker = None if self.reference is None else HypervolumeTracker(self.reference)
-        hv_history: list[float | None] = []
+        hv = RunHypervolume(self.objectives, self.reference_point,
+                            population=self.population_size)
         for e in self._previous:
             archive[e.key] = e
             order.append(e)
-            hv_history.append(tracker.add(e.F, e.feasible) if tracker else None)
+            self._settle(hv.add(e.index, e.F, e.feasible), order, archive)
         self.method.setup(
             self.space, self.objectives, self.constraints,
             seed=self.seed, population_size=self.population_size,
@@ -175,13 +174,14 @@ class SearchRun:
             for position, record in self.evaluator.stream([configs[p] for p in take]):
                 p = take[position]
                 e = self._evaluation(len(order), keys[p], configs[p], record, iteration)
-                hv = tracker.add(e.F, e.feasible) if tracker else None
-                e = replace(e, hypervolume=hv)
+                known = hv.add(e.index, e.F, e.feasible)
+                e = replace(e, hypervolume=known.pop(e.index, None))
                 archive[e.key] = e
                 order.append(e)
-                hv_history.append(hv)
                 self.journal.append(e)
-                progress = Progress(len(order), self.budget, iteration, hv, e)
+                self._settle(known, order, archive)
+                progress = Progress(len(order), self.budget, iteration, e.hypervolume, e,
+                                    hv.reference)
                 for callback in self.callbacks:
                     callback(progress)
             if len(take) < len(new):
@@ -196,9 +196,19 @@ class SearchRun:
                 break
         return SearchResult(
             space=self.space, objectives=self.objectives, evaluations=order, status=status,
-            reference_point=self.reference, resumed=len(self._previous),
-            wall_seconds=time.monotonic() - start, hypervolume=hv_history,
+            reference_point=hv.reference, resumed=len(self._previous),
+            wall_seconds=time.monotonic() - start,
+            hypervolume=[e.hypervolume for e in order],
         )
+
+    def _settle(self, known: dict[int, float], order: list[Evaluation],
+                archive: dict[str, Evaluation]) -> None:
+        """Give earlier evaluations the hypervolumes that just became known (when an automatic
+        reference point is fixed), in the archive and the journal."""
+        for index, value in known.items():
+            order[index] = archive[order[index].key] = replace(order[index], hypervolume=value)
+        if known:
+            self.journal.set_hypervolumes(known)
 
     def _evaluation(self, index, key, config, record, iteration) -> Evaluation:
         if "error" in record:

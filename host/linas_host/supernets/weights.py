@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -21,14 +20,6 @@ import torch
 from linas_sdk.errors import ArtifactCorrupt, InvalidArgument
 
 PACKAGED = Path(__file__).parent / "weights"
-CACHE_ENV = "LINAS_CACHE"
-
-
-def cache_dir() -> Path:
-    """Where trained weights are cached: ``$LINAS_CACHE`` or ``./.cache/linas``."""
-    return Path(os.environ.get(CACHE_ENV) or Path.cwd() / ".cache" / "linas")
-
-
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as stream:

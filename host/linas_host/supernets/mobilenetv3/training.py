@@ -19,6 +19,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from linas_host.paths import cache_dir
 from linas_host.supernets import weights as weight_files
 from linas_host.supernets.mobilenetv3.digits import DigitsTask, Distortion
 from linas_host.supernets.mobilenetv3.net import Architecture
@@ -128,7 +129,7 @@ def train(
                f"--width={width}", f"--resolution={resolution}", f"--noise={noise}"]
     options += ["--distill"] if distill else []
     torch.set_num_threads(threads)
-    out = Path(out) if out else weight_files.cache_dir() / "mobilenetv3.pt"
+    out = Path(out) if out else cache_dir() / "mobilenetv3.pt"
     task = DigitsTask(resolution=resolution, seed=seed, distortion=Distortion(noise=noise))
     arch = digits_architecture(width)
     supernet = build(arch, task)

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from linas_host.paths import cache_dir
 from linas_host.supernets import weights as weight_files
 from linas_host.supernets.transformer.bleu import source_ids, teacher_ids
 from linas_host.supernets.transformer.supernet import TransformerSupernet, build
@@ -104,12 +105,12 @@ def train(
     """Build the demo supernet, train it (`max_steps` steps, else `epochs` passes over the
     training split, default `EPOCHS`), score both ends on the validation set and save the weights
     with their manifest (in half precision with `half`, which halves the file); return the
-    weights' path (default: the cache, `linas_host.supernets.weights.cache_dir`)."""
+    weights' path (default: the cache, `linas_host.paths.cache_dir`)."""
     options = [f"--seed={seed}", f"--threads={threads}"]
     options += [f"--epochs={epochs}"] if epochs is not None else []
     options += [f"--max-steps={max_steps}"] if max_steps is not None else []
     torch.set_num_threads(threads)
-    out = Path(out) if out else weight_files.cache_dir() / "transformer.pt"
+    out = Path(out) if out else cache_dir() / "transformer.pt"
     supernet = build()
     batches = math.ceil(len(supernet.corpus()["train"]) / BATCH_SIZE)
     steps = max_steps or (epochs or EPOCHS) * batches
