@@ -17,10 +17,10 @@ from linas_sdk import search
 TABLE = Path(__file__).resolve().parents[2] / "host/linas_host/data/nb201_pi5_cifar100.csv.gz"
 
 
-def search_tiny(tmp_path: Path, **options):
+def search_tiny(tmp_path: Path, space: object = "tiny_supernet:make", **options):
     """A quiet random search of the tiny supernet through the Python API, on this machine."""
     return search(
-        space="tiny_supernet:make",
+        space=space,
         population=2,
         method="random",
         measure=FAST_TIMING,
@@ -39,13 +39,38 @@ def test_without_devices_a_local_agent_measures_this_machine(tmp_path: Path) -> 
     assert [d["name"] for d in devices] == ["local"]
     assert devices[0]["address"].startswith("127.0.0.1:")
     with (tmp_path / "run" / "results.csv").open() as rows:
-        assert {row["device"] for row in csv.DictReader(rows)} == {"local"}
+        rows = list(csv.DictReader(rows))
+    assert {row["device"] for row in rows} == {"local"}
+    # the automatic reference point is fixed after the population, and every row has its
+    # hypervolume, the last one the run's
+    assert all(row["hypervolume"] for row in rows)
+    assert float(rows[-1]["hypervolume"]) == pytest.approx(result.hypervolume)
+    saved = json.loads((tmp_path / "run" / "run.json").read_text())["reference_point"]
+    assert set(saved) == {"accuracy", "latency_ms", "params"}
     page = (tmp_path / "run" / "report.html").read_text()
     assert "host idle while a board times a model" in page
     host, port = devices[0]["address"].split(":")
     with socket.socket() as probe:
         assert probe.connect_ex((host, int(port))) != 0, "the local agent is stopped after the run"
     assert (tmp_path / "cache" / "measurements.sqlite").is_file()
+
+
+@pytest.mark.timeout(300)
+def test_quiet_prints_notes_and_the_closing_line_and_logs_the_tracer_warnings(
+    tmp_path: Path, capfd: pytest.CaptureFixture
+) -> None:
+    space = {"supernet": "tiny_supernet:make", "options": {"checked_input": True}}
+    search_tiny(tmp_path, space=space, objectives=["accuracy", "latency"], budget=2)
+    out, err = capfd.readouterr()
+    lines = (out + err).splitlines()
+    assert lines[-1] == f"search finished: 2 evaluations, report in {tmp_path / 'run'}"
+    log = (tmp_path / "run" / "run.log").read_text()
+    assert "Converting a tensor to a Python boolean" not in out + err
+    assert "TracerWarning: Converting a tensor to a Python boolean" in log
+    count = log.count("TracerWarning: Converting")
+    assert f"{count} warnings from libraries (TracerWarning x{count}): see" in out + err
+    for line in lines[:-1]:  # every other line is a note, and the log has each one
+        assert line in log, line
 
 
 def test_table_search_through_the_api_and_a_larger_budget_on_resume(

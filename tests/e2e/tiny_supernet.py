@@ -25,8 +25,9 @@ class TinySupernet:
     input_names = ("input",)
     output_names = ("logits",)
 
-    def __init__(self, *, epochs: int = 30, seed: int = 0) -> None:
+    def __init__(self, *, epochs: int = 30, seed: int = 0, checked_input: bool = False) -> None:
         torch.manual_seed(seed)
+        self.checked_input = checked_input
         self.space = SearchSpace([
             Variable("depth", DEPTHS, kind="int"),
             *[Variable(f"width{i}", WIDTHS, kind="int",
@@ -88,7 +89,8 @@ class TinySupernet:
             head = nn.Linear(previous, 10)
             head.weight.copy_(self.heads[config["depth"] - 1].weight[:, :previous])
             head.bias.copy_(self.heads[config["depth"] - 1].bias)
-        return nn.Sequential(*layers, head).eval()
+        network = nn.Sequential(*layers, head)
+        return (_Checked(network) if self.checked_input else network).eval()
 
     def example_input(self, config: dict | None = None) -> tuple[torch.Tensor, ...]:
         return (torch.zeros(1, 64),)
@@ -107,6 +109,20 @@ class TinySupernet:
 
     def params(self, config: dict) -> int:
         return sum(p.numel() for p in self.extract(config).parameters())
+
+
+class _Checked(nn.Module):
+    """Checks its input's width in Python, as many real models do: tracing it for ONNX export
+    makes torch raise a TracerWarning (what `checked_input` is for: the run's log must catch it)."""
+
+    def __init__(self, body: nn.Module) -> None:
+        super().__init__()
+        self.body = body
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.shape[-1] != 64:
+            raise ValueError(f"expected 64 input features, got {x.shape[-1]}")
+        return self.body(x)
 
 
 def make(**options) -> TinySupernet:

@@ -9,6 +9,7 @@ import pytest
 from linas_host.evaluate.evaluators import CallableEvaluator, TableEvaluator
 from linas_host.search import registry
 from linas_host.search.hypervolume import hypervolume
+from linas_host.search.journal import SQLiteJournal
 from linas_host.search.method import Method
 from linas_host.search.runner import SearchRun, run_search
 from linas_host.search.table import MeasuredTable
@@ -96,6 +97,29 @@ def test_hypervolume_after_every_evaluation_matches_a_hand_computed_2d_case():
     assert [e.hypervolume for e in result.evaluations] == pytest.approx([3, 5, 6, 6, 6.25])
     assert hypervolume(np.array([[1, 3], [2, 2], [3, 1]]), [4, 4]) == pytest.approx(6)
     assert {e.config["i"] for e in result.front()} == {0, 1, 2, 4}
+
+
+def test_an_automatic_reference_is_fixed_after_the_population_and_fills_every_hypervolume(
+    tmp_path,
+):
+    line = SearchSpace([Variable("i", list(range(5)), kind="int")])
+    points = [(1, 1), (2, 2), (3, 3), (2.5, 1.5), (0.5, 0.5)]  # natural (a:min, b:max)
+    evaluator = CallableEvaluator(lambda c: dict(zip(("a", "b"), points[c["i"]], strict=True)))
+    seen = []
+    result = run_search(space=line, objectives=["a:min", "b:max"],
+                        method=ScriptedMethod([[{"i": i} for i in range(3)], [{"i": 3}, {"i": 4}]]),
+                        evaluator=evaluator, budget=5, population_size=3,
+                        journal=tmp_path / "j.sqlite", callbacks=[seen.append])
+    # the first 3 points' worst (a 3, b 1) widened by a tenth of the range (2): (3.2, 0.8)
+    assert result.reference_point == pytest.approx({"a": 3.2, "b": 0.8})
+    boxes = [hypervolume(np.array([[a, -b] for a, b in points[: n + 1]]), [3.2, -0.8])
+             for n in range(5)]
+    assert result.hypervolume == pytest.approx(boxes)
+    stored = SQLiteJournal(tmp_path / "j.sqlite").evaluations()
+    assert [e.hypervolume for e in stored] == pytest.approx(boxes)
+    assert [p.hypervolume for p in seen[:2]] == [None, None]  # unknown until the 3rd is in
+    assert [p.reference_point for p in seen[:2]] == [None, None]
+    assert seen[2].reference_point == result.reference_point
 
 
 def test_constraints_are_feasibility_told_to_the_method_and_kept_out_of_the_hypervolume():

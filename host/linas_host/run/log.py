@@ -39,10 +39,9 @@ class RunLog:
 
     @contextlib.contextmanager
     def collecting_warnings(self) -> Iterator[None]:
-        """Send every warning raised inside the block here, each occurrence (not once per
-        place, as the default filter would), instead of printing it."""
+        """Send every warning the filters let through inside the block here instead of the
+        terminal (the filters stay as they are: once per place, by default)."""
         with warnings.catch_warnings():
-            warnings.simplefilter("always")
             warnings.showwarning = self._warning
             yield
 
