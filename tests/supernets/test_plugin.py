@@ -43,7 +43,7 @@ def test_the_documented_plugin_example_works_by_module_factory_path(plugin_modul
 
 @pytest.fixture
 def clean_registry(monkeypatch):
-    monkeypatch.setattr(registry, "_registered", {})
+    monkeypatch.setattr(registry.SUPERNETS, "_registered", {})
 
 
 def test_a_registered_name_resolves_and_is_listed(plugin_module, clean_registry):

@@ -42,7 +42,7 @@ class Committed:
 
     @property
     def name(self) -> str:
-        return self.module.__name__.rsplit(".", 1)[-1]
+        return self.module.__name__.rsplit(".", 2)[-2]  # linas_host.supernets.NAME.supernet
 
     def manifest(self) -> dict:
         return json.loads(weight_files.manifest_path(self.module.DEFAULT_WEIGHTS).read_text())

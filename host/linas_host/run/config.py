@@ -180,7 +180,7 @@ class SearchConfig(_Strict):
     threads: int = Field(0, ge=0)
     host_threads: int | None = Field(None, ge=1)
     measure: dict[str, Any] = Field(default_factory=dict)
-    method: Literal["linas", "nsga2", "random"] = "linas"
+    method: str = "linas"
     method_options: dict[str, Any] = Field(default_factory=dict)
     budget: int = Field(ge=1)
     population: int = Field(50, ge=2)
@@ -197,6 +197,14 @@ class SearchConfig(_Strict):
         from linas_sdk.serde import settings_to_proto
 
         settings_to_proto(value)  # refused here as on the wire: unknown names, bad values
+        return value
+
+    @field_validator("method")
+    @classmethod
+    def _known_method(cls, value: str) -> str:
+        from linas_host.search import registry
+
+        registry.check(value)  # a method registered at run time, an entry point or a path too
         return value
 
     @model_validator(mode="after")

@@ -1,46 +1,32 @@
-"""Search methods by name (what `linas bench --methods` and the public API accept).
+"""Search methods by name: what `SearchConfig.method` (YAML and `linas_sdk.search(method=...)`)
+and `linas bench --methods` accept, resolved by the rule of `linas_host.registry` with the
+``linas.methods`` entry-point group.
 
-A factory takes keyword options and returns an un-setup `Method`. Entries may be
-``"module:Class"`` strings, imported on first use so a method's heavy dependencies load only
-when it runs.
+A factory takes keyword options (a config's ``method_options``) and returns an un-setup `Method`.
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
+from typing import Any
 
+from linas_host.registry import Registry
 from linas_host.search.method import Method
-from linas_sdk.errors import InvalidArgument
 
-_METHODS: dict[str, Callable[..., Method] | str] = {
-    "random": "linas_host.search.random_search:RandomSearch",
-    "nsga2": "linas_host.search.nsga2:NSGA2",
-    "linas": "linas_host.search.linas:LINAS",
-}
+METHODS = Registry(
+    "search method",
+    {
+        "random": "linas_host.search.random_search:RandomSearch",
+        "nsga2": "linas_host.search.nsga2:NSGA2",
+        "linas": "linas_host.search.linas:LINAS",
+    },
+    group="linas.methods",
+)
 
-
-def register(name: str, factory: Callable[..., Method] | str) -> None:
-    """Add (or replace) a method under ``name``."""
-    _METHODS[name] = factory
-
-
-def available() -> list[str]:
-    return sorted(_METHODS)
+register = METHODS.register
+available = METHODS.names
+check = METHODS.check
 
 
-def create(name: str, **options) -> Method:
+def create(name: str, **options: Any) -> Method:
     """A new method instance of the named kind."""
-    if name not in _METHODS:
-        raise InvalidArgument(f"unknown search method {name!r}; expected one of {available()}")
-    factory = _METHODS[name]
-    if isinstance(factory, str):
-        module_name, _, attr = factory.partition(":")
-        try:
-            factory = getattr(importlib.import_module(module_name), attr)
-        except (ImportError, AttributeError) as error:
-            raise InvalidArgument(
-                f"search method {name!r} is not available: cannot load {module_name}:{attr} "
-                f"({error})"
-            ) from None
-    return factory(**options)
+    return METHODS.create(name, **options)

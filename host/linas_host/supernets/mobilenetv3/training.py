@@ -8,6 +8,7 @@ together, so a search finds a real accuracy/cost trade-off. Takes minutes on 2 c
 
 from __future__ import annotations
 
+import argparse
 import math
 import shlex
 import time
@@ -24,6 +25,7 @@ from linas_host.supernets import weights as weight_files
 from linas_host.supernets.mobilenetv3.digits import DigitsTask, Distortion
 from linas_host.supernets.mobilenetv3.net import Architecture
 from linas_host.supernets.mobilenetv3.supernet import MobileNetV3Supernet, build, task_to_dict
+from linas_host.supernets.trainer import Trainer, common_options
 
 
 @dataclass(frozen=True)
@@ -160,3 +162,17 @@ def train(
     )
     log(f"wrote {out} (sha256 {manifest['sha256']})")
     return out
+
+
+def _options(parser: argparse.ArgumentParser) -> None:
+    common_options(parser)
+    parser.add_argument("--width", type=float, default=None, help="width multiplier")
+    parser.add_argument("--resolution", type=int, default=None, help="input side in pixels")
+    parser.add_argument("--noise", type=float, default=None, help="std of the input noise")
+    parser.add_argument(
+        "--distill", action="store_true", default=None,
+        help="smaller sub-networks learn from the largest's predictions (in-place distillation)",
+    )
+
+
+TRAINER = Trainer(train, _options, "elastic MobileNetV3 on distorted digits (sandwich rule)")

@@ -25,6 +25,7 @@ import torch.nn.functional as F
 
 from linas_host.paths import cache_dir
 from linas_host.supernets import weights as weight_files
+from linas_host.supernets.trainer import Trainer, common_options
 from linas_host.supernets.transformer.bleu import source_ids, teacher_ids
 from linas_host.supernets.transformer.supernet import TransformerSupernet, build
 from linas_host.supernets.transformer.vocab import PAD
@@ -142,3 +143,9 @@ def train(
     if log:
         log(f"wrote {out} (sha256 {manifest['sha256']})")
     return out
+
+
+TRAINER = Trainer(
+    train, common_options,
+    "elastic Transformer (HAT space) on English->German numbers (sandwich rule)",
+)
