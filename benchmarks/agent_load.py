@@ -38,13 +38,14 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from linas_sdk import serde
 from linas_sdk.artifacts import sha256_hex, upload_chunks
+from linas_sdk.measurement import MeasureRequest
 from linas_sdk.proto.agent.v1 import agent_pb2 as pb
 from linas_sdk.proto.agent.v1 import agent_pb2_grpc
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = ROOT / "agent" / "linas_agent" / "examples" / "tiny_mlp.onnx"
 TOKEN = "load-benchmark-token"
-SETTINGS = serde.settings_to_proto({
+REQUEST = MeasureRequest(runtime="onnxruntime", settings={
     "warmup_runs": 1, "warmup_seconds": 0.0, "min_runs": 3, "min_seconds": 0.0,
     "max_seconds": 0.05, "max_remeasures": 0, "timeout_seconds": 10.0})
 WEIGHTS = {"GetInfo": 35, "Health": 25, "HasArtifact": 10, "PutArtifact": 15, "Measure": 15}
@@ -153,9 +154,9 @@ class Load:
                         agent.PutArtifact(upload_chunks(blob, pb.ARTIFACT_KIND_ONNX),
                                           metadata=auth, timeout=30)
                     else:
-                        agent.Measure(pb.MeasureRequest(
-                            model_sha256=self.model_sha, runtime="onnxruntime",
-                            settings=SETTINGS), metadata=auth, timeout=60)
+                        agent.Measure(
+                            serde.request_to_proto(REQUEST, model_sha256=self.model_sha),
+                            metadata=auth, timeout=60)
                     code, details = "OK", ""
                 except grpc.RpcError as error:
                     code, details = error.code().name, error.details() or ""

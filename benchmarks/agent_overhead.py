@@ -39,7 +39,7 @@ from onnx import TensorProto, helper, numpy_helper
 from linas_sdk import serde
 from linas_sdk.artifacts import sha256_hex, upload_chunks
 from linas_sdk.grpc_settings import channel_options
-from linas_sdk.measurement import MeasureSettings, TensorSpec
+from linas_sdk.measurement import MeasureRequest, MeasureSettings, TensorSpec
 from linas_sdk.proto.agent.v1 import agent_pb2 as pb
 from linas_sdk.proto.agent.v1 import agent_pb2_grpc
 
@@ -109,9 +109,10 @@ class AgentProcess:
         if not self.stub.HasArtifact(pb.HasArtifactRequest(sha256=digest)).present:
             self.stub.PutArtifact(upload_chunks(data, pb.ARTIFACT_KIND_ONNX, digest))
             sent = len(data)
-        request = pb.MeasureRequest(model_sha256=digest, runtime="onnxruntime", threads=1,
-                                    cpu_affinity=[cpu],
-                                    settings=serde.settings_to_proto(settings))  # fmt: skip
+        request = serde.request_to_proto(
+            MeasureRequest(runtime="onnxruntime", threads=1, cpu_affinity=[cpu], settings=settings),
+            model_sha256=digest,
+        )
         return serde.measurement_from_proto(self.stub.Measure(request, timeout=600)), sent
 
     def stop(self) -> None:

@@ -22,6 +22,7 @@ __all__ = [
     "Constraint",
     "DeviceInfo",
     "LinasError",
+    "MeasureRequest",
     "Measurement",
     "Objective",
     "SearchSpace",
@@ -38,6 +39,7 @@ _LAZY = {
     "Objective": "linas_sdk.objectives",
     "Constraint": "linas_sdk.objectives",
     "Measurement": "linas_sdk.measurement",
+    "MeasureRequest": "linas_sdk.measurement",
     "DeviceInfo": "linas_sdk.measurement",
 }
 """Public names whose module is imported on first use: a board that imports linas_sdk (the

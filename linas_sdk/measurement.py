@@ -1,9 +1,9 @@
-"""What a device reports: the measurement of one model and the manifest of the device itself.
+"""What a host asks a device to measure, and what the device reports: the request, the
+measurement of one model and the manifest of the device itself.
 
-Both ends share these types. The agent builds them from its own work and sends them with
-`linas_sdk.serde.*_to_proto`; the host turns replies back into them with `*_from_proto`.
-They are frozen, and `to_dict()` gives a JSON-safe form (for journals and `--json` output)
-that `from_dict()` reads back.
+Both ends share these types. Each end sends them with `linas_sdk.serde.*_to_proto` and reads
+what it receives with `*_from_proto`. They are frozen, and `to_dict()` gives a JSON-safe form
+(for journals, `--json` output and the agent's worker pipe) that `from_dict()` reads back.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,12 +113,125 @@ class MeasureSettings:
         if self.timeout_seconds <= 0:
             raise InvalidArgument(f"timeout_seconds must be > 0, got {self.timeout_seconds}")
 
+    @classmethod
+    def of(cls, settings: MeasureSettings | Mapping[str, Any] | None) -> MeasureSettings:
+        """Settings from an object, or from a mapping naming some of them (the rest keep their
+        defaults); an unknown name is refused, with the names there are."""
+        if isinstance(settings, MeasureSettings):
+            return settings
+        if settings is not None and not isinstance(settings, Mapping):
+            raise InvalidArgument(
+                f"measurement settings must be MeasureSettings or a mapping, got {settings!r}"
+            )
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(settings or {}) - known)
+        if unknown:
+            raise InvalidArgument(
+                f"unknown measurement settings {unknown}; expected some of {sorted(known)}"
+            )
+        return cls(**(settings or {}))
+
     def replace(self, **changes: Any) -> MeasureSettings:
         """A copy with some settings changed (validated again)."""
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+
+RUNTIMES = ("onnxruntime", "litert")
+"""The runtimes a request may name."""
+METRICS = ("top1", "outputs")
+"""What a validation pass computes: top-1 accuracy against labels "y", or the first output."""
+MAX_THREADS = 1024
+"""More intra-op threads than any board has: a request asking for more is refused."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class MeasureRequest:
+    """How to measure a model: runtime, provider or delegate, input shapes (empty: the model's),
+    intra-op threads (0: the runtime's default), CPU affinity (empty: inherited), the timing
+    settings, and what a validation pass computes.
+
+    It names no model and no validation set: those are artifacts, shipped and hashed apart and
+    named beside the request on the wire (`serde.request_to_proto(request, model_sha256=...)`).
+    So one request serves every candidate of a search, and the host's request and the one the
+    agent reads back (`serde.request_from_proto`) are the same value.
+
+    None leaves a choice to the host's client, which makes it before the request travels:
+    `runtime` the one that reads the model's format, `provider` the device's (its devices-file
+    `provider`, else the runtime's default), `metric` "top1" when a validation set goes with the
+    request. An unmade choice travels as an empty field and is read back as None, which the
+    agent takes as: no runtime, refused; no provider, the runtime's default; no metric, no
+    validation pass. `settings` may be given as a mapping naming some settings, `inputs` and
+    `cpu_affinity` as any sequence. Every field is checked here, so on either end.
+    """
+
+    runtime: str | None = None
+    provider: str | None = None
+    inputs: tuple[TensorSpec, ...] = ()
+    threads: int = 0
+    cpu_affinity: tuple[int, ...] = ()
+    settings: MeasureSettings = field(default_factory=MeasureSettings)
+    metric: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.runtime is not None and self.runtime not in RUNTIMES:
+            raise InvalidArgument(
+                f"unknown runtime {self.runtime!r}; expected one of {sorted(RUNTIMES)}, or None "
+                "for the one that reads the model's format"
+            )
+        if self.provider is not None and not isinstance(self.provider, str):
+            raise InvalidArgument(f"provider must be a string or None, got {self.provider!r}")
+        if self.metric is not None and self.metric not in METRICS:
+            raise InvalidArgument(f"metric {self.metric!r} is unknown; expected one of "
+                                  f"{list(METRICS)}, or None")
+        if not _is_int(self.threads) or self.threads < 0:
+            raise InvalidArgument(f"threads must be an integer >= 0, got {self.threads!r}")
+        if self.threads > MAX_THREADS:
+            raise InvalidArgument(f"threads must be at most {MAX_THREADS}, got {self.threads}")
+        inputs = _tuple_of(self.inputs, "inputs")
+        if not all(isinstance(spec, TensorSpec) for spec in inputs):
+            raise InvalidArgument(f"inputs must be TensorSpec values, got {inputs!r}")
+        cpus = _tuple_of(self.cpu_affinity, "cpu_affinity")
+        if not all(_is_int(cpu) and cpu >= 0 for cpu in cpus):
+            raise InvalidArgument(f"cpu_affinity must be CPU ids (integers >= 0), got {cpus!r}")
+        object.__setattr__(self, "inputs", inputs)
+        object.__setattr__(self, "cpu_affinity", tuple(int(cpu) for cpu in cpus))
+        object.__setattr__(self, "settings", MeasureSettings.of(self.settings))
+
+    def replace(self, **changes: Any) -> MeasureRequest:
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict."""
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        out["inputs"] = [
+            {"name": s.name, "shape": list(s.shape), "dtype": s.dtype} for s in self.inputs
+        ]
+        out["cpu_affinity"] = list(self.cpu_affinity)
+        out["settings"] = self.settings.to_dict()
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> MeasureRequest:
+        """Read back what `to_dict()` wrote."""
+        values = dict(data)
+        values["inputs"] = tuple(
+            TensorSpec(s["name"], tuple(s["shape"]), s["dtype"]) for s in values.get("inputs", ())
+        )
+        return cls(**values)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _tuple_of(values: Any, name: str) -> tuple:
+    if isinstance(values, (str, bytes, Mapping)) or not isinstance(values, Iterable):
+        raise InvalidArgument(f"{name} must be a sequence, got {values!r}")
+    return tuple(values)
 
 
 @dataclass(frozen=True, kw_only=True)

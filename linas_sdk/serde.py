@@ -2,7 +2,8 @@
 x_from_proto functions, so neither the agent's logic nor the host's touches protobuf directly.
 
 Everything read from the wire is checked here: tensors must have a plain numeric dtype and
-exactly the bytes their shape calls for, settings must be in range.
+exactly the bytes their shape calls for, settings must be in range, and a request's fields
+are checked as every MeasureRequest's are.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from linas_sdk.errors import InvalidArgument
 from linas_sdk.measurement import (
     DeviceInfo,
     Measurement,
+    MeasureRequest,
     MeasureSettings,
     RuntimeInfo,
     SystemSnapshot,
@@ -42,13 +44,7 @@ def settings_to_proto(settings: MeasureSettings | Mapping[str, Any] | None) -> p
         return pb.MeasureSettings()
     if isinstance(settings, MeasureSettings):
         return pb.MeasureSettings(**settings.to_dict())
-    known = {f.name for f in dataclasses.fields(MeasureSettings)}
-    unknown = sorted(set(settings) - known)
-    if unknown:
-        raise InvalidArgument(
-            f"unknown measurement settings {unknown}; expected some of {sorted(known)}"
-        )
-    MeasureSettings(**settings)  # validates the values before they travel
+    MeasureSettings.of(settings)  # validates the names and values before they travel
     return pb.MeasureSettings(**settings)
 
 
@@ -105,6 +101,46 @@ def tensor_from_proto(message: pb.Tensor) -> tuple[str, np.ndarray]:
         )
     array = np.frombuffer(message.data, dtype=dtype).reshape(shape)
     return message.name, array.astype(dtype.newbyteorder("="), copy=False)
+
+
+# -- the measurement request ------------------------------------------------------------------
+
+_METRIC_CODES = {None: pb.METRIC_UNSPECIFIED, "top1": pb.METRIC_TOP1, "outputs": pb.METRIC_OUTPUTS}
+_METRIC_NAMES = {code: name for name, code in _METRIC_CODES.items()}
+
+
+def request_to_proto(
+    request: MeasureRequest, *, model_sha256: str, validation_sha256: str = ""
+) -> pb.MeasureRequest:
+    """The Measure call's message: the request, and the artifacts it applies to by hash (they
+    travel beside it; see MeasureRequest). A choice left as None travels empty."""
+    return pb.MeasureRequest(
+        model_sha256=model_sha256,
+        runtime=request.runtime or "",
+        provider=request.provider or "",
+        inputs=[tensor_spec_to_proto(spec) for spec in request.inputs],
+        threads=request.threads,
+        cpu_affinity=list(request.cpu_affinity),
+        settings=settings_to_proto(request.settings),
+        validation_sha256=validation_sha256,
+        metric=_METRIC_CODES[request.metric],
+    )
+
+
+def request_from_proto(message: pb.MeasureRequest) -> MeasureRequest:
+    """The request a Measure message makes (checked, as every MeasureRequest is); its artifact
+    hashes are the message's `model_sha256` and `validation_sha256`."""
+    if message.metric not in _METRIC_NAMES:
+        raise InvalidArgument(f"unknown metric {message.metric}; expected 0, 1 or 2")
+    return MeasureRequest(
+        runtime=message.runtime or None,
+        provider=message.provider or None,
+        inputs=tuple(tensor_spec_from_proto(spec) for spec in message.inputs),
+        threads=message.threads,
+        cpu_affinity=tuple(message.cpu_affinity),
+        settings=settings_from_proto(message.settings),
+        metric=_METRIC_NAMES[message.metric],
+    )
 
 
 # -- board state ------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from linas_agent import child, system, validation
-from linas_agent.jobs import METRICS, Job, MeasureRequest
+from linas_agent.jobs import Job
 from linas_agent.queue import MeasureQueue
 from linas_agent.runtimes import RUNTIMES
 from linas_agent.store import KIND_NAMES, ArtifactStore, PutResult
@@ -32,7 +32,7 @@ from linas_sdk.errors import (
     ResourceExhausted,
     WorkerCrashed,
 )
-from linas_sdk.measurement import DeviceInfo, Measurement, MeasureSettings
+from linas_sdk.measurement import DeviceInfo, Measurement, MeasureRequest, MeasureSettings
 from linas_sdk.proto.agent.v1 import agent_pb2 as pb
 
 KIND_OF_RUNTIME = {"onnxruntime": pb.ARTIFACT_KIND_ONNX, "litert": pb.ARTIFACT_KIND_TFLITE}
@@ -80,18 +80,24 @@ class Agent:
     # -- Measure ------------------------------------------------------------------------------
 
     def measure(
-        self, request: MeasureRequest, cancelled: threading.Event | None = None
+        self,
+        request: MeasureRequest,
+        *,
+        model_sha256: str,
+        validation_sha256: str = "",
+        cancelled: threading.Event | None = None,
     ) -> Measurement:
-        """Measure one model; waits its turn behind at most `max_waiting` others."""
-        fault = self._check(request)
+        """Measure the model the store holds as `model_sha256` (scored on the validation set
+        `validation_sha256`, if any); waits its turn behind at most `max_waiting` others."""
+        fault = self._check(request, validation_sha256)
         with self.queue.turn():
             if cancelled is not None and cancelled.is_set():
                 raise ResourceExhausted("the measurement was cancelled: its client went away")
             start = time.perf_counter()
-            with self.store.use(request.model_sha256) as model:
+            with self.store.use(model_sha256) as model:
                 _check_kind(model, KIND_OF_RUNTIME[request.runtime], request.runtime)
-                if request.validation_sha256:
-                    with self.store.use(request.validation_sha256) as valid:
+                if validation_sha256:
+                    with self.store.use(validation_sha256) as valid:
                         _check_kind(valid, pb.ARTIFACT_KIND_NPZ, "validation")
                         if request.metric == "top1":
                             validation.require_labels(valid)
@@ -101,24 +107,23 @@ class Agent:
             warnings = self._warnings(result, request.settings)
             return dataclasses.replace(
                 result,
-                model_sha256=request.model_sha256,
+                model_sha256=model_sha256,
                 device=self.name,
                 wall_seconds=time.perf_counter() - start,
                 warnings=tuple(warnings),
             )
 
-    def _check(self, request: MeasureRequest) -> str:
-        """Validate what can be validated before queueing; returns the test fault, if any."""
-        if request.runtime not in RUNTIMES:
+    def _check(self, request: MeasureRequest, validation_sha256: str) -> str:
+        """Validate what this agent must (the request checked its own fields) before queueing;
+        returns the test fault, if any."""
+        if request.runtime is None:
             raise InvalidArgument(
-                f"unknown runtime {request.runtime!r}; expected one of {sorted(RUNTIMES)}"
+                f"the request names no runtime; expected one of {sorted(RUNTIMES)}"
             )
         if request.runtime not in {r.name for r in self.worker.runtimes}:
             why = self.worker.missing.get(request.runtime, "not installed")
             raise ModelError(f"runtime {request.runtime!r} is not available here: {why}")
-        if request.metric not in METRICS:
-            raise InvalidArgument(f"unknown metric {request.metric!r}")
-        if bool(request.metric) != bool(request.validation_sha256):
+        if bool(request.metric) != bool(validation_sha256):
             raise InvalidArgument(
                 "a validation set and a metric go together: name both validation_sha256 and "
                 "metric, or neither"
@@ -131,9 +136,7 @@ class Agent:
                     f"cpu_affinity names CPUs {outside} this agent may not use; "
                     f"allowed: {sorted(allowed)}"
                 )
-        if request.threads > 1024:
-            raise InvalidArgument(f"threads must be at most 1024, got {request.threads}")
-        if self.allow_faults and request.provider.startswith(child.FAULT_PREFIX):
+        if self.allow_faults and (request.provider or "").startswith(child.FAULT_PREFIX):
             return request.provider.removeprefix(child.FAULT_PREFIX)
         return ""
 
@@ -146,7 +149,7 @@ class Agent:
         result_dir = tempfile.mkdtemp(prefix="linas-job-")
         try:
             job = Job(
-                request=dataclasses.replace(request, provider="") if fault else request,
+                request=request.replace(provider=None) if fault else request,
                 model_path=str(model),
                 validation_path=str(valid) if valid else "",
                 result_dir=result_dir,

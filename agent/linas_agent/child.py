@@ -80,7 +80,7 @@ def measure(job: Job, runtimes: Mapping[str, Runtime]) -> tuple[Measurement, dic
     t0 = time.perf_counter()
     session = runtime.load(
         Path(job.model_path),
-        provider=request.provider,
+        provider=request.provider or "",
         threads=request.threads,
         inputs=request.inputs,
     )

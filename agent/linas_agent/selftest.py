@@ -22,6 +22,7 @@ from linas_sdk import serde
 from linas_sdk.artifacts import sha256_hex, upload_chunks
 from linas_sdk.errors import LinasError
 from linas_sdk.grpc_settings import bearer_metadata, channel_options
+from linas_sdk.measurement import MeasureRequest
 from linas_sdk.proto.agent.v1 import agent_pb2 as pb
 from linas_sdk.proto.agent.v1 import agent_pb2_grpc
 
@@ -68,11 +69,10 @@ def _exercise(channel, auth, models: dict[str, bytes], valid: bytes, out: TextIO
         again = agent.PutArtifact(upload_chunks(model, kind), metadata=auth, timeout=30)
         if not again.already_present:
             raise LinasError("the agent stored the same model twice; content addressing is broken")
-        request = pb.MeasureRequest(
-            model_sha256=sha256_hex(model), runtime=runtime, threads=1,
-            settings=serde.settings_to_proto(SETTINGS),
-            validation_sha256=sha256_hex(valid), metric=pb.METRIC_TOP1,
-        )  # fmt: skip
+        request = serde.request_to_proto(
+            MeasureRequest(runtime=runtime, threads=1, settings=SETTINGS, metric="top1"),
+            model_sha256=sha256_hex(model), validation_sha256=sha256_hex(valid),
+        )
         m = serde.measurement_from_proto(agent.Measure(request, metadata=auth, timeout=90))
         print(
             f"tiny MLP on {runtime} ({m.provider}, {m.threads} thread): median "

@@ -7,29 +7,10 @@ import threading
 from collections.abc import Iterator
 
 from linas_agent.agent import Agent
-from linas_agent.jobs import MeasureRequest
 from linas_sdk import serde
 from linas_sdk.errors import InvalidArgument
 from linas_sdk.proto.agent.v1 import agent_pb2 as pb
 from linas_sdk.proto.agent.v1 import agent_pb2_grpc
-
-METRIC_NAMES = {pb.METRIC_UNSPECIFIED: "", pb.METRIC_TOP1: "top1", pb.METRIC_OUTPUTS: "outputs"}
-
-
-def measure_request_from_proto(message: pb.MeasureRequest) -> MeasureRequest:
-    if message.metric not in METRIC_NAMES:
-        raise InvalidArgument(f"unknown metric {message.metric}; expected 0, 1 or 2")
-    return MeasureRequest(
-        model_sha256=message.model_sha256,
-        runtime=message.runtime,
-        provider=message.provider,
-        inputs=tuple(serde.tensor_spec_from_proto(s) for s in message.inputs),
-        threads=message.threads,
-        cpu_affinity=tuple(message.cpu_affinity),
-        settings=serde.settings_from_proto(message.settings),
-        validation_sha256=message.validation_sha256,
-        metric=METRIC_NAMES[message.metric],
-    )
 
 
 def _chunk_data(first: pb.ArtifactChunk, rest: Iterator[pb.ArtifactChunk]) -> Iterator[bytes]:
@@ -79,7 +60,10 @@ class AgentServicer(agent_pb2_grpc.AgentServicer):
     def Measure(self, request, context):
         cancelled = threading.Event()
         context.add_callback(cancelled.set)
-        measurement = self.agent.measure(measure_request_from_proto(request), cancelled)
+        measurement = self.agent.measure(
+            serde.request_from_proto(request), model_sha256=request.model_sha256,
+            validation_sha256=request.validation_sha256, cancelled=cancelled,
+        )
         return serde.measurement_to_proto(measurement)
 
 

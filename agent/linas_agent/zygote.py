@@ -36,9 +36,9 @@ from dataclasses import dataclass
 from importlib.resources import as_file, files
 
 from linas_agent import child
-from linas_agent.jobs import Job, MeasureRequest
+from linas_agent.jobs import Job
 from linas_agent.runtimes import Runtime, load_runtimes, normal_stream, random_inputs
-from linas_sdk.measurement import MeasureSettings
+from linas_sdk.measurement import MeasureRequest, MeasureSettings
 
 PR_SET_PDEATHSIG = 1
 PR_SET_NAME = 15
@@ -121,7 +121,7 @@ def prewarm(runtimes: Mapping[str, Runtime]) -> None:
     for name, runtime in runtimes.items():
         with as_file(examples / EXAMPLES[name]) as model, \
                 as_file(examples / "tiny_mlp.npz") as valid:  # fmt: skip
-            request = MeasureRequest(model_sha256="", runtime=name, threads=1, metric="top1",
+            request = MeasureRequest(runtime=name, threads=1, metric="top1",
                                      settings=PREWARM_SETTINGS)  # fmt: skip
             job = Job(request=request, model_path=str(model), validation_path=str(valid))
             try:

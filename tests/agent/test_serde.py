@@ -6,13 +6,14 @@ import json
 
 import numpy as np
 import pytest
-from linas_agent.jobs import Job, MeasureRequest
+from linas_agent.jobs import Job
 
 from linas_sdk import serde
 from linas_sdk.errors import InvalidArgument
 from linas_sdk.measurement import (
     DeviceInfo,
     Measurement,
+    MeasureRequest,
     MeasureSettings,
     RuntimeInfo,
     SystemSnapshot,
@@ -118,13 +119,54 @@ def test_artifact_kinds_and_chunks() -> None:
     assert b"".join(c.data for c in chunks) == data
 
 
+def request(**changes) -> MeasureRequest:
+    values = dict(
+        runtime="litert", provider="CPU", threads=2, cpu_affinity=(1,),
+        inputs=(TensorSpec("x", (4, 16), "float32"),), metric="outputs",
+        settings=MeasureSettings(min_runs=3, max_cv=0.2),
+    )  # fmt: skip
+    return MeasureRequest(**{**values, **changes})
+
+
+def test_a_request_round_trips_with_its_artifacts_beside_it() -> None:
+    message = serde.request_to_proto(request(), model_sha256="ab" * 32, validation_sha256="cd" * 32)
+    assert (message.model_sha256, message.validation_sha256) == ("ab" * 32, "cd" * 32)
+    assert message.metric == pb.METRIC_OUTPUTS and message.settings.min_runs == 3
+    assert serde.request_from_proto(message) == request()
+    # choices left to the client travel empty and come back as None
+    empty = serde.request_to_proto(MeasureRequest(), model_sha256="ab" * 32)
+    assert (empty.runtime, empty.provider, empty.metric) == ("", "", pb.METRIC_UNSPECIFIED)
+    assert serde.request_from_proto(empty) == MeasureRequest()
+    assert MeasureRequest.from_dict(json.loads(json.dumps(request().to_dict()))) == request()
+    with pytest.raises(InvalidArgument, match="unknown metric 7; expected 0, 1 or 2"):
+        serde.request_from_proto(pb.MeasureRequest(runtime="litert", metric=7))
+
+
+def test_a_request_is_checked_and_normalised_when_made() -> None:
+    made = MeasureRequest(cpu_affinity=[0, 1], inputs=[TensorSpec("x", (1,), "int8")],
+                          settings={"min_runs": 5})  # fmt: skip
+    assert made.cpu_affinity == (0, 1) and isinstance(made.inputs, tuple)
+    assert made.settings == MeasureSettings(min_runs=5)
+    for changes, words in (
+        ({"runtime": "tensorrt"}, "unknown runtime 'tensorrt'; expected one of"),
+        ({"metric": "top5"}, "metric 'top5' is unknown; expected one of"),
+        ({"threads": 1025}, "threads must be at most 1024, got 1025"),
+        ({"threads": -1}, "threads must be an integer >= 0, got -1"),
+        ({"threads": True}, "threads must be an integer >= 0, got True"),
+        ({"cpu_affinity": (0, -2)}, r"cpu_affinity must be CPU ids \(integers >= 0\)"),
+        ({"cpu_affinity": "01"}, "cpu_affinity must be a sequence, got '01'"),
+        ({"inputs": [("x", (1,), "int8")]}, "inputs must be TensorSpec values"),
+        ({"provider": 3}, "provider must be a string or None, got 3"),
+        ({"settings": {"min_run": 5}}, "unknown measurement settings"),
+        ({"settings": {"min_runs": 0}}, "min_runs and max_runs must be >= 1"),
+        ({"settings": 5}, "must be MeasureSettings or a mapping, got 5"),
+    ):
+        with pytest.raises(InvalidArgument, match=words):
+            request(**changes)
+
+
 def test_a_job_crosses_the_worker_pipe_whole() -> None:
     """The agent sends its worker the request it validated plus the resolved files, as JSON."""
-    request = MeasureRequest(
-        model_sha256="ab" * 32, runtime="litert", provider="CPU", threads=2, cpu_affinity=(1,),
-        inputs=(TensorSpec("x", (4, 16), "float32"),), validation_sha256="cd" * 32,
-        metric="outputs", settings=MeasureSettings(min_runs=3, max_cv=0.2),
-    )  # fmt: skip
-    job = Job(request=request, model_path="/s/ab", validation_path="/s/cd", result_dir="/r",
+    job = Job(request=request(), model_path="/s/ab", validation_path="/s/cd", result_dir="/r",
               memory_limit_bytes=2**20, fault="crash")  # fmt: skip
     assert Job.from_json(job.to_json()) == job

@@ -1,5 +1,6 @@
-"""Fixtures of the device tests: scripted gRPC agents, and real agent processes (through the
-shared `module_agent_process` fixture, or LocalAgent where a test restarts one on its port)."""
+"""Fixtures of the device tests: real agent processes (through the shared `module_agent_process`
+fixture, or LocalAgent where a test restarts one on its port), and scripted gRPC agents for
+what a real agent cannot be made to do (see scripted_agent.py)."""
 
 from __future__ import annotations
 

@@ -1,14 +1,23 @@
-"""Helpers of the device tests: tiny real ONNX models, quick settings, waiting."""
+"""Helpers of the device tests: tiny real ONNX models, quick and slow requests."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-FAST = {"warmup_runs": 1, "warmup_seconds": 0.0, "min_runs": 3, "min_seconds": 0.0,
-        "max_seconds": 1.0, "max_remeasures": 0}
-"""Measurement settings that keep a tiny model's measurement well under a second."""
+from linas_sdk.measurement import MeasureRequest
+
+FAST = MeasureRequest(settings={"warmup_runs": 1, "warmup_seconds": 0.0, "min_runs": 3,
+                                "min_seconds": 0.0, "max_seconds": 1.0, "max_remeasures": 0})
+"""A request that keeps a tiny model's measurement well under a second."""
+SLOW = FAST.replace(settings=FAST.settings.replace(min_seconds=0.8, max_seconds=1.0,
+                                                   max_runs=100_000))
+"""About a second a measurement: long enough to act in the middle of one."""
+MLP_TFLITE = Path(__file__).parents[1] / "agent" / "models" / "mlp.tflite"
+"""A real TFLite model (tests/agent/models), for jobs that run on LiteRT."""
 
 
 def tiny_onnx(seed: float = 1.0) -> bytes:

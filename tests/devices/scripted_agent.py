@@ -1,7 +1,9 @@
 """A real gRPC server on loopback that implements the generated Agent servicer with scripted
-behaviour, for what a real agent cannot be made to do or to report: speak another protocol
-version, or count how many Measure calls reach it at once. It is not a mock of gRPC: the client
-under test talks to it over a real channel, through the real stubs.
+behaviour, for the three things a real agent cannot be made to do: speak another protocol
+version, count the Measure calls that reach it at once, and end every Measure with one fixed
+status (while it answers GetInfo). Everything else (routing, timeouts, close, health, TLS) is
+tested against real agents. It is not a mock of gRPC: the client under test talks to it over a
+real channel, through the real stubs.
 """
 
 from __future__ import annotations
@@ -17,22 +19,19 @@ from linas_sdk.grpc_settings import PROTOCOL_VERSION, server_options
 from linas_sdk.proto.agent.v1 import agent_pb2 as pb
 from linas_sdk.proto.agent.v1 import agent_pb2_grpc
 
+MEASURE_SECONDS = 0.05
+"""How long a Measure call lasts: long enough for concurrent calls to overlap."""
+
 
 class ScriptedAgent(agent_pb2_grpc.AgentServicer):
-    """Holds artifacts in memory; Measure sleeps `measure_seconds` and returns fixed figures
-    (or ends with the status `fail_with`)."""
+    """Reports `protocol_version`; holds artifacts in memory; counts Measure calls (`measured`,
+    `max_in_flight`), each of which returns fixed figures or ends with the status `fail_with`."""
 
     def __init__(
-        self,
-        *,
-        protocol_version: int = PROTOCOL_VERSION,
-        measure_seconds: float = 0.05,
-        fail_with: grpc.StatusCode | None = None,
+        self, *, protocol_version: int = PROTOCOL_VERSION, fail_with: grpc.StatusCode | None = None
     ):
         self.protocol_version = protocol_version
-        self.measure_seconds = measure_seconds
         self.fail_with = fail_with
-        """Status every Measure call ends with, instead of a reply."""
         self.artifacts: dict[str, bytes] = {}
         self.in_flight = 0
         self.max_in_flight = 0
@@ -41,14 +40,11 @@ class ScriptedAgent(agent_pb2_grpc.AgentServicer):
         self._server: grpc.Server | None = None
         self.port = 0
 
-    def start(self, credentials: grpc.ServerCredentials | None = None) -> ScriptedAgent:
-        """Serve on a free loopback port; over TLS when given server credentials."""
+    def start(self) -> ScriptedAgent:
+        """Serve on a free loopback port."""
         self._server = grpc.server(futures.ThreadPoolExecutor(8), options=server_options())
         agent_pb2_grpc.add_AgentServicer_to_server(self, self._server)
-        if credentials is None:
-            self.port = self._server.add_insecure_port("127.0.0.1:0")
-        else:
-            self.port = self._server.add_secure_port("127.0.0.1:0", credentials)
+        self.port = self._server.add_insecure_port("127.0.0.1:0")
         self._server.start()
         return self
 
@@ -82,7 +78,7 @@ class ScriptedAgent(agent_pb2_grpc.AgentServicer):
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
-            time.sleep(self.measure_seconds)
+            time.sleep(MEASURE_SECONDS)
         finally:
             with self._lock:
                 self.in_flight -= 1

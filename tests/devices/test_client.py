@@ -23,12 +23,12 @@ pytestmark = pytest.mark.timeout(120)
 def test_a_model_the_agent_holds_is_not_uploaded_again(live_device):
     model = tiny_onnx(41.0)
     with AgentClient(live_device) as client:
-        first = client.measure(model, settings=FAST)
+        first = client.measure(model, FAST)
         after_first = client.uploaded_bytes
-        second = client.measure(model, settings=FAST)
+        second = client.measure(model, FAST)
         assert after_first == len(model)
         assert client.uploaded_bytes == after_first  # 0 bytes for the second measurement
-        client.measure(tiny_onnx(42.0), settings=FAST)
+        client.measure(tiny_onnx(42.0), FAST)
         assert client.uploaded_bytes == after_first + len(tiny_onnx(42.0))
     assert first.model_sha256 == second.model_sha256 and first.device == "live"
     assert first.runtime == "onnxruntime" and first.samples >= 3 and first.median_ms > 0
@@ -40,7 +40,7 @@ def test_accuracy_on_a_validation_set(live_device):
     np.savez(buffer, x=np.random.default_rng(0).random((8, 16), dtype=np.float32),
              y=np.array([0] * 6 + [3] * 2, dtype=np.int64))
     with AgentClient(live_device) as client:
-        measured = client.measure(tiny_onnx(), settings=FAST, validation=buffer.getvalue())
+        measured = client.measure(tiny_onnx(), FAST, validation=buffer.getvalue())
     assert measured.accuracy == pytest.approx(0.75)
     assert measured.validation_samples == 8
 
@@ -49,7 +49,7 @@ def test_a_broken_model_is_the_calls_error_and_the_agent_serves_on(live_device):
     broken = b"\x08\x07" + b"not an onnx graph" * 10
     with AgentClient(live_device) as client:
         with pytest.raises(LinasError) as caught:
-            client.measure(broken, settings=FAST)
+            client.measure(broken, FAST)
         assert not isinstance(caught.value, DeviceUnavailable)
         assert "device live" in str(caught.value)
         assert client.get_info().name == "live"

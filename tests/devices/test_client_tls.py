@@ -1,15 +1,13 @@
-"""The devices file's TLS fields reach the channel: server TLS and mutual TLS against a real
-gRPC server with certificates made by openssl for the test."""
+"""The devices file's TLS fields reach the channel: server TLS and mutual TLS against real agent
+processes serving certificates made by openssl for the test."""
 
 from __future__ import annotations
 
 import shutil
 
-import grpc
 import pytest
 from certs import agent_tls, make_certs
-from linas_host.devices import AgentClient, load_devices
-from scripted_agent import ScriptedAgent
+from linas_host.devices import AgentClient, DeviceSpec, load_devices
 
 from linas_sdk.errors import DeviceUnavailable
 
@@ -18,24 +16,29 @@ pytestmark = [
     pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command"),
 ]
 
+TOKEN = "t" * 24
+
 
 @pytest.fixture(scope="module")
 def certs(tmp_path_factory):
-    return make_certs(tmp_path_factory.mktemp("certs"))
+    folder = make_certs(tmp_path_factory.mktemp("certs"))
+    (folder / "token").write_text(TOKEN)
+    return folder
 
 
-def serve(certs, *, mutual: bool) -> ScriptedAgent:
-    credentials = grpc.ssl_server_credentials(
-        [((certs / "agent.key").read_bytes(), (certs / "agent.pem").read_bytes())],
-        root_certificates=(certs / "ca.pem").read_bytes() if mutual else None,
-        require_client_auth=mutual,
-    )
-    return ScriptedAgent().start(credentials)
+@pytest.fixture(scope="module")
+def agents(certs, module_agent_process):
+    """mutual -> a real agent: over server TLS, or over mutual TLS with a token."""
+    return {
+        False: module_agent_process(name="tls", args=agent_tls(certs)),
+        True: module_agent_process(name="mtls", token=TOKEN, args=agent_tls(certs, mutual=True)),
+    }
 
 
-def device(certs, agent, tls: str):
+def device(certs, agent, tls: str) -> DeviceSpec:
+    token = ", token_file: token" if agent.token else ""
     path = certs / "devices.yaml"
-    path.write_text(f"devices:\n  secure: {{address: '{agent.address}'{tls}}}\n")
+    path.write_text(f"devices:\n  secure: {{address: '{agent.address}'{token}{tls}}}\n")
     return load_devices(path).devices["secure"]  # relative PEM paths: from the file's folder
 
 
@@ -47,29 +50,25 @@ def device(certs, agent, tls: str):
     ],
     ids=["server-tls", "mutual-tls-needs-the-hosts-certificate"],
 )
-def test_tls_fields_reach_the_channel(certs, mutual, accepted, refused):
+def test_tls_fields_reach_the_channel(certs, agents, mutual, accepted, refused):
     """The files the devices file names make a channel the agent accepts; fewer are refused."""
-    agent = serve(certs, mutual=mutual)
-    try:
-        with AgentClient(device(certs, agent, accepted)) as client:
-            assert client.get_info().name == "scripted"
-        weaker = AgentClient(device(certs, agent, refused), retries=0)
-        with weaker, pytest.raises(DeviceUnavailable):
-            weaker.get_info()
-    finally:
-        agent.stop()
+    agent = agents[mutual]
+    with AgentClient(device(certs, agent, accepted)) as client:
+        assert client.get_info().name == ("mtls" if mutual else "tls")
+    weaker = AgentClient(device(certs, agent, refused), retries=0)
+    with weaker, pytest.raises(DeviceUnavailable):
+        weaker.get_info()
 
 
-def test_a_real_agent_over_mutual_tls_with_a_token(certs, local_agents):
-    agent = local_agents(
-        "tls",
-        token="t" * 24,
-        extra_args=agent_tls(certs, mutual=True),
-    )
-    tls = {"ca": certs / "ca.pem", "cert": certs / "host.pem", "key": certs / "host.key"}
-    with AgentClient(agent.spec(tls=tls)) as client:
-        assert client.get_info().name == "tls"
+def test_a_real_agent_over_mutual_tls_with_a_token(certs, agents):
+    agent = agents[True]
+    def spec(**tls) -> DeviceSpec:
+        return DeviceSpec(name="mtls", address=agent.address, token_file=certs / "token",
+                          tls={"ca": certs / "ca.pem", **tls})  # fmt: skip
+
+    with AgentClient(spec(cert=certs / "host.pem", key=certs / "host.key")) as client:
+        assert client.get_info().name == "mtls"
         assert client.ping() > 0
-    anonymous = AgentClient(agent.spec(tls={"ca": certs / "ca.pem"}), retries=0)
+    anonymous = AgentClient(spec(), retries=0)
     with anonymous, pytest.raises(DeviceUnavailable):
         anonymous.get_info()

@@ -6,6 +6,7 @@ import pytest
 from linas_host.devices import load_devices
 
 from linas_sdk.errors import InvalidArgument
+from linas_sdk.target import Target
 
 
 def write(tmp_path, text: str):
@@ -40,8 +41,8 @@ devices:
     jetson = devices.devices["jetson"]
     assert (jetson.runtime, jetson.provider) == ("litert", "XNNPACK")
     assert jetson.labels == {"site": "lab"}
-    assert jetson.matches(name=None, labels={"site": "lab"})
-    assert not jetson.matches(name=None, labels={"board": "pi5"})
+    assert Target.of(labels={"site": "lab"}).accepts(jetson.name, jetson.labels)
+    assert not Target.of(labels={"board": "pi5"}).accepts(jetson.name, jetson.labels)
 
 
 def test_every_wrong_field_is_named_with_what_was_expected(tmp_path):

@@ -8,15 +8,15 @@ import signal
 import time
 
 import pytest
-from device_helpers import FAST, tiny_onnx
+from device_helpers import FAST, SLOW, tiny_onnx
 from linas_host.devices import DevicePool, PoolSettings
 from polling import wait_for
+
+from linas_sdk.target import Target
 
 pytestmark = pytest.mark.timeout(180)
 
 QUICK = PoolSettings(retry_initial_s=0.2, retry_max_s=1.0, health_interval_s=5.0)
-SLOW = {**FAST, "min_seconds": 0.8, "max_seconds": 1.0, "max_runs": 100_000}
-"""Each measurement takes about a second, so an agent can be killed in the middle of one."""
 
 
 def said(caplog, text: str) -> list[str]:
@@ -30,7 +30,7 @@ def test_job_moves_to_a_same_label_device_when_its_agent_is_killed(local_agents,
     caplog.set_level(logging.WARNING, logger="linas_host.devices")
     with DevicePool([a.spec(), b.spec()], settings=QUICK) as pool:
         pool.wait_ready(30)
-        futures = [pool.submit(tiny_onnx(i), labels={"board": "x"}, settings=SLOW)
+        futures = [pool.submit(tiny_onnx(i), SLOW, target=Target.of(labels={"board": "x"}))
                    for i in range(4)]
         wait_for(lambda: {s.name: s.busy for s in pool.status()}["a"], 30, "a to be busy")
         time.sleep(0.3)  # well inside a's measurement
@@ -50,9 +50,10 @@ def test_jobs_wait_for_a_dead_label_and_run_when_its_agent_returns(local_agents,
     port = agent.port
     caplog.set_level(logging.WARNING, logger="linas_host.devices")
     with DevicePool([agent.spec()], settings=QUICK) as pool:
-        assert pool.measure(tiny_onnx(1), labels={"board": "y"}, settings=FAST).device == "solo"
+        board_y = Target.of(labels={"board": "y"})
+        assert pool.measure(tiny_onnx(1), FAST, target=board_y).device == "solo"
         agent.kill()
-        waiting = pool.submit(tiny_onnx(2), labels={"board": "y"}, settings=FAST)
+        waiting = pool.submit(tiny_onnx(2), FAST, target=board_y)
         wait_for(lambda: said(caplog, "wait for labels board=y"), 20, "the waiting message")
         message = said(caplog, "wait for labels board=y")[0]
         assert "1 job(s) wait for labels board=y (runtime onnxruntime): no live device" in message
@@ -74,7 +75,8 @@ def test_a_hung_agent_loses_its_job_to_a_peer_and_returns_when_it_resumes(local_
     caplog.set_level(logging.WARNING, logger="linas_host.devices")
     with DevicePool([hung.spec(**fields), peer.spec(**fields)], settings=QUICK) as pool:
         pool.wait_ready(30)
-        futures = [pool.submit(tiny_onnx(i), labels={"board": "z"}, settings=SLOW, timeout=3.0)
+        board_z = Target.of(labels={"board": "z"})
+        futures = [pool.submit(tiny_onnx(i), SLOW, target=board_z, timeout=3.0)
                    for i in range(3)]
         wait_for(lambda: {s.name: s.busy for s in pool.status()}["hung"], 30, "hung to be busy")
         os.killpg(hung.pid, signal.SIGSTOP)  # the agent and its model process stop answering

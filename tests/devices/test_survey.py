@@ -11,8 +11,20 @@ from linas_host.devices.survey import survey
 pytestmark = pytest.mark.timeout(60)
 
 
-def test_survey_flags_where_the_file_and_the_agent_disagree(scripted):
-    agent, old = scripted(), scripted(protocol_version=99)
+def board_without_litert(agent_process, tmp_path, name: str):
+    """A real agent on a board where LiteRT does not import (a package of that name that
+    refuses to load comes first on its path)."""
+    (tmp_path / "ai_edge_litert").mkdir()
+    (tmp_path / "ai_edge_litert" / "__init__.py").write_text(
+        'raise ImportError("LiteRT is not installed on this board")\n'
+    )
+    path = os.pathsep.join(p for p in (str(tmp_path), os.environ.get("PYTHONPATH")) if p)
+    return agent_process(name=name, env={"PYTHONPATH": path})
+
+
+def test_survey_flags_where_the_file_and_the_agent_disagree(scripted, agent_process, tmp_path):
+    agent = board_without_litert(agent_process, tmp_path, "pi5-b")
+    old = scripted(protocol_version=99)
     reports = survey([
         DeviceSpec(name="pi", address=agent.address, runtime="litert"),
         DeviceSpec(name="old", address=old.address),
@@ -20,8 +32,9 @@ def test_survey_flags_where_the_file_and_the_agent_disagree(scripted):
     ])
     pi, refused, gone = reports
     assert pi.alive and set(pi.warnings) == {
-        "the agent calls itself 'scripted'",
-        "runtime litert is not offered (the agent has none)",
+        *pi.info.warnings,  # the agent's own (CPU governor, throttling), which vary by machine
+        "the agent calls itself 'pi5-b'",
+        "runtime litert is not offered (the agent has onnxruntime)",
     }
     assert not refused.alive and "version 99" in refused.error
     assert not gone.alive and gone.error.startswith("GetInfo: ")  # the row names the device

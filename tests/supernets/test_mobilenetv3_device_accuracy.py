@@ -14,6 +14,8 @@ from linas_host.export import export_onnx
 from linas_host.export.validation import validation_npz
 from mobilenetv3_helpers import committed_supernet
 
+from linas_sdk.measurement import MeasureRequest
+
 SAMPLES = 300
 
 
@@ -48,13 +50,12 @@ def test_a_local_agent_measures_the_accuracy_the_host_computes():
     supernet = committed_supernet()
     npz = validation_npz(supernet.validation_arrays(SAMPLES))
     configs = [supernet.smallest, supernet.largest]
+    request = MeasureRequest(metric="top1", settings={
+        "warmup_runs": 1, "warmup_seconds": 0.0, "min_runs": 3, "min_seconds": 0.0, "max_runs": 5,
+    })
     with LocalAgent(name="acc") as agent, DevicePool([agent.spec()]) as pool:
         for config in configs:
             module, data = _exported(supernet, config)
-            measured = pool.measure(
-                data, validation=npz, metric="top1",
-                settings={"warmup_runs": 1, "warmup_seconds": 0.0, "min_runs": 3,
-                          "min_seconds": 0.0, "max_runs": 5},
-            )
+            measured = pool.measure(data, request, validation=npz)
             host = supernet.evaluate(module, limit=SAMPLES)["accuracy"]
             assert measured.accuracy == pytest.approx(host, abs=1e-9)

@@ -3,7 +3,7 @@
 Prints a table of the statistics, or JSON with --json. Thin wrapper over
 linas_host.devices.AgentClient. The device is a name from the devices file given with -d, or an
 address (token, if any, from LINAS_AGENT_TOKEN). Every measurement setting of
-linas_sdk.measurement.MeasureSettings has a flag; unset ones take the agent's defaults.
+linas_sdk.measurement.MeasureSettings has a flag; unset ones keep MeasureSettings' defaults.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--metric", choices=["top1", "outputs"],
                         help="what to do with the validation set (default: top1)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    group = parser.add_argument_group("measurement settings (unset: the agent's defaults)")
+    group = parser.add_argument_group("measurement settings (unset: the defaults shown)")
     for field in dataclasses.fields(MeasureSettings):
         flag = "--" + field.name.replace("_", "-")
         if field.type == "bool":
@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     from linas_host.devices.config import DeviceSpec, load_devices
     from linas_host.devices.render import measurement_table
     from linas_sdk.errors import InvalidArgument
-    from linas_sdk.measurement import MeasureSettings
+    from linas_sdk.measurement import MeasureRequest, MeasureSettings
 
     specs = load_devices(args.devices).devices if args.devices else {}
     if args.device in specs:
@@ -70,12 +70,13 @@ def run(args: argparse.Namespace) -> int:
         for field in dataclasses.fields(MeasureSettings)
         if getattr(args, field.name) is not None
     }
+    request = MeasureRequest(
+        runtime=args.runtime, provider=args.provider, threads=args.threads, settings=settings,
+        metric=args.metric,
+    )
     with AgentClient(spec) as client:
         client.get_info()  # refuses an agent of another protocol version before uploading
-        measurement = client.measure(
-            args.model, runtime=args.runtime, provider=args.provider, threads=args.threads,
-            settings=settings, validation=args.validation, metric=args.metric,
-        )
+        measurement = client.measure(args.model, request, validation=args.validation)
         uploaded = client.uploaded_bytes
     if args.json:
         print(json.dumps({**measurement.to_dict(), "uploaded_bytes": uploaded}, indent=2))

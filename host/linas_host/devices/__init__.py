@@ -1,8 +1,12 @@
 """The host's side of the wire: devices files, one client per agent, a pool that schedules
 measurements over many agents, and local agent processes.
 
+    from linas_sdk import MeasureRequest
+    from linas_sdk.target import Target
+
     with DevicePool.from_yaml("devices.yaml") as pool:
-        m = pool.measure("model.onnx", labels={"board": "pi5"}, settings={"min_runs": 50})
+        m = pool.measure("model.onnx", MeasureRequest(settings={"min_runs": 50}),
+                         target=Target.of(labels={"board": "pi5"}))
 """
 
 from __future__ import annotations

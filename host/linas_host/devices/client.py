@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,14 +34,13 @@ from linas_sdk.errors import (
     error_from_status,
 )
 from linas_sdk.grpc_settings import PROTOCOL_VERSION, bearer_metadata, channel_options
-from linas_sdk.measurement import DeviceInfo, Measurement, MeasureSettings, TensorSpec
+from linas_sdk.measurement import DeviceInfo, Measurement, MeasureRequest
 from linas_sdk.proto.agent.v1 import agent_pb2 as pb
 from linas_sdk.proto.agent.v1 import agent_pb2_grpc
 
 log = logging.getLogger(__name__)
 
 RUNTIME_OF_KIND = {pb.ARTIFACT_KIND_ONNX: "onnxruntime", pb.ARTIFACT_KIND_TFLITE: "litert"}
-METRICS = {"top1": pb.METRIC_TOP1, "outputs": pb.METRIC_OUTPUTS}
 
 
 class NoReply(MeasurementTimeout):
@@ -74,22 +73,21 @@ class Artifact:
 
 def prepare(
     model: bytes | Path | str | Artifact,
+    request: MeasureRequest | None,
     validation: bytes | Path | str | Artifact | None,
-    runtime: str | None,
-    metric: str | None,
-) -> tuple[Artifact, Artifact | None, str]:
-    """Check a measurement request before anything travels: -> (model, validation set,
-    runtime), the runtime defaulting to the one that reads the model's format."""
+) -> tuple[Artifact, Artifact | None, MeasureRequest]:
+    """Check a measurement before anything travels: -> (model, validation set, request), the
+    request's runtime and metric chosen where it left them to the client (MeasureRequest)."""
+    request = request or MeasureRequest()
     artifact = Artifact.of(model)
     checks = None if validation is None else Artifact.of(validation, pb.ARTIFACT_KIND_NPZ)
-    if metric is not None and metric not in METRICS:
-        raise InvalidArgument(f"metric {metric!r} is unknown; expected one of {list(METRICS)}")
-    if checks is None and metric is not None:
-        raise InvalidArgument(f"metric {metric!r} needs a validation set")
-    runtime = runtime or RUNTIME_OF_KIND.get(artifact.kind)
+    if checks is None and request.metric is not None:
+        raise InvalidArgument(f"metric {request.metric!r} needs a validation set")
+    runtime = request.runtime or RUNTIME_OF_KIND.get(artifact.kind)
     if runtime is None:
         raise InvalidArgument("expected an ONNX or TFLite model, got another kind of file")
-    return artifact, checks, runtime
+    metric = request.metric or ("top1" if checks else None)
+    return artifact, checks, request.replace(runtime=runtime, metric=metric)
 
 
 def open_channel(spec: DeviceSpec) -> grpc.Channel:
@@ -234,43 +232,30 @@ class AgentClient:
     def measure(
         self,
         model: bytes | Path | str | Artifact,
+        request: MeasureRequest | None = None,
         *,
-        runtime: str | None = None,
-        provider: str | None = None,
-        inputs: Sequence[TensorSpec] = (),
-        threads: int = 0,
-        cpu_affinity: Iterable[int] = (),
-        settings: MeasureSettings | Mapping[str, Any] | None = None,
         validation: bytes | Path | str | Artifact | None = None,
-        metric: str | None = None,
         timeout: float | None = None,
     ) -> Measurement:
-        """Measure a model on this device, uploading it (and the validation set) if needed.
+        """Measure a model on this device as `request` says (default: `MeasureRequest()`),
+        uploading the model (and the validation set) if the agent lacks them.
 
-        `runtime` defaults to the one that reads the model's format; `provider` to the device
-        spec's. With a validation set the metric defaults to "top1". `timeout` (default: the
+        The provider, when the request leaves it, is the device spec's. `timeout` (default: the
         spec's measure_s) bounds the Measure call, not the uploads.
         """
-        artifact, checks, runtime = prepare(model, validation, runtime, metric)
-        if provider is None:
-            provider = self.spec.provider if self.spec.runtime in (None, runtime) else ""
-        request = pb.MeasureRequest(
-            model_sha256=artifact.sha256,
-            runtime=runtime,
-            provider=provider,
-            inputs=[serde.tensor_spec_to_proto(spec) for spec in inputs],
-            threads=threads,
-            cpu_affinity=list(cpu_affinity),
-            settings=serde.settings_to_proto(settings),
+        artifact, checks, request = prepare(model, request, validation)
+        if request.provider is None and self.spec.runtime in (None, request.runtime):
+            request = request.replace(provider=self.spec.provider)
+        message = serde.request_to_proto(
+            request, model_sha256=artifact.sha256,
             validation_sha256=checks.sha256 if checks else "",
-            metric=METRICS[metric or "top1"] if checks else pb.METRIC_UNSPECIFIED,
         )
         needed = [artifact] if checks is None else [artifact, checks]
         for attempt in range(2):
             for each in needed:
                 self.ensure_artifact(each)
             try:
-                reply = self._call("Measure", request, timeout or self.spec.timeouts.measure_s)
+                reply = self._call("Measure", message, timeout or self.spec.timeouts.measure_s)
                 break
             except ArtifactNotFound:  # evicted from the agent's cache since HasArtifact
                 if attempt:

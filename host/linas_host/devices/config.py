@@ -185,12 +185,6 @@ class DeviceSpec(_Strict):
             return token
         return os.environ.get(TOKEN_ENV, "").strip() or None
 
-    def matches(self, *, name: str | None, labels: dict[str, str] | None) -> bool:
-        """Whether a job that asks for this device name and these labels may run here."""
-        if name is not None and name != self.name:
-            return False
-        return all(self.labels.get(key) == value for key, value in (labels or {}).items())
-
 
 class PoolSettings(_Strict):
     """How a DevicePool schedules and retries."""

@@ -1,9 +1,9 @@
 """Measurement jobs and the queues they wait in, one FIFO queue per device key.
 
-A job asks for a device by name, by labels, or for any device, and for one runtime; that
-request is its *key* (as in TVM's tracker, where a key names a kind of device). A free device
-takes the oldest job among the keys it satisfies. A job whose device died goes back to the
-head of its queue, keeping its age, so it is the next one a same-key device takes.
+A job asks for a device by name, by labels, or for any device (its `Target`), and for one
+runtime; that pair is its *key* (as in TVM's tracker, where a key names a kind of device). A
+free device takes the oldest job among the keys it satisfies. A job whose device died goes back
+to the head of its queue, keeping its age, so it is the next one a same-key device takes.
 
 Not thread-safe on its own: the pool calls it under its lock.
 """
@@ -13,38 +13,31 @@ from __future__ import annotations
 import itertools
 import time
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any
 
 from linas_host.devices.client import Artifact
 from linas_host.devices.config import DeviceSpec
+from linas_sdk.measurement import MeasureRequest
+from linas_sdk.target import Target
 
 
 @dataclass(frozen=True)
 class JobKey:
-    """Which devices may run a job: by name, by labels (all must match) and by runtime."""
+    """Which devices may run a job: those its target accepts that take its runtime."""
 
+    target: Target
     runtime: str
-    device: str | None = None
-    labels: tuple[tuple[str, str], ...] = ()
-
-    @classmethod
-    def of(cls, runtime: str, device: str | None, labels: Mapping[str, str] | None) -> JobKey:
-        pairs = sorted((str(k), str(v)) for k, v in (labels or {}).items())
-        return cls(runtime, device, tuple(pairs))
 
     def accepts(self, spec: DeviceSpec) -> bool:
-        if spec.runtime not in (None, self.runtime):
-            return False
-        return spec.matches(name=self.device, labels=dict(self.labels))
+        return spec.runtime in (None, self.runtime) and self.target.accepts(spec.name, spec.labels)
 
     def __str__(self) -> str:
-        parts = [f"device {self.device}"] if self.device else []
-        if self.labels:
-            parts.append("labels " + ",".join(f"{k}={v}" for k, v in self.labels))
-        return " and ".join(parts or ["any device"]) + f" (runtime {self.runtime})"
+        """As log lines name it: ``labels board=pi5 (runtime onnxruntime)``."""
+        kind = "device " if self.target.device else "labels " if self.target.labels else ""
+        where = f"{kind}{self.target}" if kind else "any device"
+        return f"{where} (runtime {self.runtime})"
 
 
 _sequence = itertools.count()
@@ -57,8 +50,10 @@ class Job:
     key: JobKey
     model: Artifact
     validation: Artifact | None
-    options: dict[str, Any]
-    """Keyword arguments for AgentClient.measure (runtime, provider, settings, timeout...)."""
+    request: MeasureRequest
+    """With the choices left to the client made (runtime, metric), as the key needs them."""
+    timeout: float | None
+    """Bounds the Measure call (None: the device's measure_s)."""
     queue_timeout: float | None
     future: Future = field(default_factory=Future)
     seq: int = field(default_factory=lambda: next(_sequence))

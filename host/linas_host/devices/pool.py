@@ -3,7 +3,7 @@
 How it schedules (a scheduler per device key, after TVM's RPC tracker):
 
 - Each device has one worker thread, so at most one measurement is in flight per device. A free
-  live device takes the oldest queued job whose key it satisfies (name, labels, runtime).
+  live device takes the oldest queued job whose key it satisfies (its target, its runtime).
 - Two timeouts, kept apart: `queue_timeout` bounds the wait for a device (QueueTimeout), the
   device's `timeouts.measure_s` (or the job's `timeout`) bounds the Measure call itself.
 - A device that cannot be reached (UNAVAILABLE, connection lost mid-call) is *down*: its job goes
@@ -28,16 +28,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from linas_host.devices.client import AgentClient, Artifact, NoReply, prepare
 from linas_host.devices.config import DeviceSpec, PoolSettings, load_devices
 from linas_host.devices.jobs import Job, JobKey, JobQueue
-from linas_sdk import serde
 from linas_sdk.errors import (
     DeviceUnavailable,
     InvalidArgument,
@@ -45,7 +43,8 @@ from linas_sdk.errors import (
     ProtocolMismatch,
     Unauthenticated,
 )
-from linas_sdk.measurement import DeviceInfo, Measurement, MeasureSettings, TensorSpec
+from linas_sdk.measurement import DeviceInfo, Measurement, MeasureRequest
+from linas_sdk.target import Target
 
 log = logging.getLogger(__name__)
 
@@ -135,42 +134,29 @@ class DevicePool:
     def submit(
         self,
         model: bytes | Path | str | Artifact,
+        request: MeasureRequest | None = None,
         *,
-        device: str | None = None,
-        labels: Mapping[str, str] | None = None,
-        runtime: str | None = None,
-        provider: str | None = None,
-        inputs: Sequence[TensorSpec] = (),
-        threads: int = 0,
-        cpu_affinity: Iterable[int] = (),
-        settings: MeasureSettings | Mapping[str, Any] | None = None,
+        target: Target | None = None,
         validation: bytes | Path | str | Artifact | None = None,
-        metric: str | None = None,
         queue_timeout: float | None = None,
         timeout: float | None = None,
     ) -> Future[Measurement]:
         """Queue a measurement; its future holds the Measurement or the error it met.
 
-        The job runs on the device named `device`, or on any device whose labels include
-        `labels`, or on any device. `runtime` defaults to the one that reads the model's
-        format. `queue_timeout` (default: the pool's) bounds each wait for a device;
-        `timeout` (default: the device's measure_s) bounds the measurement call.
+        The job runs as `request` says (default: `MeasureRequest()`) on a device `target`
+        accepts (default: any). `queue_timeout` (default: the pool's) bounds each wait for a
+        device; `timeout` (default: the device's measure_s) bounds the measurement call.
         """
-        artifact, checks, runtime = prepare(model, validation, runtime, metric)
-        serde.settings_to_proto(settings)  # bad settings fail here, in the caller's thread
-        key = JobKey.of(runtime, device, labels)
+        artifact, checks, request = prepare(model, request, validation)
+        key = JobKey(target or Target(), request.runtime)
         if not any(key.accepts(d.spec) for d in self._devices):
             listed = ", ".join(
                 f"{d.spec.name} {dict(d.spec.labels)} runtime={d.spec.runtime or 'any'}"
                 for d in self._devices
             )
             raise InvalidArgument(f"no device in the pool can take a job for {key}: {listed}")
-        options = dict(
-            runtime=runtime, provider=provider, inputs=tuple(inputs), threads=threads,
-            cpu_affinity=tuple(cpu_affinity), settings=settings, metric=metric, timeout=timeout,
-        )
         wait = self.settings.queue_timeout_s if queue_timeout is None else queue_timeout
-        job = Job(key, artifact, checks, options, wait)
+        job = Job(key, artifact, checks, request, timeout, wait)
         with self._cond:
             if self._closed:
                 raise PoolClosed("the device pool is closed; expected an open pool")
@@ -178,9 +164,21 @@ class DevicePool:
             self._cond.notify_all()
         return job.future
 
-    def measure(self, model: bytes | Path | str | Artifact, **kwargs: Any) -> Measurement:
-        """Measure a model and wait for it (the arguments of `submit`)."""
-        return self.submit(model, **kwargs).result()
+    def measure(
+        self,
+        model: bytes | Path | str | Artifact,
+        request: MeasureRequest | None = None,
+        *,
+        target: Target | None = None,
+        validation: bytes | Path | str | Artifact | None = None,
+        queue_timeout: float | None = None,
+        timeout: float | None = None,
+    ) -> Measurement:
+        """Measure a model and wait for it (see `submit`)."""
+        return self.submit(
+            model, request, target=target, validation=validation, queue_timeout=queue_timeout,
+            timeout=timeout,
+        ).result()
 
     def status(self) -> list[DeviceStatus]:
         """Every device's state now."""
@@ -287,7 +285,9 @@ class DevicePool:
 
     def _run(self, device: _Device, job: Job) -> None:
         try:
-            result = device.client.measure(job.model, validation=job.validation, **job.options)
+            result = device.client.measure(
+                job.model, job.request, validation=job.validation, timeout=job.timeout
+            )
         except (DeviceUnavailable, Unauthenticated) as error:  # the device's fault, not the job's
             self._mark_down(device, str(error), refused=isinstance(error, Unauthenticated))
             self._lost(device, job, error)

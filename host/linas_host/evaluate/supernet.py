@@ -38,28 +38,11 @@ from linas_host.evaluate.evaluators import Evaluator, failure_record
 from linas_host.run.config import ObjectiveSpec
 from linas_sdk.artifacts import sha256_hex
 from linas_sdk.errors import InvalidArgument, LinasError
-from linas_sdk.measurement import Measurement
+from linas_sdk.measurement import Measurement, MeasureRequest
+from linas_sdk.target import Target
 
 DEVICE_METRICS = ("latency", "memory")
 HOST_SCORES = ("accuracy", "bleu")
-
-
-@dataclass(frozen=True)
-class Target:
-    """Where some objectives are measured: a device name, labels, or (both empty) anywhere."""
-
-    device: str | None = None
-    labels: tuple[tuple[str, str], ...] = ()
-
-    @classmethod
-    def of(cls, objective: ObjectiveSpec) -> Target:
-        return cls(objective.device, tuple(sorted((objective.labels or {}).items())))
-
-    def __str__(self) -> str:
-        return self.device or ",".join(f"{k}={v}" for k, v in self.labels) or "any"
-
-    def options(self) -> dict[str, Any]:
-        return {"device": self.device, "labels": dict(self.labels) or None}
 
 
 @dataclass
@@ -96,12 +79,15 @@ class SupernetEvaluator(Evaluator):
         self.export_model, self.pool = export, pool
         self.runtime, self.provider, self.threads = runtime, provider, threads
         self.settings = dict(settings or {})
+        self.request = MeasureRequest(
+            runtime=runtime, provider=provider or None, threads=threads, settings=self.settings
+        )
         self.accuracy_on, self.accuracy_limit = accuracy_on, accuracy_limit
         self.validation = validation
         self.validation_sha = sha256_hex(validation) if validation else ""
         self.cache, self.serial, self.device_identity = cache, serial, device_identity
         self.targets = list(
-            dict.fromkeys(Target.of(o) for o in self.objectives if o.metric in DEVICE_METRICS)
+            dict.fromkeys(o.target for o in self.objectives if o.metric in DEVICE_METRICS)
         )
         scored_on_device = accuracy_on == "device" and any(
             o.metric in HOST_SCORES for o in self.objectives
@@ -112,6 +98,7 @@ class SupernetEvaluator(Evaluator):
         # Top-1 accuracy is computed on the board; BLEU from the outputs it returns, scored
         # here by the supernet (`score_outputs`), since the references stay on the host.
         self.metric = "outputs" if any(o.metric == "bleu" for o in self.objectives) else "top1"
+        self.scored_request = self.request.replace(metric=self.metric)
         if self.targets and pool is None:
             raise InvalidArgument("objectives measured on a board need a device pool")
         if scored_on_device and validation is None:
@@ -202,11 +189,11 @@ class SupernetEvaluator(Evaluator):
             for item, target, key in jobs:
                 if item.position in failed:
                     continue
-                future = self.pool.submit(item.model, **self._options(item, target))
+                future = self._submit(item, target)
                 yield item, target, self._settle(key, future.result)
             return
         futures = {
-            self.pool.submit(item.model, **self._options(item, target)): (item, target, key)
+            self._submit(item, target): (item, target, key)
             for item, target, key in jobs
         }
         for future in concurrent.futures.as_completed(futures):
@@ -222,17 +209,14 @@ class SupernetEvaluator(Evaluator):
             self.cache.put(key, measurement)
         return measurement, False
 
-    def _options(self, item: _Prepared, target: Target) -> dict[str, Any]:
-        scored = target == self.score_target
-        return {
-            **target.options(),
-            "runtime": self.runtime,
-            "provider": self.provider or None,
-            "threads": self.threads,
-            "settings": self.settings or None,
-            "validation": self.validation if scored else None,
-            "metric": self.metric if scored else None,
-        }
+    def _submit(self, item: _Prepared, target: Target) -> concurrent.futures.Future:
+        """The pool's job for one model on one target; the scored target also gets the
+        validation set."""
+        if target == self.score_target:
+            return self.pool.submit(
+                item.model, self.scored_request, target=target, validation=self.validation
+            )
+        return self.pool.submit(item.model, self.request, target=target)
 
     def _key(self, item: _Prepared, target: Target) -> str:
         scored = target == self.score_target
@@ -261,7 +245,7 @@ class SupernetEvaluator(Evaluator):
 
     def _add(self, record: dict, target: Target, measurement: Measurement, cached: bool) -> None:
         for objective in self.objectives:
-            if objective.metric in DEVICE_METRICS and Target.of(objective) == target:
+            if objective.metric in DEVICE_METRICS and objective.target == target:
                 if objective.metric == "latency":
                     value = getattr(measurement, f"{objective.statistic}_ms")
                 else:

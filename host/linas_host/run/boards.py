@@ -112,9 +112,7 @@ class Boards:
         device that may take the target's jobs."""
         out = []
         for device in self.status:
-            if target.device is not None and device.name != target.device:
-                continue
-            if any(device.labels.get(k) != v for k, v in target.labels):
+            if not target.accepts(device.name, device.labels):
                 continue
             info = device.info
             runtime = info.runtime(self.config.agent_runtime) if info else None

@@ -28,6 +28,7 @@ from pydantic import (
 from linas_host.config_files import read_mapping, validated
 from linas_sdk.cell import Cell
 from linas_sdk.errors import InvalidArgument
+from linas_sdk.target import Target
 
 METRICS = ("accuracy", "bleu", "latency", "memory", "macs", "params", "column")
 _DEFAULT_DIRECTION = {"accuracy": "max", "bleu": "max"}
@@ -142,24 +143,20 @@ class ObjectiveSpec(_Strict):
         return self
 
     @property
-    def target(self) -> str:
-        """Where it is measured: the device name, ``k=v`` labels, or ``""`` (any device)."""
-        if self.device:
-            return self.device
-        return ",".join(f"{k}={v}" for k, v in sorted((self.labels or {}).items()))
+    def target(self) -> Target:
+        """Where it is measured: a device by name, by labels, or any device."""
+        return Target.of(self.device, self.labels)
 
     @property
     def resolved_name(self) -> str:
-        """The objective's column name: `name`, else derived from metric and target."""
+        """The objective's column name: `name`, else derived from metric and target
+        (``latency_ms_pi5_a``; ``latency_ms`` for any device)."""
         if self.name:
             return self.name
         if self.metric == "column":
             return str(self.column)
-        base = _DEFAULT_NAME[self.metric]
-        if not self.target:
-            return base
-        slug = re.sub(r"[^A-Za-z0-9]+", "_", self.device or "_".join(self.labels.values()))
-        return f"{base}_{slug.strip('_')}"
+        slug = self.target.slug()
+        return f"{_DEFAULT_NAME[self.metric]}_{slug}" if slug else _DEFAULT_NAME[self.metric]
 
     @property
     def resolved_direction(self) -> str:
@@ -240,7 +237,7 @@ class SearchConfig(_Strict):
             raise ValueError(
                 f"budget ({self.budget}) must be at least the population ({self.population})"
             )
-        if self.devices is None and any(o.target for o in self.objectives):
+        if self.devices is None and not all(o.target.anywhere for o in self.objectives):
             raise ValueError(
                 "an objective names a device or labels, so a 'devices' file is needed "
                 "(without one, the search measures on this machine only)"
