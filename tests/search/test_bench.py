@@ -160,7 +160,7 @@ def test_format_report_gives_the_speed_up_or_more_than_budget():
         ({}, ["--objective", "name:min"], "column 'name' must hold finite numbers"),
         ({}, ["--objective", "energy"], "needs a direction"),
         ({}, ["--budget", "10", "--population", "20"], "smaller than the population"),
-        ({}, ["--methods", "nsga2,annealing"], "unknown method 'annealing'"),
+        ({}, ["--methods", "nsga2,annealing"], "unknown search method 'annealing'"),
         ({}, ["--resume"], "--resume needs --journal"),
         ({}, ["--reference", "1"], "one finite value per objective"),
         ({}, ["--edge", "op=0-1"], "--edge and --zero-op go together"),

@@ -18,7 +18,7 @@ import numpy as np
 
 from linas_host.evaluate.cache import MeasurementCache
 from linas_host.evaluate.evaluators import Evaluator, TableEvaluator
-from linas_host.evaluate.supernet import DEVICE_METRICS, SupernetEvaluator, Target
+from linas_host.evaluate.supernet import DEVICE_METRICS, SupernetEvaluator
 from linas_host.export.subnet import subnetwork_bytes
 from linas_host.paths import cache_dir
 from linas_host.run.config import SearchConfig
@@ -26,6 +26,7 @@ from linas_host.run.layout import RunDirectory
 from linas_host.run.problem import Problem
 from linas_host.run.progress import Reporter
 from linas_host.search.evaluation import Evaluation
+from linas_sdk.target import Target
 
 READY_TIMEOUT_S = 60.0
 

@@ -122,10 +122,7 @@ def run_bench(
     if not methods:
         raise InvalidArgument("name at least one method")
     for name in methods:
-        if name not in registry.available():
-            raise InvalidArgument(
-                f"unknown method {name!r}; expected some of {registry.available()}"
-            )
+        registry.METHODS.check(name)
     if seeds < 1:
         raise InvalidArgument(f"--seeds must be >= 1, got {seeds}")
     if budget < population:
