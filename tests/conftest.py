@@ -28,6 +28,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 LISTENING = "linas-agent listening on "
 START_TIMEOUT = 60.0
+TINY_SUPERNET_CACHE = "LINAS_TEST_TINY_SUPERNET_CACHE"  # tiny_supernet.CACHE_ENV, without torch
 
 
 @dataclass
@@ -159,6 +160,16 @@ def _agent_factory(tmp_path_factory) -> Iterator:
     finally:
         for agent in started:
             agent.stop()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _tiny_supernet_trained_once(tmp_path_factory) -> Iterator[None]:
+    """The tiny test supernet (tests/e2e/tiny_supernet.py) keeps its trained weights in a folder
+    of this session, so the `linas` processes the tests start (they inherit the environment)
+    load them rather than train the same weights again."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(TINY_SUPERNET_CACHE, str(tmp_path_factory.mktemp("tiny-supernet")))
+        yield
 
 
 @pytest.fixture

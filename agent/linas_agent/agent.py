@@ -51,6 +51,7 @@ class Agent:
         worker: Worker,
         max_waiting: int = 8,
         max_model_memory: int = 0,
+        max_model_cpu_seconds: int = 0,
         allow_faults: bool = False,
     ) -> None:
         self.name = name
@@ -59,6 +60,7 @@ class Agent:
         self.worker = worker
         self.queue = MeasureQueue(max_waiting)
         self.max_model_memory = max_model_memory
+        self.max_model_cpu_seconds = max_model_cpu_seconds
         self.allow_faults = allow_faults
 
     def close(self) -> None:
@@ -154,6 +156,7 @@ class Agent:
                 validation_path=str(valid) if valid else "",
                 result_dir=result_dir,
                 memory_limit_bytes=self.max_model_memory,
+                cpu_limit_seconds=self.max_model_cpu_seconds,
                 fault=fault,
             )
             self.worker.run(job, cancelled)

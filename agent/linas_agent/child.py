@@ -35,7 +35,7 @@ def run(job: Job, runtimes: Mapping[str, Runtime]) -> None:
     out = Path(job.result_dir)
     try:
         cpus = job.request.cpu_affinity or os.sched_getaffinity(0)
-        memory.limit(job.memory_limit_bytes, job.request.settings.timeout_seconds * len(cpus))
+        memory.limit(job.memory_limit_bytes, job.cpu_seconds(len(cpus)))
         measurement, outputs = measure(job, runtimes)
         (out / RESULT).write_text(json.dumps(measurement.to_dict()))
         if outputs:

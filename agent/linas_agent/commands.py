@@ -26,6 +26,17 @@ def size(text: str) -> int:
     return int(match.group(1)) * SIZE_UNITS[match.group(2).upper()]
 
 
+def cpu_seconds(text: str) -> int:
+    """Whole CPU seconds, at least 1 (RLIMIT_CPU counts whole seconds)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of seconds >= 1")
+    return value
+
+
 def label(text: str) -> tuple[str, str]:
     key, sep, value = text.partition("=")
     if not sep or not key:
@@ -81,6 +92,9 @@ def _add_actions(parser: argparse.ArgumentParser) -> None:
                        help="seconds one upload may take before it is cancelled (600)")
     serve.add_argument("--max-model-memory", type=size, default=0,
                        help="memory one model process may add, e.g. 2G (default: no limit)")
+    serve.add_argument("--max-model-cpu-seconds", type=cpu_seconds, default=0,
+                       help="CPU seconds one model process may use (default: its timeout_seconds "
+                            "x the CPUs it may run on)")
     serve.add_argument("--token-file",
                        help="file holding the bearer token (default: $LINAS_AGENT_TOKEN)")
     serve.add_argument("--tls-cert", help="PEM certificate chain: serve over TLS")
@@ -121,6 +135,7 @@ def run_serve(args: argparse.Namespace) -> int:
         max_waiting=args.max_waiting,
         max_uploads=args.max_concurrent_uploads,
         max_model_memory=args.max_model_memory,
+        max_model_cpu_seconds=args.max_model_cpu_seconds,
         upload_timeout=args.upload_timeout,
         tls=launch.read_tls(args.tls_cert, args.tls_key, args.tls_client_ca),
     )

@@ -9,6 +9,7 @@ pickle, crosses the pipe.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 
 from linas_sdk.measurement import MeasureRequest
@@ -23,14 +24,23 @@ class Job:
     validation_path: str = ""
     result_dir: str = ""
     memory_limit_bytes: int = 0  # address space the model may add; 0 = no limit
+    cpu_limit_seconds: int = 0  # CPU seconds the model process may use; 0 = see cpu_seconds
     fault: str = ""  # test-only fault to inject in the model process (see child.py)
 
     def to_json(self) -> str:
         return json.dumps({
             "request": self.request.to_dict(),
             **{k: getattr(self, k) for k in (
-                "model_path", "validation_path", "result_dir", "memory_limit_bytes", "fault")},
+                "model_path", "validation_path", "result_dir", "memory_limit_bytes",
+                "cpu_limit_seconds", "fault")},
         })  # fmt: skip
+
+    def cpu_seconds(self, cpus: int) -> int:
+        """The model process's CPU-time limit on `cpus` CPUs, in the whole seconds RLIMIT_CPU
+        counts: what its wall-clock timeout lets them use (timeout_seconds x cpus, rounded up),
+        capped by the agent's own `cpu_limit_seconds`."""
+        allowed = max(1, math.ceil(self.request.settings.timeout_seconds * cpus))
+        return min(allowed, self.cpu_limit_seconds) if self.cpu_limit_seconds else allowed
 
     @classmethod
     def from_json(cls, text: str) -> Job:

@@ -82,6 +82,7 @@ def start(
     max_waiting: int = 8,
     max_uploads: int = 4,
     max_model_memory: int = 0,
+    max_model_cpu_seconds: int = 0,
     tls: Tls | None = None,
     upload_timeout: float = 600.0,
 ) -> AgentServer:
@@ -100,6 +101,7 @@ def start(
         worker=worker,
         max_waiting=max_waiting,
         max_model_memory=max_model_memory,
+        max_model_cpu_seconds=max_model_cpu_seconds,
         allow_faults=os.environ.get(FAULTS_ENV) == "1",
     )
     try:

@@ -165,8 +165,11 @@ class Worker:
                 "(settings.timeout_seconds) and was killed"
             )
         if outcome == "crashed" and "SIGXCPU" in detail:
+            cpus = job.request.cpu_affinity or os.sched_getaffinity(0)
             raise MeasurementTimeout(
-                f"the model process used up its CPU-time limit ({detail}) and was stopped"
+                f"the model process used up its CPU-time limit of {job.cpu_seconds(len(cpus))} s "
+                f"({detail}; timeout_seconds x CPUs, at most --max-model-cpu-seconds) and was "
+                "stopped"
             )
         if outcome == "crashed":
             hint = (

@@ -115,6 +115,8 @@ def _npz_bytes(seed: int) -> bytes:
 
 
 def test_stalled_upload_is_cancelled_and_frees_its_slot(agent_process) -> None:
+    """The agent cancels the upload (CANCELLED), not the client's 20 s deadline (a hang guard,
+    DEADLINE_EXCEEDED). How soon past the 1.5 s: benchmarks/agent_faults.py."""
     agent = agent_process(args=["--upload-timeout", "1.5"])
     client = Client(agent)
     try:
@@ -124,11 +126,9 @@ def test_stalled_upload_is_cancelled_and_frees_its_slot(agent_process) -> None:
             yield next(upload_chunks(data, pb.ARTIFACT_KIND_ONNX, chunk_bytes=100))
             time.sleep(30)  # never sends the rest
 
-        start = time.monotonic()
         error = rpc_error(client.stub.PutArtifact, stalling(), metadata=client.metadata,
                           timeout=20)  # fmt: skip
         assert error.code() == grpc.StatusCode.CANCELLED
-        assert time.monotonic() - start < 10
         assert not client.has(sha256_hex(data)).present
         assert not client.put(data, pb.ARTIFACT_KIND_ONNX).already_present
         assert "Traceback" not in agent.log()

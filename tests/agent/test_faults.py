@@ -7,7 +7,6 @@ import contextlib
 import os
 import signal
 import threading
-import time
 from pathlib import Path
 
 import grpc
@@ -76,12 +75,12 @@ def test_bad_requests_are_refused_clearly(client, mlp, fields, code, words) -> N
 
 
 def test_hanging_model_is_killed_at_its_timeout(client, mlp) -> None:
+    """The agent's own timeout answers, not the client's (60 s, a hang guard). How soon past
+    the 1.5 s: benchmarks/agent_faults.py."""
     hang = client.upload(MODELS / "hang.onnx")
-    start = time.monotonic()
     error = rpc_error(client.measure, hang, settings={"timeout_seconds": 1.5})
     assert error.code() == grpc.StatusCode.DEADLINE_EXCEEDED
     assert "hard timeout of 1.5 s" in error.details()
-    assert time.monotonic() - start < 10
     still_serves(client, mlp)
 
 
@@ -90,6 +89,22 @@ def test_crashing_model_process_is_internal(client, mlp) -> None:
     assert error.code() == grpc.StatusCode.INTERNAL
     assert "model process crashed (killed by SIGABRT)" in error.details()
     still_serves(client, mlp)
+
+
+def test_model_spinning_past_its_cpu_time_limit_is_stopped(agent_process) -> None:
+    """hang.onnx spins one CPU; on an agent that allows a model 1 CPU second, its model process
+    gets SIGXCPU: DEADLINE_EXCEEDED naming the CPU-time limit (docs/security.md), long before
+    its 600 s wall-clock timeout and the client's 60 s (a hang guard), and the agent serves on."""
+    agent = agent_process(args=["--max-model-cpu-seconds", "1"])
+    client = Client(agent)
+    try:
+        hang = client.upload(MODELS / "hang.onnx")
+        error = rpc_error(client.measure, hang, settings={"timeout_seconds": 600})
+        assert error.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+        assert "used up its CPU-time limit of 1 s (killed by SIGXCPU" in error.details()
+        still_serves(client, client.upload(MODELS / "mlp.onnx"))
+    finally:
+        client.close()
 
 
 def test_limits_bind_model_processes_not_the_worker(client, mlp) -> None:
@@ -105,8 +120,8 @@ def test_dead_worker_is_restarted(client, mlp) -> None:
     assert zygote_of(client.agent.pid) != worker
 
 
-def hang_in_background(client, timeout_seconds: float, settle: float = 1.0):
-    """Measure hang.onnx in a thread with that execution timeout, `settle` seconds under way
+def hang_in_background(client, timeout_seconds: float):
+    """Measure hang.onnx in a thread with that execution timeout, its model process running
     when this returns; -> (the thread, the list its call's RpcError lands in)."""
     hang = client.upload(MODELS / "hang.onnx")
     errors: list[grpc.RpcError] = []
@@ -115,8 +130,18 @@ def hang_in_background(client, timeout_seconds: float, settle: float = 1.0):
         target=lambda: errors.append(rpc_error(client.measure, hang, settings=settings))
     )
     call.start()
-    time.sleep(settle)
+    wait_for(lambda: running_model(client.agent.pid) is not None, 30, "the model process")
     return call, errors
+
+
+def running_model(agent_pid: int) -> int | None:
+    """The model process that has taken a job under the agent's worker, if any."""
+    with contextlib.suppress(AssertionError, OSError):
+        for pid in children_of(zygote_of(agent_pid)):
+            with contextlib.suppress(OSError):
+                if Path(f"/proc/{pid}/comm").read_text().strip() == MODEL_PROCESS_NAME:
+                    return pid
+    return None
 
 
 def test_worker_killed_mid_measurement_costs_one_reply(client, mlp) -> None:
@@ -179,12 +204,13 @@ def waiting_children(worker: int) -> list[int]:
 
 
 def test_client_that_gives_up_frees_the_agent(client, mlp) -> None:
+    """The abandoned model process is killed: the next measurement is answered (within the
+    client's 60 s, a hang guard) long before the hang's own 600 s timeout. How soon:
+    benchmarks/agent_faults.py."""
     hang = client.upload(MODELS / "hang.onnx")
-    error = rpc_error(client.measure, hang, settings={"timeout_seconds": 60}, timeout=1.0)
+    error = rpc_error(client.measure, hang, settings={"timeout_seconds": 600}, timeout=1.0)
     assert error.code() == grpc.StatusCode.DEADLINE_EXCEEDED  # the client's own deadline
-    start = time.monotonic()
-    still_serves(client, mlp)  # not stuck behind a 60 s hang
-    assert time.monotonic() - start < 15
+    still_serves(client, mlp)  # not stuck behind a 600 s hang
 
 
 def test_full_queue_answers_resource_exhausted(agent_process) -> None:
@@ -217,24 +243,23 @@ def test_model_over_the_memory_limit_is_refused(agent_process) -> None:
         client.close()
 
 
-def test_sigterm_during_a_measurement_stops_promptly(agent_process) -> None:
+def test_sigterm_during_a_measurement_stops_cleanly_and_leaves_nothing(agent_process) -> None:
+    """SIGTERM stops the measurement after the running calls' grace (5 s) rather than waiting
+    for it: the agent exits 0 within 30 s (a hang guard; the model's own timeout is 600 s), its
+    worker and model process go with it. How soon: benchmarks/agent_faults.py."""
     agent = agent_process()
     client = Client(agent)
     try:
-        call, errors = hang_in_background(client, 60, settle=1.5)
+        call, errors = hang_in_background(client, 600)
         worker = zygote_of(agent.pid)
-        model_process = zygote_of(worker)
-        start = time.monotonic()
-        assert agent.stop(timeout=30) == 0, agent.log()
-        assert time.monotonic() - start < 15
-        call.join(10)
+        model_process = running_model(agent.pid)
+        assert agent.stop(timeout=30) == 0, agent.log()  # stop() SIGKILLs after 30 s
+        call.join(30)
         assert errors and errors[0].code() != grpc.StatusCode.OK
     finally:
         client.close()
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and any(gone(p) is False for p in (worker, model_process)):
-        time.sleep(0.1)
-    assert gone(worker) and gone(model_process)  # nothing left running
+    wait_for(lambda: gone(worker) and gone(model_process), 30,
+             "the worker and the model process to exit")  # fmt: skip
 
 
 def gone(pid: int) -> bool:

@@ -1,6 +1,7 @@
 """`linas demo` with the demo's configuration on the real MobileNetV3 supernet (committed
-weights, else trained first), shrunk to two LINAS batches: extraction, host accuracy, ONNX
-export, a local agent, predictors, outputs."""
+weights, else trained first), shrunk to two LINAS batches of four, each model timed briefly
+(the tiny test's timing settings): extraction, host accuracy, ONNX export, a local agent,
+predictors, outputs."""
 
 from __future__ import annotations
 
@@ -10,11 +11,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from e2e_helpers import write_yaml
+from e2e_helpers import FAST_TIMING, write_yaml
 from linas_cli import linas
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "mobilenetv3-local.yaml"
-POPULATION = 6
+POPULATION = 4
 
 
 @pytest.mark.slow
@@ -25,6 +26,7 @@ def test_demo_config_on_the_real_supernet(tmp_path: Path) -> None:
         budget=2 * POPULATION,
         population=POPULATION,
         cache_dir=str(tmp_path / "cache"),
+        measure=FAST_TIMING,
         method_options={**options.get("method_options", {}), "predictions": 2000},
     )
     done = linas(

@@ -5,9 +5,18 @@ An elastic MLP on scikit-learn's 8x8 digits: depth 1..3 hidden layers, each 16..
 network trains for a second at start; a sub-network takes the first units of each layer, so
 small ones are worse and faster, and the search has a real (if small) trade-off. It follows the
 `linas_host.supernets.protocol.Supernet` contract, which is what makes it a fair stand-in.
+
+Training is deterministic (fixed seeds, one thread), so where `$LINAS_TEST_TINY_SUPERNET_CACHE`
+names a folder (the test session sets one: tests/conftest.py) the trained weights are kept
+there, with torch's random state after training, and every later `make()` in any process of the
+session loads them instead of training again: the same supernet, without a training and the
+import of torch's compiler stack that its optimizer pulls in (~2 s a `linas` process).
 """
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -18,6 +27,7 @@ from linas_sdk.space import SearchSpace, Variable
 
 WIDTHS = (16, 64, 256)
 DEPTHS = (1, 2, 3)
+CACHE_ENV = "LINAS_TEST_TINY_SUPERNET_CACHE"
 
 
 class TinySupernet:
@@ -42,7 +52,25 @@ class TinySupernet:
         self.hidden = nn.ModuleList(
             [nn.Linear(64 if i == 0 else width, width) for i in range(max(DEPTHS))])
         self.heads = nn.ModuleList([nn.Linear(width, 10) for _ in DEPTHS])
+        self._train_or_load(epochs, seed)
+
+    def _train_or_load(self, epochs: int, seed: int) -> None:
+        folder = os.environ.get(CACHE_ENV)
+        if not folder:
+            self._train(epochs)
+            return
+        path = Path(folder) / f"tiny-epochs{epochs}-seed{seed}.pt"
+        if path.is_file():
+            saved = torch.load(path, weights_only=True)
+            self.hidden.load_state_dict(saved["hidden"])
+            self.heads.load_state_dict(saved["heads"])
+            torch.set_rng_state(saved["rng"])
+            return
         self._train(epochs)
+        partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+        torch.save({"hidden": self.hidden.state_dict(), "heads": self.heads.state_dict(),
+                    "rng": torch.get_rng_state()}, partial)  # fmt: skip
+        os.replace(partial, path)  # whole or absent, for processes that start meanwhile
 
     def _forward(self, x: torch.Tensor, config: dict) -> torch.Tensor:
         previous = 64

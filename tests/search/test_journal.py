@@ -9,7 +9,6 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +16,7 @@ import pytest
 from linas_host.search import registry
 from linas_host.search.journal import SQLiteJournal, export_csv
 from linas_host.search.runner import run_search
+from polling import wait_for
 from search_helpers import CountingEvaluator, small_space
 
 from linas_sdk.errors import InvalidArgument
@@ -125,16 +125,18 @@ def test_a_sigkilled_run_resumes_without_remeasuring(tmp_path):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "host")]))
     proc = subprocess.Popen([sys.executable, str(script), str(journal), str(log), "fresh"],
                             env=env, cwd=tmp_path)
-    deadline = time.monotonic() + 60
-    count = 0
-    while time.monotonic() < deadline and count < 25:
-        time.sleep(0.05)
-        if journal.exists():
-            try:
-                with sqlite3.connect(journal) as db:
-                    count = db.execute("SELECT COUNT(*) FROM evaluations").fetchone()[0]
-            except sqlite3.OperationalError:
-                count = 0  # the schema is not there yet
+
+    def journalled() -> int:
+        if not journal.exists():
+            return 0
+        try:
+            with sqlite3.connect(journal) as db:
+                return db.execute("SELECT COUNT(*) FROM evaluations").fetchone()[0]
+        except sqlite3.OperationalError:
+            return 0  # the schema is not there yet
+
+    wait_for(lambda: journalled() >= 25 or proc.poll() is not None, 60,
+             "25 evaluations journalled")  # fmt: skip
     assert proc.poll() is None, "the search finished before it could be killed"
     proc.send_signal(signal.SIGKILL)
     proc.wait()

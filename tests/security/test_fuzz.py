@@ -8,11 +8,15 @@ never UNKNOWN, never INTERNAL from an agent bug (INTERNAL is only a crashed mode
 gRPC's own answer to bytes it cannot parse). The agent must stay up throughout. Timing settings
 are drawn either invalid or small (timeout_seconds at most 3 s), so no request holds the agent
 for long; model processes run under --max-model-memory, so absurd input shapes cost nothing.
+
+Each test keeps its own tally of the statuses its calls got, prints it, and checks it and the
+agent's health when it ends: no figure depends on which tests ran before it.
 """
 
 from __future__ import annotations
 
 import math
+from collections import Counter
 
 import grpc
 import pytest
@@ -47,8 +51,6 @@ FUZZ = settings(
     deadline=None, database=None, derandomize=True, suppress_health_check=list(HealthCheck)
 )
 
-seen: dict[str, dict[str, int]] = {}
-
 
 @pytest.fixture(scope="module")
 def agent(module_agent_process):
@@ -71,19 +73,38 @@ def held(stub) -> dict[str, str]:
     return {name: stub.upload(MODELS / name) for name in ("mlp.onnx", "mlp.tflite", "valid.npz")}
 
 
-def record(rpc: str, call) -> None:
-    """Make the call; check that its status is documented and well formed."""
-    try:
-        call()
-        code, details = C.OK, ""
-    except grpc.RpcError as error:
-        code, details = error.code(), error.details() or ""
-    seen.setdefault(rpc, {}).setdefault(code.name, 0)
-    seen[rpc][code.name] += 1
-    assert code in DOCUMENTED, (rpc, code, details)
-    assert code is C.OK or details, f"{rpc} answered {code.name} without a message"
-    if code is C.INTERNAL:
-        assert details.startswith(INTERNAL_ALLOWED), details
+class Tally:
+    """The statuses one test's calls got, by RPC; `record` makes a call and checks its status."""
+
+    def __init__(self) -> None:
+        self.codes: dict[str, Counter] = {}
+
+    def record(self, rpc: str, call) -> None:
+        """Make the call; check that its status is documented and well formed."""
+        try:
+            call()
+            code, details = C.OK, ""
+        except grpc.RpcError as error:
+            code, details = error.code(), error.details() or ""
+        self.codes.setdefault(rpc, Counter())[code.name] += 1
+        assert code in DOCUMENTED, (rpc, code, details)
+        assert code is C.OK or details, f"{rpc} answered {code.name} without a message"
+        if code is C.INTERNAL:
+            assert details.startswith(INTERNAL_ALLOWED), details
+
+    def calls(self, rpc: str | None = None) -> int:
+        return sum(sum(c.values()) for r, c in self.codes.items() if rpc in (None, r))
+
+    def print(self, test: str) -> None:
+        print(f"fuzzed {test}: {self.calls()} calls", {r: dict(c) for r, c in self.codes.items()})
+
+
+def assert_still_up(agent, stub, held) -> None:
+    """The agent lived through the calls, measures as before and logged no agent bug."""
+    assert agent.alive()
+    assert stub.measure(held["mlp.onnx"]).latency.median_ms > 0
+    log = agent.log()
+    assert "unexpected error" not in log and "the agent failed unexpectedly" not in log
 
 
 # -- strategies -------------------------------------------------------------------------------
@@ -253,67 +274,100 @@ metadata = st.one_of(
 # -- the fuzzing ------------------------------------------------------------------------------
 
 
-@settings(FUZZ, max_examples=300)
-@given(data=st.data())
-def test_fuzz_get_info_and_has_artifact(stub, held, data) -> None:
-    sent = data.draw(metadata)
-    record(
-        "GetInfo",
-        lambda: stub.stub.GetInfo(pb.GetInfoRequest(), metadata=sent, timeout=CALL_TIMEOUT),
-    )
-    sha = data.draw(hashes(held))
-    record(
-        "HasArtifact",
-        lambda: stub.stub.HasArtifact(
-            pb.HasArtifactRequest(sha256=sha), metadata=sent, timeout=CALL_TIMEOUT
-        ),
-    )
+GET_INFO_EXAMPLES, PUT_EXAMPLES, MEASURE_EXAMPLES, RAW_EXAMPLES = 300, 500, 700, 300
+"""Generated examples per test: 2,100 in all, 2,400 calls (each GetInfo example also calls
+HasArtifact)."""
 
 
-@settings(FUZZ, max_examples=500)
-@given(data=st.data())
-def test_fuzz_put_artifact(stub, held, data) -> None:
-    chunks = data.draw(uploads(held))
-    record(
-        "PutArtifact",
-        lambda: stub.stub.PutArtifact(iter(chunks), metadata=stub.metadata, timeout=CALL_TIMEOUT),
-    )
+def test_fuzz_get_info_and_has_artifact(agent, stub, held) -> None:
+    tally = Tally()
 
-
-@settings(FUZZ, max_examples=700)
-@given(data=st.data())
-def test_fuzz_measure(stub, held, data) -> None:
-    request = data.draw(measure_requests(held))
-    record(
-        "Measure", lambda: stub.stub.Measure(request, metadata=stub.metadata, timeout=CALL_TIMEOUT)
-    )
-
-
-@settings(FUZZ, max_examples=300)
-@given(
-    method=st.sampled_from(["GetInfo", "HasArtifact", "Measure", "PutArtifact"]),
-    raw=st.binary(max_size=512),
-)
-def test_fuzz_raw_bytes(stub, method, raw) -> None:
-    path = SERVICE + method
-    if method == "PutArtifact":
-        call = stub.channel.stream_unary(path)
-        record(
-            f"{method} (raw)",
-            lambda: call(iter([raw, raw]), metadata=stub.metadata, timeout=CALL_TIMEOUT),
+    @settings(FUZZ, max_examples=GET_INFO_EXAMPLES)
+    @given(data=st.data())
+    def fuzz(data) -> None:
+        sent = data.draw(metadata)
+        tally.record(
+            "GetInfo",
+            lambda: stub.stub.GetInfo(pb.GetInfoRequest(), metadata=sent, timeout=CALL_TIMEOUT),
         )
-    else:
-        call = stub.channel.unary_unary(path)
-        record(f"{method} (raw)", lambda: call(raw, metadata=stub.metadata, timeout=CALL_TIMEOUT))
+        sha = data.draw(hashes(held))
+        tally.record(
+            "HasArtifact",
+            lambda: stub.stub.HasArtifact(
+                pb.HasArtifactRequest(sha256=sha), metadata=sent, timeout=CALL_TIMEOUT
+            ),
+        )
+
+    fuzz()
+    tally.print("GetInfo and HasArtifact")
+    assert tally.calls("GetInfo") >= GET_INFO_EXAMPLES
+    assert tally.calls("HasArtifact") >= GET_INFO_EXAMPLES
+    assert_still_up(agent, stub, held)
 
 
-def test_the_agent_answered_every_request_and_is_still_up(agent, stub, held) -> None:
-    total = sum(sum(codes.values()) for codes in seen.values())
-    print("fuzzed:", total, seen)
-    assert total >= 2000
-    assert seen["Measure"].get("OK", 0) > 0, "some generated measurements were valid and ran"
-    assert seen["PutArtifact"].get("OK", 0) > 0
-    assert agent.alive()
-    assert stub.measure(held["mlp.onnx"]).latency.median_ms > 0
-    log = agent.log()
-    assert "unexpected error" not in log and "the agent failed unexpectedly" not in log
+def test_fuzz_put_artifact(agent, stub, held) -> None:
+    tally = Tally()
+
+    @settings(FUZZ, max_examples=PUT_EXAMPLES)
+    @given(data=st.data())
+    def fuzz(data) -> None:
+        chunks = data.draw(uploads(held))
+        tally.record(
+            "PutArtifact",
+            lambda: stub.stub.PutArtifact(
+                iter(chunks), metadata=stub.metadata, timeout=CALL_TIMEOUT
+            ),
+        )
+
+    fuzz()
+    tally.print("PutArtifact")
+    assert tally.calls() >= PUT_EXAMPLES
+    assert tally.codes["PutArtifact"]["OK"] > 0, "some generated uploads were valid and stored"
+    assert_still_up(agent, stub, held)
+
+
+def test_fuzz_measure(agent, stub, held) -> None:
+    tally = Tally()
+
+    @settings(FUZZ, max_examples=MEASURE_EXAMPLES)
+    @given(data=st.data())
+    def fuzz(data) -> None:
+        request = data.draw(measure_requests(held))
+        tally.record(
+            "Measure",
+            lambda: stub.stub.Measure(request, metadata=stub.metadata, timeout=CALL_TIMEOUT),
+        )
+
+    fuzz()
+    tally.print("Measure")
+    assert tally.calls() >= MEASURE_EXAMPLES
+    assert tally.codes["Measure"]["OK"] > 0, "some generated measurements were valid and ran"
+    assert_still_up(agent, stub, held)
+
+
+def test_fuzz_raw_bytes(agent, stub, held) -> None:
+    tally = Tally()
+
+    @settings(FUZZ, max_examples=RAW_EXAMPLES)
+    @given(
+        method=st.sampled_from(["GetInfo", "HasArtifact", "Measure", "PutArtifact"]),
+        raw=st.binary(max_size=512),
+    )
+    def fuzz(method, raw) -> None:
+        path = SERVICE + method
+        if method == "PutArtifact":
+            call = stub.channel.stream_unary(path)
+            tally.record(
+                f"{method} (raw)",
+                lambda: call(iter([raw, raw]), metadata=stub.metadata, timeout=CALL_TIMEOUT),
+            )
+        else:
+            call = stub.channel.unary_unary(path)
+            tally.record(
+                f"{method} (raw)", lambda: call(raw, metadata=stub.metadata, timeout=CALL_TIMEOUT)
+            )
+
+    fuzz()
+    tally.print("raw bytes")
+    assert tally.calls() >= RAW_EXAMPLES
+    assert_still_up(agent, stub, held)

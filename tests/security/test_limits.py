@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 
 import grpc
 import pytest
+from polling import wait_for
 from security_helpers import MODELS, Stub, rpc_error
 
 from linas_sdk.artifacts import sha256_hex, upload_chunks
@@ -36,19 +36,22 @@ def test_uploads_beyond_the_concurrent_limit_are_refused_until_one_ends(agent_pr
         return stub.stub.PutArtifact.future(held_open(), metadata=stub.metadata, timeout=30)
 
     first = hold_the_slot()
-    try:
-        deadline = time.monotonic() + 20  # until the first upload holds the slot
-        while True:
-            if first.done():  # it arrived while one of `others` held the slot, and was refused
-                first = hold_the_slot()
-            try:
-                stub.put(next(others), pb.ARTIFACT_KIND_ONNX)
-            except grpc.RpcError as error:
-                assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
-                assert "already receiving 1 uploads; retry later" in error.details()
-                break
-            assert time.monotonic() < deadline, "the second upload was never refused"
-            time.sleep(0.05)
+    refused: list[grpc.RpcError] = []
+
+    def another_upload_refused() -> bool:
+        nonlocal first
+        if first.done():  # it arrived while one of `others` held the slot, and was refused
+            first = hold_the_slot()
+        try:
+            stub.put(next(others), pb.ARTIFACT_KIND_ONNX)
+        except grpc.RpcError as error:
+            refused.append(error)
+        return bool(refused)
+
+    try:  # until the first upload holds the slot; 20 s is a hang guard
+        wait_for(another_upload_refused, 20, "a second upload refused")
+        assert refused[0].code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert "already receiving 1 uploads; retry later" in refused[0].details()
         assert stub.has(sha256_hex(data)).present is False
     finally:
         release.set()

