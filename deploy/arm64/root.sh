@@ -49,22 +49,27 @@ if [ ! -x $ROOT/usr/bin/python3 ]; then
 	echo "arm64 root: debootstrap took $(($(date +%s) - start)) s"
 fi
 
+# linas-sdk is pure Python: its wheel is built here from this checkout, every time (seconds).
+rm -rf $ROOT/opt/linas/dist && mkdir -p $ROOT/opt/linas/dist
+python3 -m pip wheel -q --no-deps -w $ROOT/opt/linas/dist . >/dev/null
+WHEEL=/opt/linas/dist/$(basename $ROOT/opt/linas/dist/linas_sdk-*.whl)
+
+# The venv, with every other package an aarch64 wheel, is rebuilt only when the pins change.
 if [ "$(cat $STAMP 2>/dev/null)" != "$HASH" ]; then
 	need_root "installing the agent into the arm64 root"
-	rm -rf $ROOT/opt/linas && mkdir -p $ROOT/opt/linas/dist
+	rm -rf $ROOT/opt/linas/venv
 	# Package downloads here pass a TLS-inspecting proxy: the root trusts what the host trusts.
 	cp $HOST_CA $ROOT/opt/linas/host-ca.crt
-	# linas-sdk is pure Python: its wheel is built here; every other package is an aarch64 wheel.
-	python3 -m pip wheel -q --no-deps -w $ROOT/opt/linas/dist . >/dev/null
 	cp constraints.txt $ROOT/opt/linas/
 	start=$(date +%s)
-	deploy/arm64/chroot.sh /bin/sh -c '
+	deploy/arm64/chroot.sh /bin/sh -c "
 		set -e
 		export PIP_CERT=/opt/linas/host-ca.crt PIP_DISABLE_PIP_VERSION_CHECK=1
 		python3 -m venv /opt/linas/venv
-		wheel=$(ls /opt/linas/dist/linas_sdk-*.whl)
-		/opt/linas/venv/bin/pip install -q --only-binary=:all: --no-cache-dir \
-			-c /opt/linas/constraints.txt "$wheel[agent,litert]"'
+		pip install -q --only-binary=:all: --no-cache-dir -c /opt/linas/constraints.txt \
+			'$WHEEL[agent,litert]'"
 	echo "arm64 root: agent venv built in $(($(date +%s) - start)) s"
 	echo "$HASH" >$STAMP
+else
+	deploy/arm64/chroot.sh pip install -q --no-deps --force-reinstall "$WHEEL"
 fi
