@@ -53,7 +53,7 @@ def _exercise(channel, auth, models: dict[str, bytes], valid: bytes, out: TextIO
         raise LinasError(f"the agent's health check says {health.status}, not SERVING")
     agent = agent_pb2_grpc.AgentStub(channel)
     info = serde.device_info_from_proto(agent.GetInfo(pb.GetInfoRequest(), metadata=auth))
-    runtimes = ", ".join(f"{r.name} {r.version} {list(r.providers)}" for r in info.runtimes)
+    runtimes = ", ".join(f"{r.name} {r.version} ({r.module}) {list(r.providers)}" for r in info.runtimes)
     print(f"device: {info.hostname} ({info.machine}, {info.cpu_model}, {info.cpu_count} CPUs)",
           file=out)  # fmt: skip
     print(f"runtimes: {runtimes}", file=out)
