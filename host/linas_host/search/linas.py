@@ -56,7 +56,9 @@ class LINAS(Method):
     - ``extremes``: per objective, how many of the P picks go to the candidates predicted
       best on that objective alone (5; 0: hypervolume-greedy only). They walk the front's
       ends outwards, one trust radius per iteration, where a cheap, poor end adds little
-      predicted hypervolume but leads to the corner behind it.
+      predicted hypervolume but leads to the corner behind it;
+    - ``drop_feature_duplicates``: leave out candidates whose features a measured architecture
+      or an earlier candidate has, when at least P remain (True; False keeps them).
     """
 
     name = "linas"
@@ -73,6 +75,7 @@ class LINAS(Method):
         pool_fronts_factor: float = 10.0,
         trust_radius: int | None = 1,
         extremes: int = 5,
+        drop_feature_duplicates: bool = True,
     ) -> None:
         if predictions < 1 or ga_population < 2:
             raise InvalidArgument(
@@ -95,6 +98,7 @@ class LINAS(Method):
         self.pool_fronts_factor = float(pool_fronts_factor)
         self.trust_radius = trust_radius
         self.extremes = int(extremes)
+        self.drop_feature_duplicates = bool(drop_feature_duplicates)
 
     def to_dict(self) -> dict:
         return {
@@ -108,6 +112,7 @@ class LINAS(Method):
             "pool_fronts_factor": self.pool_fronts_factor,
             "trust_radius": self.trust_radius,
             "extremes": self.extremes,
+            "drop_feature_duplicates": self.drop_feature_duplicates,
         }
 
     # -- ask / tell ---------------------------------------------------------------------------
@@ -200,9 +205,10 @@ class LINAS(Method):
         CX = np.array(unseen, dtype=np.int64).reshape(-1, len(self.space))
         values = np.array([predicted[x] for x in unseen]).reshape(len(unseen), -1)
         candidates = self._features(CX)
-        novel = _novel(candidates, features)
-        if len(novel) >= self.population_size:
-            CX, values, candidates = CX[novel], values[novel], candidates[novel]
+        if self.drop_feature_duplicates:
+            novel = _novel(candidates, features)
+            if len(novel) >= self.population_size:
+                CX, values, candidates = CX[novel], values[novel], candidates[novel]
         CF, CG = values[:, :k], values[:, k:]
         if self.optimism > 0 and len(CX):
             spread = np.column_stack([m.predict_spread(candidates) for m in models[:k]])
