@@ -90,6 +90,27 @@ def test_the_feature_duplicates_switch_keeps_them():
     assert duplicates > 0
 
 
+def test_offspring_picks_are_bred_from_the_measured_whatever_the_predictors_say():
+    space, metrics = synthetic_space(), synthetic_metrics()
+
+    def asks(predictors, offspring):
+        method = LINAS(predictors=predictors, offspring=offspring, **FAST)
+        return _drive(
+            method.setup(space, OBJECTIVES, seed=2, population_size=20),
+            space,
+            metrics,
+            iterations=3,
+        )
+
+    bred_ridge, bred_svr = asks(("ridge",), 20), asks(("svr",), 20)
+    assert [keys for keys, _ in bred_ridge] == [keys for keys, _ in bred_svr]
+    for keys, told_before in bred_ridge:
+        assert len(set(keys)) == 20 and not set(keys) & told_before
+    mixed = asks(("ridge",), 5)
+    assert mixed[1][0][:5] == bred_ridge[1][0][:5]  # the same parents breed the same children
+    assert mixed[1][0][5:] != bred_ridge[1][0][5:]  # the rest the predictors chose
+
+
 def test_asks_fewer_only_when_the_space_runs_out():
     space = SearchSpace([Variable(f"g{i}", [0, 1, 2]) for i in range(3)])  # 27 networks
 
