@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import socket
 from collections.abc import Callable
 from typing import Any
@@ -93,9 +94,17 @@ class RayExecutor(Executor):
 
     kind = "ray"
 
-    def __init__(self, address: str = "auto", *, num_cpus: float = 1, num_gpus: float = 0) -> None:
+    def __init__(
+        self,
+        address: str = "auto",
+        *,
+        num_cpus: float = 1,
+        num_gpus: float = 0,
+        needs: tuple[str, ...] = NEEDED,
+    ) -> None:
         self.ray = require("ray", "ray")
         self.address, self.num_cpus, self.num_gpus = address, num_cpus, num_gpus
+        self.needs = needs
         self._owned = not self.ray.is_initialized()
         if self._owned:
             try:
@@ -137,13 +146,14 @@ class RayExecutor(Executor):
                 f"num_cpus={self.num_cpus:g}, num_gpus={self.num_gpus:g} (its nodes: "
                 f"{offered or 'none alive'}); lower them or add a node that has them"
             )
-        probe = self.ray.remote(_probe_function()).options(
-            num_cpus=self.num_cpus, num_gpus=self.num_gpus, max_retries=0
-        )
+        probe = self.ray.remote(_probe_function())
         calls = [
             probe.options(
-                scheduling_strategy=NodeAffinitySchedulingStrategy(n["NodeID"], soft=False)
-            ).remote(NEEDED)
+                num_cpus=self.num_cpus,
+                num_gpus=self.num_gpus,
+                max_retries=0,
+                scheduling_strategy=NodeAffinitySchedulingStrategy(n["NodeID"], soft=False),
+            ).remote(self.needs)
             for n in able
         ]
         try:
@@ -164,10 +174,10 @@ class RayExecutor(Executor):
             if answer["missing"]:
                 missing = "; ".join(f"{k}: {v}" for k, v in answer["missing"].items())
                 raise MissingOnCluster(f"{where} cannot import {missing}; {ADVICE}")
-            if answer["found"]["linas_host"] != __version__:
+            version = answer["found"].get("linas_host", __version__)
+            if version != __version__:
                 raise MissingOnCluster(
-                    f"{where} runs linas {answer['found']['linas_host']}, this host {__version__}"
-                    f"; {ADVICE}"
+                    f"{where} runs linas {version}, this host {__version__}; {ADVICE}"
                 )
             out.append(
                 {
@@ -176,7 +186,7 @@ class RayExecutor(Executor):
                     "cpus": node["Resources"].get("CPU", 0),
                     "gpus": node["Resources"].get("GPU", 0),
                     "python": answer["python"],
-                    "torch": answer["found"]["torch"],
+                    "torch": answer["found"].get("torch", ""),
                 }
             )
         return out
@@ -202,7 +212,11 @@ class RayExecutor(Executor):
         try:
             holder = [self._ref(function)]
             pending = {self._task.remote(holder, item): p for p, item in enumerate(items)}
-        except ray.exceptions.RayError as error:
+        except ImportError as error:  # Ray Client: the server cannot load what was put
+            raise MissingOnCluster(
+                f"the Ray cluster cannot load the host work ({error}); {ADVICE}"
+            ) from None
+        except (ray.exceptions.RayError, ConnectionError) as error:
             raise self._lost(error) from None
         try:
             while pending:
@@ -225,11 +239,10 @@ class RayExecutor(Executor):
                 f"{MAX_RETRIES + 1} tries: {str(error).splitlines()[0]}"
             )
         except errors.RayTaskError as error:
-            cause = error.cause
-            if isinstance(cause, ImportError) or "ModuleNotFoundError" in str(error):
+            missing = re.search(r"No module named '[^']+'", str(error))
+            if missing:
                 raise MissingOnCluster(
-                    f"a Ray worker cannot import what the host work needs "
-                    f"({type(cause).__name__}: {cause}); {ADVICE}"
+                    f"a Ray worker cannot load the host work ({missing.group(0)}); {ADVICE}"
                 ) from None
             raise error.as_instanceof_cause() from None
         except (errors.RayError, ConnectionError) as error:
