@@ -52,8 +52,11 @@ class RayCluster:
 
     def children(self) -> dict[int, str]:
         """The cluster's worker processes now: pid -> title (``ray::IDLE``, ``ray::_run``)."""
-        raylets = [pid for pid, parent, name in _processes() if parent == self.proc.pid
-                   and name == "raylet"]  # fmt: skip
+        raylets = [
+            pid
+            for pid, parent, name in _processes()
+            if parent == self.proc.pid and name == "raylet"
+        ]
         return {pid: _title(pid) for pid, parent, _ in _processes() if parent in raylets}
 
     def running(self, function: str) -> list[int]:
@@ -97,16 +100,31 @@ def start_cluster(workdir: Path, *, num_cpus: int = 2) -> RayCluster:
     workdir.mkdir(parents=True, exist_ok=True)
     temp = tempfile.mkdtemp(prefix="ray-", dir="/tmp")  # short: Ray's socket paths must fit
     port, client = _free_port(), _free_port()
-    argv = [str(RAY), "start", "--head", "--block", f"--num-cpus={num_cpus}", f"--port={port}",
-            f"--ray-client-server-port={client}", f"--dashboard-port={_free_port()}",
-            f"--dashboard-agent-listen-port={_free_port()}", "--include-dashboard=false",
-            "--disable-usage-stats", f"--temp-dir={temp}", "--object-store-memory=200000000"]  # fmt: skip
-    env = {**os.environ, **RAY_ENV,
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(E2E), os.environ.get("PYTHONPATH")]))}  # fmt: skip
+    argv = [
+        str(RAY),
+        "start",
+        "--head",
+        "--block",
+        f"--num-cpus={num_cpus}",
+        f"--port={port}",
+        f"--ray-client-server-port={client}",
+        f"--dashboard-port={_free_port()}",
+        f"--dashboard-agent-listen-port={_free_port()}",
+        "--include-dashboard=false",
+        "--disable-usage-stats",
+        f"--temp-dir={temp}",
+        "--object-store-memory=200000000",
+    ]
+    env = {
+        **os.environ,
+        **RAY_ENV,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(E2E), os.environ.get("PYTHONPATH")])),
+    }
     log_path = workdir / "ray-head.log"
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env,
-                                start_new_session=True)  # fmt: skip
+        proc = subprocess.Popen(
+            argv, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        )
     cluster = RayCluster(proc, f"127.0.0.1:{port}", f"ray://127.0.0.1:{client}", log_path)
     deadline = time.monotonic() + START_TIMEOUT_S
     while "Ray runtime started" not in log_path.read_text(errors="replace"):

@@ -109,9 +109,11 @@ def test_ray_names_a_module_the_workers_lack(ray_cluster) -> None:
 def test_without_ray_the_message_names_the_extra() -> None:
     # Ray is installed here (the dev extra); a None in sys.modules makes its import fail as
     # on a host without it.
-    code = ("import sys; sys.modules['ray'] = None\n"
-            "from linas_host.execute.ray_cluster import RayExecutor\n"
-            "RayExecutor('auto')")  # fmt: skip
+    code = (
+        "import sys; sys.modules['ray'] = None\n"
+        "from linas_host.execute.ray_cluster import RayExecutor\n"
+        "RayExecutor('auto')"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 1
     assert "MissingExtra" in done.stderr and "pip install linas-sdk[ray]" in done.stderr
