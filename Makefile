@@ -51,6 +51,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/agent_load.py
 	$(BIN)/python benchmarks/transformer_ends.py
 	$(BIN)/python benchmarks/mobilenetv3_ends.py
+	$(BIN)/python benchmarks/supernet_efficiency.py
 
 constraints: $(STAMP)
 	$(BIN)/pip freeze --exclude-editable | sed 's/+cpu$$//' > constraints.new && mv constraints.new constraints.txt

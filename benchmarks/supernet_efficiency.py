@@ -3,7 +3,7 @@ NSGA-II and random search on top-1 accuracy against MACs.
 
     nice -n 10 .venv/bin/python benchmarks/supernet_efficiency.py [--seeds 5] [--budget 500]
         [--population 50] [--validation 450] [--calibration 256] [--methods linas,nsga2,random]
-        [--estimate N] [--json OUT]
+        [--option linas.KEY=VALUE] [--estimate N] [--json OUT]
 
 The space is the supernet's 45 variables (5 stage depths, 20 expand ratios and kernels; about
 10^19 sub-networks). An evaluation extracts the sub-network, re-estimates its batch-norm
@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 from linas_host.evaluate.evaluators import CallableEvaluator
 from linas_host.search import registry
-from linas_host.search.bench import format_gaps, summarise
+from linas_host.search.bench import format_gaps, parse_method_options, summarise
 from linas_host.search.hypervolume import HypervolumeTracker, hypervolume, worst_point
 from linas_host.search.runner import run_search
 
@@ -107,9 +107,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--validation", type=int, default=450, help="validation images")
     parser.add_argument("--calibration", type=int, default=256, help="batch-norm images")
     parser.add_argument("--methods", default="linas,nsga2,random", type=lambda t: t.split(","))
+    parser.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="METHOD.KEY=VALUE",
+        help="a keyword option of a method, as `linas bench --option`",
+    )
     parser.add_argument("--estimate", type=int, metavar="N", help="time N evaluations only")
     parser.add_argument("--json", type=Path, help="write figures and every run's evaluations")
     args = parser.parse_args(argv)
+    options = parse_method_options(args.option)
     evaluations = RealEvaluations(validation=args.validation, calibration=args.calibration)
     if args.estimate:
         estimate(evaluations, args.estimate, args)
@@ -120,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     host: list[tuple[float, float]] = []  # per LINAS iteration: wall, CPU seconds
     for seed in range(args.seeds):
         for name in args.methods:
-            method = registry.create(name)
+            method = registry.create(name, **options.get(name, {}))
             before, t0 = evaluations.measured, time.monotonic()
             result = run_search(
                 space=evaluations.space,
@@ -196,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
         figures.update(
             reference_point=natural,
             joint_hypervolume=best,
+            method_options=options,
             validation=args.validation,
             calibration=args.calibration,
         )

@@ -120,7 +120,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from linas_host.search.bench import SHARED_TABLE, format_report, run_bench, write_json
+    from linas_host.search.bench import (
+        SHARED_TABLE,
+        format_report,
+        parse_method_options,
+        run_bench,
+        write_json,
+    )
     from linas_sdk.errors import InvalidArgument
 
     if args.resume and args.journal is None:
@@ -145,7 +151,7 @@ def run(args: argparse.Namespace) -> int:
         seeds=args.seeds,
         first_seed=args.first_seed,
         target_budget=args.target_budget,
-        method_options=_options(args.option),
+        method_options=parse_method_options(args.option),
         methods=[m.strip() for m in args.methods.split(",") if m.strip()],
         population=args.population,
         reference_point=args.reference,
@@ -159,26 +165,6 @@ def run(args: argparse.Namespace) -> int:
     if args.json is not None:
         write_json(report, args.json)
     return 0
-
-
-def _options(items: list[str]) -> dict[str, dict]:
-    import yaml
-
-    from linas_sdk.errors import InvalidArgument
-
-    options: dict[str, dict] = {}
-    for text in items:
-        name, _, value = text.partition("=")
-        method, _, key = name.partition(".")
-        if not (method and key.isidentifier() and _):
-            raise InvalidArgument(
-                f"--option {text!r}: expected METHOD.KEY=VALUE, e.g. linas.extremes=0"
-            )
-        try:
-            options.setdefault(method, {})[key] = yaml.safe_load(value)
-        except yaml.YAMLError as error:
-            raise InvalidArgument(f"--option {text!r}: the value is not YAML ({error})") from None
-    return options
 
 
 def _cell(edges: list[str], zero: str | None):

@@ -238,6 +238,26 @@ def run_bench(
     )
 
 
+def parse_method_options(items: Sequence[str]) -> dict[str, dict]:
+    """``METHOD.KEY=VALUE`` texts (``--option``) as keyword options by method, each value
+    read as YAML (``linas.trust_radius=null``, ``linas.predictors=[ridge, svr]``)."""
+    import yaml
+
+    options: dict[str, dict] = {}
+    for text in items:
+        name, equals, value = text.partition("=")
+        method, _, key = name.partition(".")
+        if not (method and key.isidentifier() and equals):
+            raise InvalidArgument(
+                f"--option {text!r}: expected METHOD.KEY=VALUE, e.g. linas.extremes=0"
+            )
+        try:
+            options.setdefault(method, {})[key] = yaml.safe_load(value)
+        except yaml.YAMLError as error:
+            raise InvalidArgument(f"--option {text!r}: the value is not YAML ({error})") from None
+    return options
+
+
 def _execute(jobs: list[_Job], workers: int, on_run) -> list[BenchRun]:
     runs = []
     if workers <= 1:
