@@ -98,3 +98,11 @@ def _alive(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return state != "Z"  # a zombie has exited; only its parent (init) has yet to reap it
+
+
+def test_the_devices_file_provider_and_its_options_go_with_every_job(live_device):
+    options = {"arena_extend_strategy": "kSameAsRequested"}
+    spec = live_device.model_copy(update={"provider": "CPU", "provider_options": options})
+    with AgentClient(spec) as client:
+        m = client.measure(tiny_onnx(43.0), FAST)
+    assert m.provider == "CPUExecutionProvider"
