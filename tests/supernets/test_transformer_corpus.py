@@ -13,12 +13,8 @@ from linas_host.supernets.transformer.vocab import Vocabulary
 def test_generation_is_deterministic_and_reproduces_the_committed_corpus():
     generated = phrases.generate()
     assert phrases.to_bytes(generated) == phrases.CORPUS_PATH.read_bytes()
-    assert phrases.generate(seed=7, sizes={"a": 50}) == phrases.generate(
-        seed=7, sizes={"a": 50}
-    )
-    assert phrases.generate(seed=8, sizes={"a": 50}) != phrases.generate(
-        seed=7, sizes={"a": 50}
-    )
+    assert phrases.generate(seed=7, sizes={"a": 50}) == phrases.generate(seed=7, sizes={"a": 50})
+    assert phrases.generate(seed=8, sizes={"a": 50}) != phrases.generate(seed=7, sizes={"a": 50})
 
 
 def test_splits_have_their_sizes_and_share_no_source_sentence():
