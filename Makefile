@@ -94,6 +94,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/agent_load.py
 	$(BIN)/python benchmarks/transformer_ends.py
 	$(BIN)/python benchmarks/mobilenetv3_ends.py
+	$(BIN)/python benchmarks/supernet_efficiency.py
 
 # Freeze the pins, keeping the header comments and each package's Python 3.10 pin
 # (python_version < "3.11").

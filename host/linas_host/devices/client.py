@@ -176,7 +176,8 @@ class AgentClient:
                     where = f"{self.spec.where}: {method}"
                     if code == grpc.StatusCode.DEADLINE_EXCEEDED and time.monotonic() >= deadline:
                         raise NoReply(f"{where}: no reply within {timeout:g} s") from None
-                    raise error_from_status(code, f"{where}: {details}") from None
+                    tries = f" ({attempt + 1} attempts)" if attempt else ""
+                    raise error_from_status(code, f"{where}{tries}: {details}") from None
             time.sleep(delay)
             delay, attempt = delay * 2, attempt + 1
 
