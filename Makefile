@@ -71,9 +71,10 @@ agent-tflite-runtime:
 
 # JetPack 6's Python: an .[agent] venv on 3.10 runs the selftest. Where a pin's release dropped
 # 3.10, constraints.txt holds a second pin for it under a python_version marker.
-PYTHON310 ?= python3.10
+# pyenv's 3.10 where there is one (its shim on PATH runs only when 3.10 is selected), else PATH's.
+PYTHON310 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.10.*/bin/python3.10) python3.10)
 agent-py310:
-	@command -v $(PYTHON310) >/dev/null || { echo "agent-py310 needs $(PYTHON310) (pyenv install 3.10)"; exit 1; }
+	@$(PYTHON310) -c '' 2>/dev/null || { echo "agent-py310 needs Python 3.10 ($(PYTHON310)): pyenv install 3.10"; exit 1; }
 	rm -rf .venv-py310
 	$(PYTHON310) -m venv .venv-py310
 	.venv-py310/bin/pip install -q -c constraints.txt '.[agent]'
