@@ -147,7 +147,8 @@ def running_model(agent_pid: int) -> int | None:
 def test_worker_killed_mid_measurement_costs_one_reply(client, mlp) -> None:
     call, errors = hang_in_background(client, 30)
     os.kill(zygote_of(client.agent.pid), signal.SIGKILL)
-    call.join(20)
+    call.join(60)  # generous: a loaded machine restarts the worker slowly; no timing is asserted
+    assert not call.is_alive(), "the Measure call did not end after its worker was killed"
     assert errors[0].code() == grpc.StatusCode.INTERNAL
     assert "worker process died" in errors[0].details()
     still_serves(client, mlp)
