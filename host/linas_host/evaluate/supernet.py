@@ -15,6 +15,10 @@ A model that the device cannot load or run is a counted failure; a request the p
 before sending it (`submit` raises: no device for the runtime, bytes that are no model) would
 fail every candidate alike, so it stops the run.
 
+On the device, accuracy is scored on the validation set `validation(config)` returns for the
+sub-network (its bytes are hashed, so the pool uploads each distinct set once): one set for
+most supernets, one per input resolution for a supernet whose resolution is searched.
+
 It serves any object in the supernet protocol's terms: ``space``, ``extract(config)`` (a module,
 or the config itself where `export` builds the model directly) and, for the objectives that
 name them, ``evaluate``, ``macs``, ``params`` and ``score_outputs``.
@@ -50,6 +54,8 @@ class _Prepared:
     position: int
     record: dict
     model: bytes | None = None
+    validation: bytes | None = None
+    validation_sha: str = ""
 
 
 class SupernetEvaluator(Evaluator):
@@ -70,7 +76,7 @@ class SupernetEvaluator(Evaluator):
         settings: Mapping[str, Any] | None = None,
         accuracy_on: str = "host",
         accuracy_limit: int | None = None,
-        validation: bytes | None = None,
+        validation: Callable[[dict], bytes] | None = None,
         cache: MeasurementCache | None = None,
         serial: bool = True,
         device_identity: Callable[[Target], Any] = str,
@@ -84,7 +90,6 @@ class SupernetEvaluator(Evaluator):
         )
         self.accuracy_on, self.accuracy_limit = accuracy_on, accuracy_limit
         self.validation = validation
-        self.validation_sha = sha256_hex(validation) if validation else ""
         self.cache, self.serial, self.device_identity = cache, serial, device_identity
         self.targets = list(
             dict.fromkeys(o.target for o in self.objectives if o.metric in DEVICE_METRICS)
@@ -102,7 +107,9 @@ class SupernetEvaluator(Evaluator):
         if self.targets and pool is None:
             raise InvalidArgument("objectives measured on a board need a device pool")
         if scored_on_device and validation is None:
-            raise InvalidArgument("accuracy on the device needs a validation set (.npz bytes)")
+            raise InvalidArgument(
+                "accuracy on the device needs a validation set (config -> .npz bytes)"
+            )
         if scored_on_device and self.metric == "outputs" and not hasattr(supernet, "score_outputs"):
             raise InvalidArgument(
                 f"supernet {supernet.name!r} cannot score a board's outputs (no score_outputs); "
@@ -137,6 +144,9 @@ class SupernetEvaluator(Evaluator):
         if self.targets:
             item.model = self.export_model(module, config)
             record.update(model_sha256=sha256_hex(item.model), model_bytes=len(item.model))
+        if self.score_target is not None:
+            item.validation = self.validation(config)
+            item.validation_sha = sha256_hex(item.validation)
         return item
 
     def _named(self, metric: str, value: float) -> tuple[str, float]:
@@ -214,7 +224,7 @@ class SupernetEvaluator(Evaluator):
         validation set."""
         if target == self.score_target:
             return self.pool.submit(
-                item.model, self.scored_request, target=target, validation=self.validation
+                item.model, self.scored_request, target=target, validation=item.validation
             )
         return self.pool.submit(item.model, self.request, target=target)
 
@@ -227,7 +237,7 @@ class SupernetEvaluator(Evaluator):
             provider=self.provider,
             threads=self.threads,
             settings=self.settings,
-            validation=self.validation_sha if scored else "",
+            validation=item.validation_sha if scored else "",
             metric=self.metric if scored else "",
         )
 

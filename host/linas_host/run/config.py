@@ -98,6 +98,23 @@ class SpaceSpec(_Strict):
         return self
 
 
+class DataSpec(_Strict):
+    """The user's data for a supernet that scores on it (``mobilenetv3`` variants ``ofa-*``):
+    ``val`` and ``calibration`` are image folders (one sub-folder a class) or ``.npz`` files
+    (``x`` float32 NCHW normalised, ``y`` labels); ``classes`` a file naming the folders'
+    class order, one a line; ``mean`` and ``std`` the per-channel normalisation (ImageNet's by
+    default). Given to the supernet's factory as its ``data`` option."""
+
+    val: Path | None = None
+    calibration: Path | None = None
+    classes: Path | None = None
+    mean: tuple[float, float, float] | None = None
+    std: tuple[float, float, float] | None = None
+
+    def options(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_none=True)
+
+
 class ObjectiveSpec(_Strict):
     """One objective: a metric, where it is measured, and its direction.
 
@@ -169,6 +186,7 @@ class SearchConfig(_Strict):
     space: SpaceSpec
     objectives: list[ObjectiveSpec] = Field(min_length=2, max_length=4)
     constraints: list[Annotated[str, AfterValidator(_constraint)]] = Field(default_factory=list)
+    data: DataSpec | None = None
     devices: Path | None = None
     runtime: Literal["onnx", "tflite"] = "onnx"
     provider: str = ""
@@ -237,6 +255,10 @@ class SearchConfig(_Strict):
             raise ValueError(
                 f"budget ({self.budget}) must be at least the population ({self.population})"
             )
+        if self.data is not None and self.space.supernet is None:
+            raise ValueError("'data' applies to a supernet space, not a table")
+        if self.data is not None and "data" in self.space.options:
+            raise ValueError("give the data once: 'data' or space.options.data, not both")
         if self.devices is None and not all(o.target.anywhere for o in self.objectives):
             raise ValueError(
                 "an objective names a device or labels, so a 'devices' file is needed "
@@ -259,9 +281,13 @@ class SearchConfig(_Strict):
             return path if path is None or path.is_absolute() else base / path
 
         space = self.space.model_copy(update={"table": rebase(self.space.table)})
+        data = self.data and self.data.model_copy(
+            update={k: rebase(getattr(self.data, k)) for k in ("val", "calibration", "classes")}
+        )
         return self.model_copy(
             update={
                 "space": space,
+                "data": data,
                 "devices": rebase(self.devices),
                 "out": rebase(self.out),
                 "cache_dir": rebase(self.cache_dir),
