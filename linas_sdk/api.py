@@ -39,6 +39,7 @@ def search(
     cache_dir: str | Path | None = None,
     cache: bool = True,
     export_front: bool = True,
+    executor: str | Mapping[str, Any] = "local",
     resume: bool = False,
     progress: str = "rich",
 ) -> RunResult:
@@ -50,6 +51,8 @@ def search(
     (``{"metric": "latency", "device": "pi5-a"}``) or, for a table, ``"column:min|max"``.
     `data` gives a supernet the user's images (``{"val": PATH, "calibration": PATH}``).
     With no `devices` file, a local agent is started on loopback and measures on this machine.
+    `executor` is where each candidate's host work runs: ``"local"`` (this process) or
+    ``{"kind": "ray", "address": "auto", "num_cpus": 1, "num_gpus": 0}`` (docs/ray.md).
     `progress` is ``"rich"``, ``"quiet"`` or ``"jsonl"``. Invalid options raise
     `linas_host.run.config.ConfigError` (an InvalidArgument) naming every field at fault.
     """
@@ -64,7 +67,7 @@ def search(
         "method": method,
         "method_options": dict(method_options or {}), "population": population, "seed": seed,
         "reference_point": reference_point, "out": out, "cache_dir": cache_dir, "cache": cache,
-        "export_front": export_front,
+        "export_front": export_front, "executor": executor,
     }
     settings = validate({k: v for k, v in options.items() if v is not None})
     return run_search(settings, resume=resume, progress=progress)

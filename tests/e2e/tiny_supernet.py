@@ -16,6 +16,7 @@ import of torch's compiler stack that its optimizer pulls in (~2 s a `linas` pro
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -35,9 +36,11 @@ class TinySupernet:
     input_names = ("input",)
     output_names = ("logits",)
 
-    def __init__(self, *, epochs: int = 30, seed: int = 0, checked_input: bool = False) -> None:
+    def __init__(self, *, epochs: int = 30, seed: int = 0, checked_input: bool = False,
+                 score_seconds: float = 0.0) -> None:
         torch.manual_seed(seed)
         self.checked_input = checked_input
+        self.score_seconds = score_seconds  # added to each scoring: a test can catch it mid-way
         self.space = SearchSpace([
             Variable("depth", DEPTHS, kind="int"),
             *[Variable(f"width{i}", WIDTHS, kind="int",
@@ -125,6 +128,7 @@ class TinySupernet:
 
     def evaluate(self, module: nn.Module, *, limit: int | None = None) -> dict[str, float]:
         x, y = self.val_x[:limit], self.val_y[:limit]
+        time.sleep(self.score_seconds)
         with torch.no_grad():
             return {"accuracy": float((module(x).argmax(1) == y).float().mean())}
 

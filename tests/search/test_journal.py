@@ -86,7 +86,7 @@ def test_export_csv_has_one_row_per_evaluation(tmp_path):
     out = export_csv(SQLiteJournal(tmp_path / "j.sqlite").evaluations(), tmp_path / "run.csv")
     rows = list(csv.DictReader(out.open()))
     assert len(rows) == 15
-    assert list(rows[0])[:5] == ["index", "iteration", "time", "device", "key"]
+    assert list(rows[0])[:6] == ["index", "iteration", "time", "device", "host", "key"]
     assert {"depth", "width", "op1", "op2", "op3", "acc", "lat_ms", "feasible"} <= set(rows[0])
     assert [r["key"] for r in rows] == [e.key for e in result.evaluations]
     assert float(rows[3]["acc"]) == pytest.approx(result.evaluations[3].values["acc"])

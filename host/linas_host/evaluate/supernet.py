@@ -1,17 +1,21 @@
-"""Evaluates sub-networks of a supernet: host figures, then board figures, never both at once.
+"""Evaluates sub-networks of a supernet: host figures, then board figures.
 
-A batch goes in two phases, so that host work never disturbs a timing on a board that shares
-this machine's CPU (the embedded default, a local agent on loopback):
+Each candidate goes through two stages:
 
-1. host phase, for every config of the batch: extract the sub-network, score it on the host
-   (accuracy or BLEU, when measured on the host), count MACs and parameters, export it
-   (ONNX or TFLite) and hash the file;
-2. device phase: measure every exported model on every target the objectives name (a device,
-   a set of labels, or any device), answering from the shared `MeasurementCache` first. When
-   every device is on loopback, one measurement runs at a time and the host waits idle for it;
-   remote boards measure concurrently (each still one model at a time).
+1. host work (`HostWork`, run by the evaluator's executor: this process, or a Ray task on a
+   cluster): extract the sub-network, score it on the host (accuracy or BLEU, when measured on
+   the host), count MACs and parameters, export it (ONNX or TFLite) and hash the file;
+2. measurement: every exported model on every target the objectives name (a device, a set of
+   labels, or any device), answered from the shared `MeasurementCache` first.
 
-A model that the device cannot load or run is a counted failure; a request the pool refuses
+How the two stages meet depends on the boards. When every device is on loopback (`serial`, the
+embedded default: a local agent), they share this machine's CPU with the host work, so the
+whole batch's host work is done first and then one model is timed at a time, the host idle.
+Remote boards take each model as soon as its host work ends, while the rest of the batch is
+still being prepared; each board still measures one model at a time.
+
+A model that the device cannot load or run is a counted failure, and so is host work that
+raised a linas error or whose worker died on every try (`TaskLost`); a request the pool refuses
 before sending it (`submit` raises: no device for the runtime, bytes that are no model) would
 fail every candidate alike, so it stops the run.
 
@@ -23,22 +27,25 @@ It serves any object in the supernet protocol's terms: ``space``, ``extract(conf
 or the config itself where `export` builds the model directly) and, for the objectives that
 name them, ``evaluate``, ``macs``, ``params`` and ``score_outputs``.
 
-A record holds every objective by name, ``device`` (the boards that measured it),
-``model_sha256``, ``model_bytes``, ``cached`` (measurements answered from the cache) and
-``measurements`` (target -> the `Measurement` as a dict, raw samples included, outputs not).
-Accuracy on the device is top-1 computed by the agent; BLEU on the device is scored here from
-the output tokens the agent returns (the supernet's ``score_outputs``).
+A record holds every objective by name, ``host`` (the node that did the host work), ``device``
+(the boards that measured it), ``model_sha256``, ``model_bytes``, ``cached`` (measurements
+answered from the cache) and ``measurements`` (target -> the `Measurement` as a dict, raw
+samples included, outputs not). Accuracy on the device is top-1 computed by the agent; BLEU on
+the device is scored here from the output tokens the agent returns (``score_outputs``).
 """
 
 from __future__ import annotations
 
 import concurrent.futures
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from linas_host.evaluate.cache import MeasurementCache, cache_key
 from linas_host.evaluate.evaluators import Evaluator, failure_record
+from linas_host.execute import Executor, LocalExecutor
 from linas_host.run.config import ObjectiveSpec
 from linas_sdk.artifacts import sha256_hex
 from linas_sdk.errors import InvalidArgument, LinasError
@@ -49,6 +56,42 @@ DEVICE_METRICS = ("latency", "memory")
 HOST_SCORES = ("accuracy", "bleu")
 
 
+def _named(objectives: Sequence[ObjectiveSpec], metric: str, value: float) -> tuple[str, float]:
+    name = next(o.resolved_name for o in objectives if o.metric == metric)
+    return name, float(value)
+
+
+@dataclass(frozen=True)
+class HostWork:
+    """One candidate's host work, as a function of its config -> (record, model bytes or None
+    when no board measures it). An executor ships it, supernet and weights included, to where
+    it runs, so it holds nothing of this process (no pool, no cache): it pickles."""
+
+    supernet: Any
+    objectives: tuple[ObjectiveSpec, ...]
+    export: Callable[[Any, dict], bytes] | None
+    score_on_host: bool
+    accuracy_limit: int | None = None
+
+    def __call__(self, config: dict) -> tuple[dict, bytes | None]:
+        metrics = {o.metric for o in self.objectives}
+        record: dict[str, Any] = {}
+        module = self.supernet.extract(config)
+        if self.score_on_host and metrics & set(HOST_SCORES):
+            scores = self.supernet.evaluate(module, limit=self.accuracy_limit)
+            record.update(_named(self.objectives, m, scores[m]) for m in HOST_SCORES
+                          if m in metrics)
+        if "macs" in metrics:
+            record.update([_named(self.objectives, "macs", self.supernet.macs(config))])
+        if "params" in metrics:
+            record.update([_named(self.objectives, "params", self.supernet.params(config))])
+        if self.export is None:
+            return record, None
+        model = self.export(module, config)
+        record.update(model_sha256=sha256_hex(model), model_bytes=len(model))
+        return record, model
+
+
 @dataclass
 class _Prepared:
     position: int
@@ -56,6 +99,22 @@ class _Prepared:
     model: bytes | None = None
     validation: bytes | None = None
     validation_sha: str = ""
+
+
+class _Tally:
+    """Per candidate, the targets still to measure: a record is whole when every target has
+    answered, or failed at its first failure (later answers for it are dropped)."""
+
+    def __init__(self, targets: int) -> None:
+        self.targets = targets
+        self.pending: dict[int, int] = {}
+        self.failed: set[int] = set()
+
+    def expect(self, item: _Prepared) -> None:
+        self.pending[item.position] = self.targets
+
+    def open(self) -> int:
+        return sum(self.pending.values())
 
 
 class SupernetEvaluator(Evaluator):
@@ -80,9 +139,10 @@ class SupernetEvaluator(Evaluator):
         cache: MeasurementCache | None = None,
         serial: bool = True,
         device_identity: Callable[[Target], Any] = str,
+        executor: Executor | None = None,
     ) -> None:
         self.supernet, self.objectives = supernet, list(objectives)
-        self.export_model, self.pool = export, pool
+        self.pool, self.executor = pool, executor or LocalExecutor()
         self.runtime, self.provider, self.threads = runtime, provider, threads
         self.settings = dict(settings or {})
         self.request = MeasureRequest(
@@ -115,12 +175,17 @@ class SupernetEvaluator(Evaluator):
                 f"supernet {supernet.name!r} cannot score a board's outputs (no score_outputs); "
                 "expected accuracy_on 'host' for BLEU"
             )
+        self.host_work = HostWork(
+            supernet, tuple(self.objectives), export if self.targets else None,
+            score_on_host=accuracy_on == "host", accuracy_limit=accuracy_limit,
+        )
 
     def _check(self, space, objectives, constraints) -> None:
         if space != self.supernet.space:
             raise InvalidArgument(f"the search space {space} is not the supernet's space")
 
     def _stream(self, configs: list[Mapping]) -> Iterator[tuple[int, Mapping]]:
+<<<<<<< HEAD
         prepared = []
         for position, config in enumerate(configs):
             try:
@@ -154,61 +219,119 @@ class SupernetEvaluator(Evaluator):
         return name, float(value)
 
     def _device_phase(self, prepared: list[_Prepared]) -> Iterator[tuple[int, Mapping]]:
+=======
+        prepared = self._prepared(self.executor.map(self.host_work, [dict(c) for c in configs]))
+>>>>>>> main
         if not self.targets:
             for item in prepared:
                 yield item.position, item.record
-            return
-        pending: dict[int, int] = {item.position: len(self.targets) for item in prepared}
-        failed: set[int] = set()
-        for item, target, outcome in self._measure_all(prepared, failed):
-            if item.position in failed:
-                continue
-            try:
-                if isinstance(outcome, LinasError):
-                    raise outcome
-                self._add(item.record, target, *outcome)
-            except LinasError as error:
-                failed.add(item.position)
-                yield (
-                    item.position,
-                    failure_record(
-                        error, target=str(target), model_sha256=item.record["model_sha256"]
-                    ),
-                )
-                continue
-            pending[item.position] -= 1
-            if pending[item.position] == 0:
-                devices = sorted({m["device"] for m in item.record["measurements"].values()})
-                item.record["device"] = ",".join(devices)
-                yield item.position, item.record
+        elif self.serial:
+            yield from self._measure_serially(list(prepared))
+        else:
+            yield from self._measure_as_ready(prepared)
 
-    def _measure_all(self, prepared: list[_Prepared], failed: set[int]):
-        """(item, target, (Measurement, cached) or the error), cache hits first; one at a time
-        when `serial` (skipping models that already failed on another target). A job the pool
-        refuses at `submit` raises here and stops the run."""
-        jobs = []
+    def _prepared(self, outcomes: Iterable[tuple[int, Any, str]]) -> Iterator[_Prepared]:
+        """The executor's outcomes as items, each record saying which node did its host work;
+        failed host work is an item without a model."""
+        for position, outcome, node in outcomes:
+            if isinstance(outcome, LinasError):
+                yield _Prepared(position, failure_record(outcome, host=node))
+            else:
+                record, model = outcome
+                yield _Prepared(position, {**record, "host": node}, model)
+
+    def _measure_serially(self, prepared: list[_Prepared]) -> Iterator[tuple[int, Mapping]]:
+        """The whole batch's host work is done: cache hits first, then one model at a time,
+        skipping models that already failed on another target."""
+        tally, jobs = _Tally(len(self.targets)), []
+        for item in prepared:
+            if item.model is None:
+                yield item.position, item.record
+                continue
+            tally.expect(item)
         for target in self.targets:
             for item in prepared:
+                if item.model is None:
+                    continue
                 key = self._key(item, target)
                 found = self.cache.get(key) if self.cache is not None else None
                 if found is not None:
-                    yield item, target, (found, True)
+                    yield from self._collect(tally, item, target, (found, True))
                 else:
                     jobs.append((item, target, key))
-        if self.serial:
-            for item, target, key in jobs:
-                if item.position in failed:
-                    continue
+        for item, target, key in jobs:
+            if item.position not in tally.failed:
                 future = self._submit(item, target)
-                yield item, target, self._settle(key, future.result)
+                yield from self._collect(tally, item, target, self._settle(key, future.result))
+
+    def _measure_as_ready(self, prepared: Iterator[_Prepared]) -> Iterator[tuple[int, Mapping]]:
+        """Each model goes to the pool as soon as its host work ends (a thread feeds the pool
+        from the executor); results are collected here as they come back."""
+        events: queue.Queue = queue.Queue()
+        fed = object()
+
+        def feed() -> None:
+            try:
+                for item in prepared:
+                    events.put((item, None, None))
+                    if item.model is None:
+                        continue
+                    for target in self.targets:
+                        key = self._key(item, target)
+                        found = self.cache.get(key) if self.cache is not None else None
+                        if found is not None:
+                            events.put((item, target, (found, True)))
+                        else:
+                            future = self._submit(item, target)
+                            future.add_done_callback(
+                                lambda f, i=item, t=target, k=key: events.put((i, t, (k, f))))
+            except BaseException as error:  # raised in the caller's thread, below
+                events.put(error)
+            finally:
+                events.put(fed)
+
+        threading.Thread(target=feed, name="linas-feed-boards", daemon=True).start()
+        tally, feeding = _Tally(len(self.targets)), True
+        while feeding or tally.open():
+            event = events.get()
+            if event is fed:
+                feeding = False
+                continue
+            if isinstance(event, BaseException):
+                raise event
+            item, target, outcome = event
+            if target is None:
+                if item.model is None:
+                    yield item.position, item.record
+                else:
+                    tally.expect(item)
+                continue
+            if isinstance(outcome[1], concurrent.futures.Future):
+                outcome = self._settle(outcome[0], outcome[1].result)
+            yield from self._collect(tally, item, target, outcome)
+
+    def _collect(self, tally: _Tally, item: _Prepared, target: Target,
+                 outcome: Any) -> Iterator[tuple[int, Mapping]]:
+        """Add one target's answer for `item`; yields its record when it is whole or failed."""
+        if item.position in tally.failed:
             return
-        futures = {
-            self._submit(item, target): (item, target, key)
-            for item, target, key in jobs
-        }
-        for future in concurrent.futures.as_completed(futures):
-            item, target, key = futures[future]
-            yield item, target, self._settle(key, future.result)
+        try:
+            if isinstance(outcome, LinasError):
+                raise outcome
+            self._add(item.record, target, *outcome)
+        except LinasError as error:
+            tally.failed.add(item.position)
+            tally.pending.pop(item.position, None)
+            yield item.position, failure_record(
+                error, target=str(target), model_sha256=item.record["model_sha256"],
+                host=item.record["host"])
+            return
+        tally.pending[item.position] -= 1
+        if tally.pending[item.position] == 0:
+            del tally.pending[item.position]
+            devices = sorted({m["device"] for m in item.record["measurements"].values()})
+            item.record["device"] = ",".join(devices)
+            yield item.position, item.record
 
     def _settle(self, key: str, call: Callable[[], Measurement]):
         try:
@@ -248,10 +371,10 @@ class SupernetEvaluator(Evaluator):
                 raise InvalidArgument(f"the device {measurement.device} returned no outputs")
             tokens = next(iter(measurement.outputs.values()))
             bleu = self.supernet.score_outputs(tokens, limit=self.accuracy_limit)["bleu"]
-            return self._named("bleu", bleu)
+            return _named(self.objectives, "bleu", bleu)
         if measurement.accuracy is None:
             raise InvalidArgument(f"the device {measurement.device} returned no accuracy")
-        return self._named("accuracy", measurement.accuracy)
+        return _named(self.objectives, "accuracy", measurement.accuracy)
 
     def _add(self, record: dict, target: Target, measurement: Measurement, cached: bool) -> None:
         for objective in self.objectives:

@@ -29,9 +29,10 @@ def write_front_csv(front: Sequence[Evaluation], path: Path, models: dict[str, s
     objectives = list(dict.fromkeys(n for e in front for n in e.values))
     with path.open("w", newline="") as out:
         writer = csv.writer(out)
-        writer.writerow(["index", "iteration", "device", "key", *names, *objectives, "model"])
+        writer.writerow(["index", "iteration", "device", "host", "key", *names, *objectives,
+                         "model"])
         for e in front:
-            writer.writerow([e.index, e.iteration, e.device, e.key,
+            writer.writerow([e.index, e.iteration, e.device, e.host, e.key,
                              *[e.config.get(n, "") for n in names],
                              *[e.values.get(n, "") for n in objectives], models.get(e.key, "")])
     return path
@@ -71,9 +72,9 @@ def write_outputs(
             [e.index + 1 for e in evaluations if e.hypervolume is not None], series,
             (summary or {}).get("method", ""),
         )
-    rows = [{"index": e.index, "iteration": e.iteration, "device": e.device, **e.values,
-             **e.config, "model": models.get(e.key, "")} for e in front]
-    columns = ["index", "iteration", "device", *[o.name for o in objectives],
+    rows = [{"index": e.index, "iteration": e.iteration, "device": e.device, "host": e.host,
+             **e.values, **e.config, "model": models.get(e.key, "")} for e in front]
+    columns = ["index", "iteration", "device", "host", *[o.name for o in objectives],
                *list(dict.fromkeys(n for e in front for n in e.config)), "model"]
     return write_report(
         out / "report.html",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import inspect
 import io
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -20,6 +21,7 @@ import numpy as np
 from linas_host.evaluate.cache import MeasurementCache
 from linas_host.evaluate.evaluators import Evaluator, TableEvaluator
 from linas_host.evaluate.supernet import DEVICE_METRICS, SupernetEvaluator
+from linas_host.execute import Executor
 from linas_host.export.subnet import subnetwork_bytes
 from linas_host.paths import cache_dir
 from linas_host.run.config import SearchConfig
@@ -89,21 +91,25 @@ class Boards:
     def names(self) -> list[str]:
         return [d.name for d in self.status]
 
-    def evaluator(self) -> Evaluator:
+    def evaluator(self, executor: Executor | None = None) -> Evaluator:
+        """The run's evaluator; a supernet's host work runs on `executor` (this process by
+        default)."""
         if self.problem.table is not None:
             return TableEvaluator(self.problem.table)
         validation = None
         if self.config.accuracy_on == "device" and self.needed:
             validation = self.validation
         return SupernetEvaluator(
-            self.problem.supernet, self.config.objectives, export=self.export_model,
+            self.problem.supernet, self.config.objectives,
+            export=partial(_export, self.problem.supernet, self.config.runtime),
             pool=self.pool, runtime=self.config.agent_runtime, provider=self.config.provider,
             threads=self.config.threads, settings=self.config.measure,
             accuracy_on=self.config.accuracy_on, accuracy_limit=self.config.accuracy_limit,
             validation=validation, cache=self.cache, serial=self.serial,
-            device_identity=self.identity,
+            device_identity=self.identity, executor=executor,
         )
 
+<<<<<<< HEAD
     def validation(self, config: dict) -> bytes:
         """The validation .npz for the sub-network `config`: one per input shape (a supernet
         whose resolution is searched has one per resolution), made once each."""
@@ -120,6 +126,8 @@ class Boards:
         """The sub-network as an ONNX or TFLite file's bytes."""
         return subnetwork_bytes(self.problem.supernet, config, self.config.runtime, module)
 
+=======
+>>>>>>> main
     def identity(self, target: Target) -> list[dict[str, Any]]:
         """What a cached measurement for `target` must match: the hardware and runtime of every
         device that may take the target's jobs."""
@@ -174,6 +182,12 @@ class Boards:
             out["measurement cache"] = (f"{self.cache.path} ({self.cache.hits} hits, "
                                         f"{self.cache.misses} measured)")
         return out
+
+
+def _export(supernet: Any, fmt: str, module: Any, config: dict) -> bytes:
+    """The sub-network as an ONNX or TFLite file's bytes; a module-level function, so that the
+    host work holding it pickles (it is shipped to the Ray workers)."""
+    return subnetwork_bytes(supernet, config, fmt, module)
 
 
 def _npz_bytes(arrays: dict[str, np.ndarray], input_names: tuple[str, ...]) -> bytes:

@@ -180,6 +180,38 @@ class ObjectiveSpec(_Strict):
         return self.direction or _DEFAULT_DIRECTION.get(self.metric, "min")
 
 
+class ExecutorSpec(_Strict):
+    """Where each candidate's host work runs: ``local`` (this process, the default) or ``ray``
+    (a task of `num_cpus` CPUs and `num_gpus` GPUs on the Ray cluster at `address`: ``auto``,
+    ``HOST:PORT`` or ``ray://HOST:PORT``; docs/ray.md). Shorthand: ``"local"`` or ``"ray"``."""
+
+    kind: Literal["local", "ray"] = "local"
+    address: str | None = None
+    num_cpus: float | None = Field(None, gt=0)
+    num_gpus: float | None = Field(None, ge=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        return {"kind": value} if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ExecutorSpec:
+        given = [n for n in ("address", "num_cpus", "num_gpus") if getattr(self, n) is not None]
+        if self.kind == "local":
+            if given:
+                raise ValueError(f"{', '.join(given)}: only for kind 'ray' (this is 'local')")
+            return self
+        address = "auto" if self.address is None else self.address
+        if address != "auto" and not re.fullmatch(r"(ray://)?[^\s:/]+:\d{1,5}", address):
+            raise ValueError(
+                f"address {address!r}: expected 'auto', 'HOST:PORT' or 'ray://HOST:PORT'")
+        object.__setattr__(self, "address", address)
+        object.__setattr__(self, "num_cpus", 1.0 if self.num_cpus is None else self.num_cpus)
+        object.__setattr__(self, "num_gpus", 0.0 if self.num_gpus is None else self.num_gpus)
+        return self
+
+
 class SearchConfig(_Strict):
     """A whole search: space, objectives, devices, runtime, budget, output."""
 
@@ -205,6 +237,7 @@ class SearchConfig(_Strict):
     cache_dir: Path | None = None
     cache: bool = True
     export_front: bool = True
+    executor: ExecutorSpec = Field(default_factory=ExecutorSpec)
 
     @field_validator("measure")
     @classmethod
@@ -255,10 +288,17 @@ class SearchConfig(_Strict):
             raise ValueError(
                 f"budget ({self.budget}) must be at least the population ({self.population})"
             )
-        if self.data is not None and self.space.supernet is None:
-            raise ValueError("'data' applies to a supernet space, not a table")
+        if self.data is not None and table:
+            raise ValueError(
+                "data: images apply to a supernet space that scores on them, not to a table; "
+                "expected no 'data' beside space.table")
         if self.data is not None and "data" in self.space.options:
-            raise ValueError("give the data once: 'data' or space.options.data, not both")
+            raise ValueError(
+                "data is given twice, as 'data' and as space.options.data: expected one of them")
+        if table and self.executor.kind != "local":
+            raise ValueError(
+                "executor: a table space is replayed, with no host work to run elsewhere; "
+                "expected executor 'local' (the default) or a supernet space")
         if self.devices is None and not all(o.target.anywhere for o in self.objectives):
             raise ValueError(
                 "an objective names a device or labels, so a 'devices' file is needed "

@@ -5,6 +5,8 @@ With no devices file, a local agent process is started on loopback and measures 
 machine. Host and agent then share the CPU, so the search is synchronous around measurement:
 every batch is exported and scored on the host first, then timed with the host idle, one
 model at a time (see `SupernetEvaluator`); the GA and predictor training run between batches.
+Each candidate's host work runs on the config's executor: this process, or a Ray cluster
+(`linas_host.execute`); run.json and the report say which, and results.csv names the node.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
+from linas_host.execute import Executor, open_executor
 from linas_host.report.outputs import write_outputs
 from linas_host.run.boards import Boards
 from linas_host.run.config import ConfigError, SearchConfig
@@ -66,12 +69,15 @@ def run_search(
         except TypeError as error:
             raise ConfigError(
                 f"method_options do not fit method {config.method!r}: {error}") from None
+        executor = stack.enter_context(open_executor(config.executor))
+        if executor.kind != "local":
+            reporter.note(f"host work on {_executor_line(executor.describe())}")
         boards = stack.enter_context(Boards(config, problem, reporter))
-        watch = _Watch(reporter, problem, run_dir, method)
+        watch = _Watch(reporter, problem, run_dir, method, executor)
         run = SearchRun(
             space=problem.space, objectives=problem.objectives, method=method,
-            evaluator=boards.evaluator(), budget=config.budget, constraints=problem.constraints,
-            population_size=config.population, seed=config.seed,
+            evaluator=boards.evaluator(executor), budget=config.budget,
+            constraints=problem.constraints, population_size=config.population, seed=config.seed,
             reference_point=problem.reference, journal=run_dir.journal, resume=resume,
             callbacks=[watch],
         )
@@ -80,13 +86,13 @@ def run_search(
         run_dir.write_devices(boards.manifests())
         watch.begin(run.journal.evaluations(), boards.names, config.budget)
         result = run.run()
-        run_dir.write_run_json(result.reference_point)
+        run_dir.write_run_json(result.reference_point, watch.executor)
         models = boards.export_front(result.front(), run_dir) if config.export_front else {}
         summary = {
             "method": config.method, "status": result.status, "budget": config.budget,
             "population": config.population, "seed": config.seed,
             "wall time (s)": f"{result.wall_seconds:.1f}", "resumed evaluations": result.resumed,
-            **boards.summary(),
+            "executor": _executor_line(watch.executor), **boards.summary(),
         }
         report = write_outputs(run_dir, result, predicted=watch.predicted(),
                                iterations=getattr(method, "diagnostics", None) or [],
@@ -104,13 +110,23 @@ def run_search(
     )
 
 
+def _executor_line(described: dict[str, Any]) -> str:
+    """The executor as the report and the notes name it: its kind, address and nodes."""
+    nodes = ", ".join(n["hostname"] for n in described.get("nodes", []))
+    if described["kind"] != "ray":
+        return f"{described['kind']} ({nodes})"
+    return (f"ray at {described['address']}: tasks of {described['num_cpus']:g} CPU, "
+            f"{described['num_gpus']:g} GPU on {len(described['nodes'])} node(s) ({nodes})")
+
+
 class _Watch:
     """The runner's callback: shows the run's progress, and keeps run.json's reference point
-    (null until the runner fixes an automatic one after the initial population)."""
+    (null until the runner fixes an automatic one after the initial population) and executor."""
 
     def __init__(self, reporter: Reporter, problem: Problem, run_dir: RunDirectory,
-                 method: Any) -> None:
+                 method: Any, executor: Executor) -> None:
         self.reporter, self.problem, self.run_dir, self.method = reporter, problem, run_dir, method
+        self.executor = executor.describe()
         self.evaluations: list[Evaluation] = []
         self.reference: dict[str, float] | None = problem.reference
 
@@ -118,7 +134,7 @@ class _Watch:
         self.reporter.start(budget=budget, done=len(previous),
                             objectives=self.problem.directions, out=str(self.run_dir.root),
                             devices=devices)
-        self.run_dir.write_run_json(self.reference)
+        self.run_dir.write_run_json(self.reference, self.executor)
         self.evaluations = list(previous)
         if previous:
             self.reporter.note(f"resumed {len(previous)} evaluations from the journal")
@@ -128,7 +144,7 @@ class _Watch:
         self.evaluations.append(progress.evaluation)
         if progress.reference_point is not None and self.reference is None:
             self.reference = progress.reference_point
-            self.run_dir.write_run_json(self.reference)
+            self.run_dir.write_run_json(self.reference, self.executor)
         self._report(progress.iteration, progress.hypervolume)
 
     def _report(self, iteration: int, hypervolume: float | None) -> None:

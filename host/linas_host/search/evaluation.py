@@ -11,7 +11,9 @@ class Evaluation:
     """``index``: 0-based position among the run's counted evaluations. ``values``: objective
     name -> natural value (empty when the measurement failed). ``F``/``G``: the minimised
     objective vector and constraint violations the method was told (+inf when failed).
-    ``record``: the raw measured record. ``iteration``: the ask that proposed it (1-based)."""
+    ``record``: the raw measured record. ``device``: the boards that measured it; ``host``: the
+    node that did its host work (extract, score, export). ``iteration``: the ask that proposed
+    it (1-based)."""
 
     index: int
     key: str
@@ -21,6 +23,7 @@ class Evaluation:
     G: tuple
     record: dict
     device: str = ""
+    host: str = ""
     iteration: int = 0
     time: float = 0.0
     hypervolume: float | None = None

@@ -17,6 +17,9 @@ Contract of every journal:
 - ``note(iteration, record)`` keeps a method's diagnostics for an iteration (a replay on resume
   writes the same iteration again, replacing it); ``notes()`` returns them by iteration.
 - Safe to call from several threads (one lock per journal).
+
+A SQLite journal written before evaluations recorded their host node gains the ``host`` column
+when it is opened (empty for the evaluations it held), so it still loads and resumes.
 """
 
 from __future__ import annotations
@@ -160,12 +163,15 @@ CREATE TABLE IF NOT EXISTS evaluations (
     g TEXT NOT NULL,
     record TEXT NOT NULL,
     device TEXT NOT NULL,
+    host TEXT NOT NULL DEFAULT '',
     iteration INTEGER NOT NULL,
     time REAL NOT NULL,
     hypervolume REAL
 );
 CREATE TABLE IF NOT EXISTS notes (iteration INTEGER PRIMARY KEY, record TEXT NOT NULL);
 """
+_COLUMNS = ("idx", "key", "config", "objective_values", "f", "g", "record", "device", "host",
+            "iteration", "time", "hypervolume")
 
 
 class SQLiteJournal(Journal):
@@ -180,6 +186,11 @@ class SQLiteJournal(Journal):
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(evaluations)")}
+            if "host" not in columns:  # written before evaluations named their host node
+                with self._db:
+                    self._db.execute(
+                        "ALTER TABLE evaluations ADD COLUMN host TEXT NOT NULL DEFAULT ''")
         except sqlite3.DatabaseError as error:
             raise InvalidArgument(f"{self.path} is not a usable linas journal: {error}") from None
 
@@ -204,22 +215,23 @@ class SQLiteJournal(Journal):
     def _append(self, e):
         with self._db:
             self._db.execute(
-                "INSERT INTO evaluations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO evaluations ({', '.join(_COLUMNS)}) "
+                f"VALUES ({', '.join('?' * len(_COLUMNS))})",
                 (e.index, e.key, json.dumps(e.config), json.dumps(e.values), _floats(e.F),
-                 _floats(e.G), json.dumps(e.record), e.device, e.iteration, e.time,
+                 _floats(e.G), json.dumps(e.record), e.device, e.host, e.iteration, e.time,
                  e.hypervolume),
             )
 
     def _load(self):
-        rows = self._db.execute("SELECT * FROM evaluations ORDER BY idx").fetchall()
+        query = f"SELECT {', '.join(_COLUMNS)} FROM evaluations ORDER BY idx"
         return [
             Evaluation(
                 index=r[0], key=r[1], config=json.loads(r[2]), values=json.loads(r[3]),
                 F=tuple(map(float, json.loads(r[4]))), G=tuple(map(float, json.loads(r[5]))),
-                record=json.loads(r[6]),
-                device=r[7], iteration=r[8], time=r[9], hypervolume=r[10],
+                record=json.loads(r[6]), device=r[7], host=r[8], iteration=r[9], time=r[10],
+                hypervolume=r[11],
             )
-            for r in rows
+            for r in self._db.execute(query).fetchall()
         ]
 
     def _set_hypervolumes(self, values):
@@ -249,18 +261,20 @@ def open_journal(target: str | Path | Journal | None) -> Journal:
 
 
 def export_csv(evaluations: Sequence[Evaluation], path: str | Path) -> Path:
-    """One row per evaluation: order, iteration, time, device, key, each config value, each
-    objective value, feasibility, hypervolume after it, and the error of a failed one."""
+    """One row per evaluation: order, iteration, time, the device that measured it, the host
+    node that prepared it, key, each config value, each objective value, feasibility,
+    hypervolume after it, and the error of a failed one."""
     path = Path(path)
     names = list(dict.fromkeys(n for e in evaluations for n in e.config))
     objectives = list(dict.fromkeys(n for e in evaluations for n in e.values))
     with path.open("w", newline="") as out:
         writer = csv.writer(out)
-        writer.writerow(["index", "iteration", "time", "device", "key", *names, *objectives,
+        writer.writerow(["index", "iteration", "time", "device", "host", "key", *names,
+                         *objectives,
                          "feasible", "hypervolume", "error"])
         for e in evaluations:
             writer.writerow([
-                e.index, e.iteration, f"{e.time:.3f}", e.device, e.key,
+                e.index, e.iteration, f"{e.time:.3f}", e.device, e.host, e.key,
                 *[e.config.get(n, "") for n in names],
                 *[e.values.get(n, "") for n in objectives],
                 int(e.feasible), "" if e.hypervolume is None else e.hypervolume,

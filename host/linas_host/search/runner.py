@@ -221,8 +221,8 @@ class SearchRun:
             values = {o.name: o.sign * f for o, f in zip(self.objectives, F, strict=False)}
         return Evaluation(
             index=index, key=key, config=dict(config), values=values, F=F, G=G,
-            record=dict(record), device=str(record.get("device", "")), iteration=iteration,
-            time=time.time(),
+            record=dict(record), device=str(record.get("device", "")),
+            host=str(record.get("host", "")), iteration=iteration, time=time.time(),
         )
 
 
