@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from linas_host.supernets import create
 from linas_host.supernets.images import open_images
-from ofa_helpers import image_folder, image_npz, random_checkpoint
+from ofa_helpers import image_folder, random_checkpoint
 from PIL import Image
 
 from linas_sdk.errors import ArtifactCorrupt, InvalidArgument

@@ -185,43 +185,8 @@ class SupernetEvaluator(Evaluator):
             raise InvalidArgument(f"the search space {space} is not the supernet's space")
 
     def _stream(self, configs: list[Mapping]) -> Iterator[tuple[int, Mapping]]:
-<<<<<<< HEAD
-        prepared = []
-        for position, config in enumerate(configs):
-            try:
-                prepared.append(self._host_phase(position, dict(config)))
-            except LinasError as error:
-                yield position, failure_record(error)
-        yield from self._device_phase(prepared)
-
-    def _host_phase(self, position: int, config: dict) -> _Prepared:
-        metrics = {o.metric for o in self.objectives}
-        record: dict[str, Any] = {}
-        module = self.supernet.extract(config)
-        if self.accuracy_on == "host" and metrics & set(HOST_SCORES):
-            scores = self.supernet.evaluate(module, limit=self.accuracy_limit)
-            record.update(self._named(m, scores[m]) for m in HOST_SCORES if m in metrics)
-        if "macs" in metrics:
-            record.update([self._named("macs", self.supernet.macs(config))])
-        if "params" in metrics:
-            record.update([self._named("params", self.supernet.params(config))])
-        item = _Prepared(position, record)
-        if self.targets:
-            item.model = self.export_model(module, config)
-            record.update(model_sha256=sha256_hex(item.model), model_bytes=len(item.model))
-        if self.score_target is not None:
-            item.validation = self.validation(config)
-            item.validation_sha = sha256_hex(item.validation)
-        return item
-
-    def _named(self, metric: str, value: float) -> tuple[str, float]:
-        name = next(o.resolved_name for o in self.objectives if o.metric == metric)
-        return name, float(value)
-
-    def _device_phase(self, prepared: list[_Prepared]) -> Iterator[tuple[int, Mapping]]:
-=======
-        prepared = self._prepared(self.executor.map(self.host_work, [dict(c) for c in configs]))
->>>>>>> main
+        configs = [dict(c) for c in configs]
+        prepared = self._prepared(self.executor.map(self.host_work, configs), configs)
         if not self.targets:
             for item in prepared:
                 yield item.position, item.record
@@ -230,15 +195,22 @@ class SupernetEvaluator(Evaluator):
         else:
             yield from self._measure_as_ready(prepared)
 
-    def _prepared(self, outcomes: Iterable[tuple[int, Any, str]]) -> Iterator[_Prepared]:
+    def _prepared(
+        self, outcomes: Iterable[tuple[int, Any, str]], configs: list[dict]
+    ) -> Iterator[_Prepared]:
         """The executor's outcomes as items, each record saying which node did its host work;
-        failed host work is an item without a model."""
+        failed host work is an item without a model. A model scored on the board gets its
+        validation set here, on the coordinator, which holds the boards' artifacts."""
         for position, outcome, node in outcomes:
             if isinstance(outcome, LinasError):
                 yield _Prepared(position, failure_record(outcome, host=node))
-            else:
-                record, model = outcome
-                yield _Prepared(position, {**record, "host": node}, model)
+                continue
+            record, model = outcome
+            item = _Prepared(position, {**record, "host": node}, model)
+            if model is not None and self.score_target is not None:
+                item.validation = self.validation(configs[position])
+                item.validation_sha = sha256_hex(item.validation)
+            yield item
 
     def _measure_serially(self, prepared: list[_Prepared]) -> Iterator[tuple[int, Mapping]]:
         """The whole batch's host work is done: cache hits first, then one model at a time,

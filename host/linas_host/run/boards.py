@@ -109,7 +109,6 @@ class Boards:
             device_identity=self.identity, executor=executor,
         )
 
-<<<<<<< HEAD
     def validation(self, config: dict) -> bytes:
         """The validation .npz for the sub-network `config`: one per input shape (a supernet
         whose resolution is searched has one per resolution), made once each."""
@@ -122,12 +121,6 @@ class Boards:
                 arrays(self.config.accuracy_limit, **options), supernet.input_names)
         return self._validation[shape]
 
-    def export_model(self, module: Any, config: dict) -> bytes:
-        """The sub-network as an ONNX or TFLite file's bytes."""
-        return subnetwork_bytes(self.problem.supernet, config, self.config.runtime, module)
-
-=======
->>>>>>> main
     def identity(self, target: Target) -> list[dict[str, Any]]:
         """What a cached measurement for `target` must match: the hardware and runtime of every
         device that may take the target's jobs."""
