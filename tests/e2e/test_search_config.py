@@ -67,38 +67,20 @@ def test_every_error_names_its_field_in_one_message() -> None:
         ({"objectives": ["accuracy", "acc:max"]}, "a supernet space takes metrics only"),
         ({"space": {"table": "t.csv"}}, "needs 'variables'"),
         ({"space": {"supernet": "x", "table": "t.csv"}}, "exactly one of 'supernet'"),
-        (
-            {"space": {"supernet": "x", "cell": {"edges": {"e0": [0, 1]}, "zero": "none"}}},
-            "'cell' only applies to a table space",
-        ),
-        (
-            {
-                "space": {
-                    "table": "t.csv",
-                    "variables": ["e0"],
-                    "cell": {"edges": {"e0": [1, 0]}, "zero": "none"},
-                }
-            },
-            "0 <= from < to",
-        ),
+        ({"space": {"supernet": "x", "cell": {"edges": {"e0": [0, 1]}, "zero": "none"}}},
+         "'cell' only applies to a table space"),
+        ({"space": {"table": "t.csv", "variables": ["e0"],
+                    "cell": {"edges": {"e0": [1, 0]}, "zero": "none"}}}, "0 <= from < to"),
         ({"reference_point": {"bleu": 0}}, "reference_point names bleu"),
         ({"objectives": [{"metric": "macs", "device": "pi"}, "accuracy"]}, "only apply to"),
         ({"measure": {"sample_count": 3}}, "unknown measurement settings ['sample_count']"),
         ({"colour": "red"}, "colour: unknown field; expected one of space, objectives,"),
         ({"data": {"vall": "v.npz"}}, "data.vall: unknown field; expected one of val, calibration"),
         ({"data": {"val": "v.npz", "mean": [0.5, 0.5]}}, "data.mean"),
-        (
-            {"data": {"val": "v.npz"}, "space": {"supernet": "m", "options": {"data": {}}}},
-            "data is given twice, as 'data' and as space.options.data",
-        ),
-        (
-            {
-                "data": {"val": "v.npz"},
-                "space": {"table": "t.csv", "variables": ["e0"]},
-                "objectives": ["a:max", "b:min"],
-            },
-            "images apply to a supernet space",
-        ),
+        ({"data": {"val": "v.npz"}, "space": {"supernet": "m", "options": {"data": {}}}},
+         "data is given twice, as 'data' and as space.options.data"),
+        ({"data": {"val": "v.npz"}, "space": {"table": "t.csv", "variables": ["e0"]},
+          "objectives": ["a:max", "b:min"]}, "images apply to a supernet space"),
         (
             {"objectives": ["accuracy", {"metric": "latency", "devise": "pi"}]},
             "objectives[1].devise: unknown field; expected one of metric, name, direction",
@@ -132,8 +114,7 @@ def test_data_paths_are_relative_to_the_file_and_reach_the_factory(tmp_path: Pat
     )
     settings = config.load(path)
     assert settings.data.options() == {
-        "val": str(tmp_path / "imagenet/val"),
-        "classes": str(tmp_path / "classes.txt"),
+        "val": str(tmp_path / "imagenet/val"), "classes": str(tmp_path / "classes.txt"),
         "std": [0.5, 0.5, 0.5],
     }
 

@@ -79,9 +79,8 @@ class HostWork:
         module = self.supernet.extract(config)
         if self.score_on_host and metrics & set(HOST_SCORES):
             scores = self.supernet.evaluate(module, limit=self.accuracy_limit)
-            record.update(
-                _named(self.objectives, m, scores[m]) for m in HOST_SCORES if m in metrics
-            )
+            record.update(_named(self.objectives, m, scores[m]) for m in HOST_SCORES
+                          if m in metrics)
         if "macs" in metrics:
             record.update([_named(self.objectives, "macs", self.supernet.macs(config))])
         if "params" in metrics:
@@ -177,11 +176,8 @@ class SupernetEvaluator(Evaluator):
                 "expected accuracy_on 'host' for BLEU"
             )
         self.host_work = HostWork(
-            supernet,
-            tuple(self.objectives),
-            export if self.targets else None,
-            score_on_host=accuracy_on == "host",
-            accuracy_limit=accuracy_limit,
+            supernet, tuple(self.objectives), export if self.targets else None,
+            score_on_host=accuracy_on == "host", accuracy_limit=accuracy_limit,
         )
 
     def _check(self, space, objectives, constraints) -> None:
@@ -260,8 +256,7 @@ class SupernetEvaluator(Evaluator):
                         else:
                             future = self._submit(item, target)
                             future.add_done_callback(
-                                lambda f, i=item, t=target, k=key: events.put((i, t, (k, f)))
-                            )
+                                lambda f, i=item, t=target, k=key: events.put((i, t, (k, f))))
             except BaseException as error:  # raised in the caller's thread, below
                 events.put(error)
             finally:
@@ -287,9 +282,8 @@ class SupernetEvaluator(Evaluator):
                 outcome = self._settle(outcome[0], outcome[1].result)
             yield from self._collect(tally, item, target, outcome)
 
-    def _collect(
-        self, tally: _Tally, item: _Prepared, target: Target, outcome: Any
-    ) -> Iterator[tuple[int, Mapping]]:
+    def _collect(self, tally: _Tally, item: _Prepared, target: Target,
+                 outcome: Any) -> Iterator[tuple[int, Mapping]]:
         """Add one target's answer for `item`; yields its record when it is whole or failed."""
         if item.position in tally.failed:
             return
@@ -300,15 +294,9 @@ class SupernetEvaluator(Evaluator):
         except LinasError as error:
             tally.failed.add(item.position)
             tally.pending.pop(item.position, None)
-            yield (
-                item.position,
-                failure_record(
-                    error,
-                    target=str(target),
-                    model_sha256=item.record["model_sha256"],
-                    host=item.record["host"],
-                ),
-            )
+            yield item.position, failure_record(
+                error, target=str(target), model_sha256=item.record["model_sha256"],
+                host=item.record["host"])
             return
         tally.pending[item.position] -= 1
         if tally.pending[item.position] == 0:
