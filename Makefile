@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml constraints.txt
 demo: $(STAMP)
 	$(BIN)/linas demo
 
-test: $(STAMP) lint agent-only browser test-arm64
+test: $(STAMP) lint agent-only agent-tflite-runtime agent-py310 browser test-arm64
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
@@ -52,6 +52,36 @@ arm64-agent:
 	deploy/arm64/chroot.sh linas agent serve --host 127.0.0.1 --port $(PORT) --name arm64 \
 		--label board=arm64-emulated --cache-dir /var/cache/linas
 
+# The LiteRT fallback for real: tflite-runtime 2.14 and no ai-edge-litert, named in the manifest
+# and measuring the selftest's .tflite. Its wheels are built against numpy 1.x, so this venv's
+# constraints swap the numpy pin for 1.26.4. (There is no aarch64 wheel of it for Python 3.11, so
+# the arm64 root cannot have it: docs/raspberry-pi-5.md.)
+TFLITE_RUNTIME_PINS := numpy==1.26.4 tflite-runtime==2.14.0
+agent-tflite-runtime:
+	rm -rf .venv-tflite
+	$(PYTHON) -m venv .venv-tflite
+	{ grep -v '^numpy==' constraints.txt; printf '%s\n' $(TFLITE_RUNTIME_PINS); } \
+		> .venv-tflite/constraints.txt
+	.venv-tflite/bin/pip install -q -c .venv-tflite/constraints.txt '.[agent,tflite-runtime]'
+	! .venv-tflite/bin/python -c 'import ai_edge_litert' 2>/dev/null
+	.venv-tflite/bin/linas agent selftest | tee .venv-tflite/selftest.out
+	grep -q "selftest passed" .venv-tflite/selftest.out
+	grep -q "litert 2.14.0 (tflite_runtime.interpreter)" .venv-tflite/selftest.out
+	grep -q "tiny MLP on litert" .venv-tflite/selftest.out
+
+# JetPack 6's Python: an .[agent] venv on 3.10 runs the selftest. Where a pin's release dropped
+# 3.10, constraints.txt holds a second pin for it under a python_version marker.
+# pyenv's 3.10 where there is one (its shim on PATH runs only when 3.10 is selected), else PATH's.
+PYTHON310 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.10.*/bin/python3.10) python3.10)
+agent-py310:
+	@$(PYTHON310) -c '' 2>/dev/null || { echo "agent-py310 needs Python 3.10 ($(PYTHON310)): pyenv install 3.10"; exit 1; }
+	rm -rf .venv-py310
+	$(PYTHON310) -m venv .venv-py310
+	.venv-py310/bin/pip install -q -c constraints.txt '.[agent]'
+	.venv-py310/bin/linas agent selftest | tee .venv-py310/selftest.out
+	grep -q "selftest passed" .venv-py310/selftest.out
+	.venv-py310/bin/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))'
+
 # The end-to-end tests open the HTML report in Debian's headless Chromium.
 browser:
 	@command -v chromium >/dev/null || { \
@@ -67,8 +97,14 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/mobilenetv3_ends.py
 	$(BIN)/python benchmarks/supernet_efficiency.py
 
+# Freeze the pins, keeping the header comments and each package's Python 3.10 pin
+# (python_version < "3.11").
 constraints: $(STAMP)
-	$(BIN)/pip freeze --exclude-editable | sed 's/+cpu$$//' > constraints.new && mv constraints.new constraints.txt
+	$(BIN)/pip freeze --exclude-editable | sed 's/+cpu$$//' > constraints.new
+	awk -F'==' 'NR == FNR { if (/^#/) print; if (/python_version < "3.11"/) old[$$1] = $$0; next } \
+		$$1 in old { print $$0 "; python_version >= \"3.11\""; print old[$$1]; next } 1' \
+		constraints.txt constraints.new > constraints.txt.new
+	mv constraints.txt.new constraints.txt && rm constraints.new
 
 clean:
 	rm -rf $(VENV) .venv-agent .venv-tflite .venv-py310 runs .cache

@@ -53,7 +53,9 @@ def _exercise(channel, auth, models: dict[str, bytes], valid: bytes, out: TextIO
         raise LinasError(f"the agent's health check says {health.status}, not SERVING")
     agent = agent_pb2_grpc.AgentStub(channel)
     info = serde.device_info_from_proto(agent.GetInfo(pb.GetInfoRequest(), metadata=auth))
-    runtimes = ", ".join(f"{r.name} {r.version} {list(r.providers)}" for r in info.runtimes)
+    runtimes = ", ".join(
+        f"{r.name} {r.version} ({r.module}) {list(r.providers)}" for r in info.runtimes
+    )
     print(f"device: {info.hostname} ({info.machine}, {info.cpu_model}, {info.cpu_count} CPUs)",
           file=out)  # fmt: skip
     print(f"runtimes: {runtimes}", file=out)
@@ -71,7 +73,8 @@ def _exercise(channel, auth, models: dict[str, bytes], valid: bytes, out: TextIO
             raise LinasError("the agent stored the same model twice; content addressing is broken")
         request = serde.request_to_proto(
             MeasureRequest(runtime=runtime, threads=1, settings=SETTINGS, metric="top1"),
-            model_sha256=sha256_hex(model), validation_sha256=sha256_hex(valid),
+            model_sha256=sha256_hex(model),
+            validation_sha256=sha256_hex(valid),
         )
         m = serde.measurement_from_proto(agent.Measure(request, metadata=auth, timeout=90))
         print(

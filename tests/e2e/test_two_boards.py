@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 from e2e_helpers import FAST_TIMING, devices_file
 from linas_cli import linas, tiny_search_config
 
@@ -25,7 +26,7 @@ BUDGET = 2 * POPULATION
 TOKEN = "e2e-secret-token-4f1c"
 
 
-def search_config(tmp: Path, devices: Path, out: str) -> Path:
+def search_config(tmp: Path, devices: Path, out: str, budget: int = BUDGET) -> Path:
     return tiny_search_config(
         tmp / f"{out}.yaml",
         objectives=[
@@ -35,7 +36,7 @@ def search_config(tmp: Path, devices: Path, out: str) -> Path:
         ],
         devices=devices,
         method=METHOD,
-        budget=BUDGET,
+        budget=budget,
         population=POPULATION,
         seed=3,
         measure=FAST_TIMING,
@@ -46,7 +47,8 @@ def search_config(tmp: Path, devices: Path, out: str) -> Path:
 
 @pytest.fixture(scope="module")
 def two_board_run(module_agent_process, tmp_path_factory) -> dict:
-    """One search over two boards, then the same search again into another directory."""
+    """One search over two boards, the same search again into another directory, and its first
+    generation with board-b's devices-file entry naming a provider."""
     tmp = tmp_path_factory.mktemp("two-boards")
     agents = {
         name: (
@@ -60,7 +62,15 @@ def two_board_run(module_agent_process, tmp_path_factory) -> dict:
     assert first.returncode == 0, first.stderr
     second = linas("search", search_config(tmp, devices, "second"), "--quiet", cwd=tmp)
     assert second.returncode == 0, second.stderr
-    return {"tmp": tmp, "run": tmp / "first", "again": tmp / "second", "stdout": first.stdout}
+    spec = yaml.safe_load(devices.read_text())
+    spec["devices"]["board-b"]["provider"] = "CPU"
+    named = devices.with_name("devices-provider.yaml")
+    named.write_text(yaml.safe_dump(spec))
+    config = search_config(tmp, named, "provider", budget=POPULATION)
+    third = linas("search", config, "--quiet", cwd=tmp)
+    assert third.returncode == 0, third.stderr
+    return {"tmp": tmp, "run": tmp / "first", "again": tmp / "second",
+            "provider": tmp / "provider", "stdout": first.stdout}  # fmt: skip
 
 
 def records(run: Path) -> list[dict]:
@@ -139,6 +149,13 @@ def test_a_second_search_re_measures_nothing(two_board_run) -> None:
     assert all(r["cached"] == 2 for r in again), [r["cached"] for r in again]
     first = {r["model_sha256"]: r["latency_ms_a"] for r in records(two_board_run["run"])}
     assert {r["model_sha256"]: r["latency_ms_a"] for r in again} == first
+
+
+def test_a_device_whose_provider_changed_is_measured_again(two_board_run) -> None:
+    named = records(two_board_run["provider"])
+    assert len(named) == POPULATION
+    assert all(r["cached"] == 1 for r in named), [r["cached"] for r in named]
+    assert all(r["measurements"]["board=b"]["provider"] == "CPUExecutionProvider" for r in named)
 
 
 def test_export_meets_the_constraint_or_fails_the_build(two_board_run) -> None:

@@ -43,11 +43,13 @@ class Boards:
         self.agent: Any = None
         self.cache: MeasurementCache | None = None
         self.status: list[Any] = []
+        self.specs: dict[str, Any] = {}
         self.serial = True
         self._validation: dict[tuple, bytes] = {}
         on_device = any(o.metric in DEVICE_METRICS for o in config.objectives) or (
             config.accuracy_on == "device"
-            and any(o.metric in ("accuracy", "bleu") for o in config.objectives))
+            and any(o.metric in ("accuracy", "bleu") for o in config.objectives)
+        )
         self.needed = problem.supernet is not None and on_device
 
     def __enter__(self) -> Boards:
@@ -63,18 +65,23 @@ class Boards:
             self.agent = LocalAgent(name="local", cache_dir=cache_root / "agent-artifacts")
             self.agent.start()
             specs, settings = [self.agent.spec()], None
-            self.reporter.note(f"no devices file: measuring on this machine with a local agent "
-                               f"at {self.agent.address}")
+            self.reporter.note(
+                f"no devices file: measuring on this machine with a local agent "
+                f"at {self.agent.address}"
+            )
         else:
             devices = load_devices(self.config.devices)
             specs, settings = list(devices.devices.values()), devices.pool
         self.serial = all(spec.loopback for spec in specs)
+        self.specs = {spec.name: spec for spec in specs}
         self.pool = DevicePool(specs, settings=settings)
         self.status = self.pool.wait_ready(READY_TIMEOUT_S)
         for device in self.status:
             if device.state != "alive":
-                self.reporter.note(f"device {device.name} ({device.address}) is {device.state}: "
-                                   f"{device.reason}; its jobs wait for it or a peer")
+                self.reporter.note(
+                    f"device {device.name} ({device.address}) is {device.state}: "
+                    f"{device.reason}; its jobs wait for it or a peer"
+                )
             for warning in device.info.warnings if device.info else ():
                 self.reporter.note(f"device {device.name}: {warning}")
         return self
@@ -100,13 +107,21 @@ class Boards:
         if self.config.accuracy_on == "device" and self.needed:
             validation = self.validation
         return SupernetEvaluator(
-            self.problem.supernet, self.config.objectives,
+            self.problem.supernet,
+            self.config.objectives,
             export=partial(_export, self.problem.supernet, self.config.runtime),
-            pool=self.pool, runtime=self.config.agent_runtime, provider=self.config.provider,
-            threads=self.config.threads, settings=self.config.measure,
-            accuracy_on=self.config.accuracy_on, accuracy_limit=self.config.accuracy_limit,
-            validation=validation, cache=self.cache, serial=self.serial,
-            device_identity=self.identity, executor=executor,
+            pool=self.pool,
+            runtime=self.config.agent_runtime,
+            provider=self.config.provider,
+            threads=self.config.threads,
+            settings=self.config.measure,
+            accuracy_on=self.config.accuracy_on,
+            accuracy_limit=self.config.accuracy_limit,
+            validation=validation,
+            cache=self.cache,
+            serial=self.serial,
+            device_identity=self.identity,
+            executor=executor,
         )
 
     def validation(self, config: dict) -> bytes:
@@ -118,32 +133,43 @@ class Boards:
             arrays = supernet.validation_arrays
             options = {"config": config} if "config" in inspect.signature(arrays).parameters else {}
             self._validation[shape] = _npz_bytes(
-                arrays(self.config.accuracy_limit, **options), supernet.input_names)
+                arrays(self.config.accuracy_limit, **options), supernet.input_names
+            )
         return self._validation[shape]
 
     def identity(self, target: Target) -> list[dict[str, Any]]:
         """What a cached measurement for `target` must match: the hardware and runtime of every
-        device that may take the target's jobs."""
+        device that may take the target's jobs, and the provider its devices-file entry names."""
         out = []
         for device in self.status:
             if not target.accepts(device.name, device.labels):
                 continue
-            info = device.info
+            info, spec = device.info, self.specs[device.name]
             runtime = info.runtime(self.config.agent_runtime) if info else None
-            out.append({
-                "name": device.name, "hostname": info.hostname if info else device.address,
-                "machine": info.machine if info else "", "cpu": info.cpu_model if info else "",
-                "cores": info.cpu_count if info else 0,
-                "runtime": f"{runtime.name} {runtime.version}" if runtime else "",
-            })
+            out.append(
+                {
+                    "name": device.name,
+                    "hostname": info.hostname if info else device.address,
+                    "machine": info.machine if info else "",
+                    "cpu": info.cpu_model if info else "",
+                    "cores": info.cpu_count if info else 0,
+                    "runtime": f"{runtime.name} {runtime.version}" if runtime else "",
+                    "provider": [spec.provider, spec.provider_options],
+                }
+            )
         return sorted(out, key=lambda d: d["name"])
 
     def manifests(self) -> list[dict[str, Any]]:
         """What devices.json keeps: each device's address, labels, state and manifest (no
         token)."""
         return [
-            {"name": d.name, "address": d.address, "labels": dict(d.labels), "state": d.state,
-             "manifest": d.info.to_dict() if d.info else None}
+            {
+                "name": d.name,
+                "address": d.address,
+                "labels": dict(d.labels),
+                "state": d.state,
+                "manifest": d.info.to_dict() if d.info else None,
+            }
             for d in self.status
         ]
 
@@ -163,17 +189,22 @@ class Boards:
 
     def summary(self) -> dict[str, Any]:
         if not self.needed:
-            return {"measured on": "host only" if self.problem.table is None
-                    else f"replayed from table {self.config.space.table}"}
+            return {
+                "measured on": "host only"
+                if self.problem.table is None
+                else f"replayed from table {self.config.space.table}"
+            }
         out = {
             "runtime": f"{self.config.agent_runtime} {self.config.provider}".strip(),
             "scheduling": "one measurement at a time, host idle while a board times a model"
-            if self.serial else "boards measure concurrently, one model at a time each",
+            if self.serial
+            else "boards measure concurrently, one model at a time each",
             "devices": ", ".join(self.names),
         }
         if self.cache is not None:
-            out["measurement cache"] = (f"{self.cache.path} ({self.cache.hits} hits, "
-                                        f"{self.cache.misses} measured)")
+            out["measurement cache"] = (
+                f"{self.cache.path} ({self.cache.hits} hits, {self.cache.misses} measured)"
+            )
         return out
 
 
