@@ -21,6 +21,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PositiveFloat,
     field_validator,
     model_validator,
 )
@@ -109,7 +110,7 @@ class DataSpec(_Strict):
     calibration: Path | None = None
     classes: Path | None = None
     mean: tuple[float, float, float] | None = None
-    std: tuple[float, float, float] | None = None
+    std: tuple[PositiveFloat, PositiveFloat, PositiveFloat] | None = None
 
     def options(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude_none=True)
