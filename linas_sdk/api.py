@@ -21,6 +21,7 @@ def search(
     objectives: Sequence[str | Mapping[str, Any]],
     budget: int,
     constraints: Sequence[str] = (),
+    data: Mapping[str, Any] | None = None,
     devices: str | Path | None = None,
     runtime: str = "onnx",
     provider: str = "",
@@ -48,6 +49,7 @@ def search(
     a mapping (``{"supernet": ..., "options": {...}}`` or ``{"table": CSV, "variables": [...]}``);
     `objectives` are metric names (``"accuracy"``, ``"latency"``, ...), mappings
     (``{"metric": "latency", "device": "pi5-a"}``) or, for a table, ``"column:min|max"``.
+    `data` gives a supernet the user's images (``{"val": PATH, "calibration": PATH}``).
     With no `devices` file, a local agent is started on loopback and measures on this machine.
     `executor` is where each candidate's host work runs: ``"local"`` (this process) or
     ``{"kind": "ray", "address": "auto", "num_cpus": 1, "num_gpus": 0}`` (docs/ray.md).
@@ -59,7 +61,7 @@ def search(
 
     options = {
         "space": space, "objectives": list(objectives), "budget": budget,
-        "constraints": list(constraints), "devices": devices, "runtime": runtime,
+        "constraints": list(constraints), "data": data, "devices": devices, "runtime": runtime,
         "provider": provider, "accuracy_on": accuracy_on, "accuracy_limit": accuracy_limit,
         "threads": threads, "host_threads": host_threads, "measure": dict(measure or {}),
         "method": method,

@@ -75,6 +75,13 @@ def test_every_error_names_its_field_in_one_message() -> None:
         ({"objectives": [{"metric": "macs", "device": "pi"}, "accuracy"]}, "only apply to"),
         ({"measure": {"sample_count": 3}}, "unknown measurement settings ['sample_count']"),
         ({"colour": "red"}, "colour: unknown field; expected one of space, objectives,"),
+        ({"data": {"vall": "v.npz"}}, "data.vall: unknown field; expected one of val, calibration"),
+        ({"data": {"val": "v.npz", "mean": [0.5, 0.5]}}, "data.mean"),
+        ({"data": {"val": "v.npz", "std": [0.2, 0, 0.2]}}, "data.std[1]: Input should be greater"),
+        ({"data": {"val": "v.npz"}, "space": {"supernet": "m", "options": {"data": {}}}},
+         "data is given twice, as 'data' and as space.options.data"),
+        ({"data": {"val": "v.npz"}, "space": {"table": "t.csv", "variables": ["e0"]},
+          "objectives": ["a:max", "b:min"]}, "images apply to a supernet space"),
         (
             {"objectives": ["accuracy", {"metric": "latency", "devise": "pi"}]},
             "objectives[1].devise: unknown field; expected one of metric, name, direction",
@@ -98,6 +105,19 @@ def test_table_space_takes_column_objectives(tmp_path: Path) -> None:
     )
     assert settings.objective_names == ["acc", "lat_ms"]
     assert [o.resolved_direction for o in settings.objectives] == ["max", "min"]
+
+
+def test_data_paths_are_relative_to_the_file_and_reach_the_factory(tmp_path: Path) -> None:
+    path = tmp_path / "search.yaml"
+    path.write_text(
+        "space: mobilenetv3\nobjectives: [accuracy, latency]\nbudget: 4\npopulation: 2\n"
+        "data: {val: imagenet/val, classes: classes.txt, std: [0.5, 0.5, 0.5]}\n"
+    )
+    settings = config.load(path)
+    assert settings.data.options() == {
+        "val": str(tmp_path / "imagenet/val"), "classes": str(tmp_path / "classes.txt"),
+        "std": [0.5, 0.5, 0.5],
+    }
 
 
 def test_file_paths_are_relative_to_the_file(tmp_path: Path) -> None:

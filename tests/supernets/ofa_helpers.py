@@ -118,3 +118,12 @@ def reference_subnet(net: torch.nn.Module, config: dict) -> torch.nn.Module:
     d = [config[f"depth_{s}"] for s in range(1, 6)]
     net.set_active_subnet(ks=ks, e=e, d=d)
     return net.get_active_subnet(preserve_weight=True).eval()
+
+
+def random_checkpoint(path: Path, width: float = 1.0) -> Path:
+    """A random-weight checkpoint of linas's own net (its keys are the reference's, as the
+    conformance test shows), without importing the reference."""
+    from linas_host.supernets.mobilenetv3.net import Architecture, ElasticMobileNetV3
+
+    torch.manual_seed(0)
+    return save_checkpoint(ElasticMobileNetV3(Architecture(width=width)), path)

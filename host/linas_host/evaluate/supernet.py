@@ -19,6 +19,10 @@ raised a linas error or whose worker died on every try (`TaskLost`); a request t
 before sending it (`submit` raises: no device for the runtime, bytes that are no model) would
 fail every candidate alike, so it stops the run.
 
+On the device, accuracy is scored on the validation set `validation(config)` returns for the
+sub-network (its bytes are hashed, so the pool uploads each distinct set once): one set for
+most supernets, one per input resolution for a supernet whose resolution is searched.
+
 It serves any object in the supernet protocol's terms: ``space``, ``extract(config)`` (a module,
 or the config itself where `export` builds the model directly) and, for the objectives that
 name them, ``evaluate``, ``macs``, ``params`` and ``score_outputs``.
@@ -93,6 +97,8 @@ class _Prepared:
     position: int
     record: dict
     model: bytes | None = None
+    validation: bytes | None = None
+    validation_sha: str = ""
 
 
 class _Tally:
@@ -129,7 +135,7 @@ class SupernetEvaluator(Evaluator):
         settings: Mapping[str, Any] | None = None,
         accuracy_on: str = "host",
         accuracy_limit: int | None = None,
-        validation: bytes | None = None,
+        validation: Callable[[dict], bytes] | None = None,
         cache: MeasurementCache | None = None,
         serial: bool = True,
         device_identity: Callable[[Target], Any] = str,
@@ -144,7 +150,6 @@ class SupernetEvaluator(Evaluator):
         )
         self.accuracy_on, self.accuracy_limit = accuracy_on, accuracy_limit
         self.validation = validation
-        self.validation_sha = sha256_hex(validation) if validation else ""
         self.cache, self.serial, self.device_identity = cache, serial, device_identity
         self.targets = list(
             dict.fromkeys(o.target for o in self.objectives if o.metric in DEVICE_METRICS)
@@ -162,7 +167,9 @@ class SupernetEvaluator(Evaluator):
         if self.targets and pool is None:
             raise InvalidArgument("objectives measured on a board need a device pool")
         if scored_on_device and validation is None:
-            raise InvalidArgument("accuracy on the device needs a validation set (.npz bytes)")
+            raise InvalidArgument(
+                "accuracy on the device needs a validation set (config -> .npz bytes)"
+            )
         if scored_on_device and self.metric == "outputs" and not hasattr(supernet, "score_outputs"):
             raise InvalidArgument(
                 f"supernet {supernet.name!r} cannot score a board's outputs (no score_outputs); "
@@ -178,7 +185,8 @@ class SupernetEvaluator(Evaluator):
             raise InvalidArgument(f"the search space {space} is not the supernet's space")
 
     def _stream(self, configs: list[Mapping]) -> Iterator[tuple[int, Mapping]]:
-        prepared = self._prepared(self.executor.map(self.host_work, [dict(c) for c in configs]))
+        configs = [dict(c) for c in configs]
+        prepared = self._prepared(self.executor.map(self.host_work, configs), configs)
         if not self.targets:
             for item in prepared:
                 yield item.position, item.record
@@ -187,15 +195,22 @@ class SupernetEvaluator(Evaluator):
         else:
             yield from self._measure_as_ready(prepared)
 
-    def _prepared(self, outcomes: Iterable[tuple[int, Any, str]]) -> Iterator[_Prepared]:
+    def _prepared(
+        self, outcomes: Iterable[tuple[int, Any, str]], configs: list[dict]
+    ) -> Iterator[_Prepared]:
         """The executor's outcomes as items, each record saying which node did its host work;
-        failed host work is an item without a model."""
+        failed host work is an item without a model. A model scored on the board gets its
+        validation set here, on the coordinator, which holds the boards' artifacts."""
         for position, outcome, node in outcomes:
             if isinstance(outcome, LinasError):
                 yield _Prepared(position, failure_record(outcome, host=node))
-            else:
-                record, model = outcome
-                yield _Prepared(position, {**record, "host": node}, model)
+                continue
+            record, model = outcome
+            item = _Prepared(position, {**record, "host": node}, model)
+            if model is not None and self.score_target is not None:
+                item.validation = self.validation(configs[position])
+                item.validation_sha = sha256_hex(item.validation)
+            yield item
 
     def _measure_serially(self, prepared: list[_Prepared]) -> Iterator[tuple[int, Mapping]]:
         """The whole batch's host work is done: cache hits first, then one model at a time,
@@ -304,7 +319,7 @@ class SupernetEvaluator(Evaluator):
         validation set."""
         if target == self.score_target:
             return self.pool.submit(
-                item.model, self.scored_request, target=target, validation=self.validation
+                item.model, self.scored_request, target=target, validation=item.validation
             )
         return self.pool.submit(item.model, self.request, target=target)
 
@@ -317,7 +332,7 @@ class SupernetEvaluator(Evaluator):
             provider=self.provider,
             threads=self.threads,
             settings=self.settings,
-            validation=self.validation_sha if scored else "",
+            validation=item.validation_sha if scored else "",
             metric=self.metric if scored else "",
         )
 

@@ -11,6 +11,7 @@ the CPU with them); remote boards measure concurrently.
 
 from __future__ import annotations
 
+import inspect
 import io
 from functools import partial
 from typing import Any
@@ -44,6 +45,7 @@ class Boards:
         self.status: list[Any] = []
         self.specs: dict[str, Any] = {}
         self.serial = True
+        self._validation: dict[tuple, bytes] = {}
         on_device = any(o.metric in DEVICE_METRICS for o in config.objectives) or (
             config.accuracy_on == "device"
             and any(o.metric in ("accuracy", "bleu") for o in config.objectives)
@@ -103,10 +105,7 @@ class Boards:
             return TableEvaluator(self.problem.table)
         validation = None
         if self.config.accuracy_on == "device" and self.needed:
-            validation = _npz_bytes(
-                self.problem.supernet.validation_arrays(self.config.accuracy_limit),
-                self.problem.supernet.input_names,
-            )
+            validation = self.validation
         return SupernetEvaluator(
             self.problem.supernet,
             self.config.objectives,
@@ -124,6 +123,19 @@ class Boards:
             device_identity=self.identity,
             executor=executor,
         )
+
+    def validation(self, config: dict) -> bytes:
+        """The validation .npz for the sub-network `config`: one per input shape (a supernet
+        whose resolution is searched has one per resolution), made once each."""
+        supernet = self.problem.supernet
+        shape = tuple(tuple(t.shape[1:]) for t in supernet.example_input(config))
+        if shape not in self._validation:
+            arrays = supernet.validation_arrays
+            options = {"config": config} if "config" in inspect.signature(arrays).parameters else {}
+            self._validation[shape] = _npz_bytes(
+                arrays(self.config.accuracy_limit, **options), supernet.input_names
+            )
+        return self._validation[shape]
 
     def identity(self, target: Target) -> list[dict[str, Any]]:
         """What a cached measurement for `target` must match: the hardware and runtime of every

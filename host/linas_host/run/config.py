@@ -21,6 +21,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PositiveFloat,
     field_validator,
     model_validator,
 )
@@ -96,6 +97,23 @@ class SpaceSpec(_Strict):
                 raise ValueError("'cell' only applies to a table space")
             Cell.from_dict(self.cell)
         return self
+
+
+class DataSpec(_Strict):
+    """The user's data for a supernet that scores on it (``mobilenetv3`` variants ``ofa-*``):
+    ``val`` and ``calibration`` are image folders (one sub-folder a class) or ``.npz`` files
+    (``x`` float32 NCHW normalised, ``y`` labels); ``classes`` a file naming the folders'
+    class order, one a line; ``mean`` and ``std`` the per-channel normalisation (ImageNet's by
+    default). Given to the supernet's factory as its ``data`` option."""
+
+    val: Path | None = None
+    calibration: Path | None = None
+    classes: Path | None = None
+    mean: tuple[float, float, float] | None = None
+    std: tuple[PositiveFloat, PositiveFloat, PositiveFloat] | None = None
+
+    def options(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_none=True)
 
 
 class ObjectiveSpec(_Strict):
@@ -201,6 +219,7 @@ class SearchConfig(_Strict):
     space: SpaceSpec
     objectives: list[ObjectiveSpec] = Field(min_length=2, max_length=4)
     constraints: list[Annotated[str, AfterValidator(_constraint)]] = Field(default_factory=list)
+    data: DataSpec | None = None
     devices: Path | None = None
     runtime: Literal["onnx", "tflite"] = "onnx"
     provider: str = ""
@@ -270,6 +289,13 @@ class SearchConfig(_Strict):
             raise ValueError(
                 f"budget ({self.budget}) must be at least the population ({self.population})"
             )
+        if self.data is not None and table:
+            raise ValueError(
+                "data: images apply to a supernet space that scores on them, not to a table; "
+                "expected no 'data' beside space.table")
+        if self.data is not None and "data" in self.space.options:
+            raise ValueError(
+                "data is given twice, as 'data' and as space.options.data: expected one of them")
         if table and self.executor.kind != "local":
             raise ValueError(
                 "executor: a table space is replayed, with no host work to run elsewhere; "
@@ -296,9 +322,13 @@ class SearchConfig(_Strict):
             return path if path is None or path.is_absolute() else base / path
 
         space = self.space.model_copy(update={"table": rebase(self.space.table)})
+        data = self.data and self.data.model_copy(
+            update={k: rebase(getattr(self.data, k)) for k in ("val", "calibration", "classes")}
+        )
         return self.model_copy(
             update={
                 "space": space,
+                "data": data,
                 "devices": rebase(self.devices),
                 "out": rebase(self.out),
                 "cache_dir": rebase(self.cache_dir),

@@ -53,6 +53,9 @@ def build_problem(config: SearchConfig) -> Problem:
         return Problem(table.space, objectives, constraints, table=table, reference=reference)
     from linas_host.supernets import create
 
-    supernet = create(config.space.supernet, **config.space.options)
+    options = dict(config.space.options)
+    if config.data is not None:
+        options["data"] = config.data.options()
+    supernet = create(config.space.supernet, **options)
     return Problem(supernet.space, objectives, constraints, supernet=supernet,
                    reference=reference)

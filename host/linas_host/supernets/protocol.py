@@ -27,6 +27,9 @@ Optional, for quality measured on the board rather than the host:
 - ``validation_arrays(limit=None) -> dict[str, numpy.ndarray]``: the validation inputs under
   ``input_names`` (and, for top-1 accuracy, the labels under ``"y"``), written to the ``.npz``
   a board scores the exported model on (``linas_host.export.validation.validation_npz``).
+  A supernet whose input shape follows the config (a searched resolution) takes a
+  ``config`` parameter too, and gets the sub-network's config; a search makes one set per
+  input shape.
 
 A supernet is made by a *factory*: a callable taking keyword options only and returning the
 supernet, loading (or, when asked, training) its weights. ``linas_host.supernets.registry``
