@@ -164,7 +164,9 @@ class MeasureRequest:
     request. An unmade choice travels as an empty field and is read back as None, which the
     agent takes as: no runtime, refused; no provider, the runtime's default; no metric, no
     validation pass. `settings` may be given as a mapping naming some settings, `inputs` and
-    `cpu_affinity` as any sequence. Every field is checked here, so on either end.
+    `cpu_affinity` as any sequence. `provider_options` are the provider's own (ONNX Runtime's
+    `device_id`, `trt_fp16_enable`...), strings as ONNX Runtime takes them, and need a
+    provider. Every field is checked here, so on either end.
     """
 
     runtime: str | None = None
@@ -174,6 +176,7 @@ class MeasureRequest:
     cpu_affinity: tuple[int, ...] = ()
     settings: MeasureSettings = field(default_factory=MeasureSettings)
     metric: str | None = None
+    provider_options: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.runtime is not None and self.runtime not in RUNTIMES:
@@ -183,6 +186,18 @@ class MeasureRequest:
             )
         if self.provider is not None and not isinstance(self.provider, str):
             raise InvalidArgument(f"provider must be a string or None, got {self.provider!r}")
+        options = self.provider_options
+        if not isinstance(options, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in options.items()
+        ):
+            raise InvalidArgument(
+                f"provider_options must map option names to string values, got {options!r}"
+            )
+        if options and not self.provider:
+            raise InvalidArgument(
+                f"provider_options {sorted(options)} need a provider: name the one they are for"
+            )
+        object.__setattr__(self, "provider_options", dict(options))
         if self.metric is not None and self.metric not in METRICS:
             raise InvalidArgument(f"metric {self.metric!r} is unknown; expected one of "
                                   f"{list(METRICS)}, or None")

@@ -124,6 +124,7 @@ def request_to_proto(
         settings=settings_to_proto(request.settings),
         validation_sha256=validation_sha256,
         metric=_METRIC_CODES[request.metric],
+        provider_options=request.provider_options,
     )
 
 
@@ -140,6 +141,7 @@ def request_from_proto(message: pb.MeasureRequest) -> MeasureRequest:
         cpu_affinity=tuple(message.cpu_affinity),
         settings=settings_from_proto(message.settings),
         metric=_METRIC_NAMES[message.metric],
+        provider_options=dict(message.provider_options),
     )
 
 

@@ -21,7 +21,7 @@ import numpy as np
 from linas_agent import child, system, validation
 from linas_agent.jobs import Job
 from linas_agent.queue import MeasureQueue
-from linas_agent.runtimes import RUNTIMES
+from linas_agent.runtimes import RUNTIMES, choose_provider
 from linas_agent.store import KIND_NAMES, ArtifactStore, PutResult
 from linas_agent.worker import Worker
 from linas_sdk.artifacts import HEADER_BYTES, looks_like
@@ -92,6 +92,8 @@ class Agent:
         """Measure the model the store holds as `model_sha256` (scored on the validation set
         `validation_sha256`, if any); waits its turn behind at most `max_waiting` others."""
         fault = self._check(request, validation_sha256)
+        if fault:
+            request = request.replace(provider=None, provider_options={})
         with self.queue.turn():
             if cancelled is not None and cancelled.is_set():
                 raise ResourceExhausted("the measurement was cancelled: its client went away")
@@ -106,7 +108,7 @@ class Agent:
                         result = self._run(request, model, valid, fault, cancelled)
                 else:
                     result = self._run(request, model, None, fault, cancelled)
-            warnings = self._warnings(result, request.settings)
+            warnings = self._warnings(result, request)
             return dataclasses.replace(
                 result,
                 model_sha256=model_sha256,
@@ -122,7 +124,8 @@ class Agent:
             raise InvalidArgument(
                 f"the request names no runtime; expected one of {sorted(RUNTIMES)}"
             )
-        if request.runtime not in {r.name for r in self.worker.runtimes}:
+        info = {r.name: r for r in self.worker.runtimes}.get(request.runtime)
+        if info is None:
             why = self.worker.missing.get(request.runtime, "not installed")
             raise ModelError(f"runtime {request.runtime!r} is not available here: {why}")
         if bool(request.metric) != bool(validation_sha256):
@@ -140,6 +143,7 @@ class Agent:
                 )
         if self.allow_faults and (request.provider or "").startswith(child.FAULT_PREFIX):
             return request.provider.removeprefix(child.FAULT_PREFIX)
+        choose_provider(info, request.provider or "")  # refused before it queues
         return ""
 
     def _run(
@@ -151,7 +155,7 @@ class Agent:
         result_dir = tempfile.mkdtemp(prefix="linas-job-")
         try:
             job = Job(
-                request=request.replace(provider=None) if fault else request,
+                request=request,
                 model_path=str(model),
                 validation_path=str(valid) if valid else "",
                 result_dir=result_dir,
@@ -164,9 +168,16 @@ class Agent:
         finally:
             shutil.rmtree(result_dir, ignore_errors=True)
 
-    def _warnings(self, m: Measurement, settings: MeasureSettings) -> list[str]:
+    def _warnings(self, m: Measurement, request: MeasureRequest) -> list[str]:
         info = self.info()
-        return [*info.warnings, *measurement_warnings(m, settings, board_throttled=info.throttled)]
+        warnings = measurement_warnings(m, request.settings, board_throttled=info.throttled)
+        runtime = next(r for r in info.runtimes if r.name == m.runtime)
+        if request.provider and m.provider != choose_provider(runtime, request.provider):
+            warnings.append(
+                f"{request.provider} could not start, so {m.provider} ran the model: its "
+                "figures are not that provider's"
+            )
+        return [*info.warnings, *warnings]
 
 
 FREQ_CHANGE = 0.10  # a core's frequency moving more than this during a run is worth a warning

@@ -19,7 +19,7 @@ import numpy as np
 
 from linas_agent import memory, system, timing, validation
 from linas_agent.jobs import Job
-from linas_agent.runtimes import Runtime, random_inputs
+from linas_agent.runtimes import Runtime, choose_provider, random_inputs
 from linas_sdk import errors
 from linas_sdk.grpc_settings import MAX_MESSAGE_BYTES
 from linas_sdk.measurement import Measurement
@@ -80,7 +80,8 @@ def measure(job: Job, runtimes: Mapping[str, Runtime]) -> tuple[Measurement, dic
     t0 = time.perf_counter()
     session = runtime.load(
         Path(job.model_path),
-        provider=request.provider or "",
+        provider=choose_provider(info, request.provider or ""),
+        options=request.provider_options,
         threads=request.threads,
         inputs=request.inputs,
     )

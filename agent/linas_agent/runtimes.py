@@ -65,20 +65,28 @@ class Runtime(abc.ABC):
         looking up package metadata takes milliseconds)."""
 
     @abc.abstractmethod
-    def load(
-        self, path: Path, *, provider: str, threads: int, inputs: Sequence[TensorSpec]
-    ) -> Session:
-        """Load a model file; ModelError when it cannot be loaded."""
+    def load(self, path: Path, *, provider: str, options: Mapping[str, str], threads: int,
+             inputs: Sequence[TensorSpec]) -> Session:  # fmt: skip
+        """Load a model file with `provider` (as `choose_provider` names it) and its options;
+        ModelError when it cannot be loaded."""
 
-    def _check_provider(self, provider: str) -> str:
-        providers = self.info().providers
-        chosen = provider or providers[0]
-        if chosen not in providers:
-            raise ModelError(
-                f"{self.name} on this device has no provider or delegate {provider!r}; "
-                f"available: {list(providers)}"
-            )
-        return chosen
+
+ORT_SUFFIX = "ExecutionProvider"
+
+
+def choose_provider(info: RuntimeInfo, provider: str) -> str:
+    """The provider or delegate of `info` that `provider` names ("" = the first, the CPU
+    default; onnxruntime's also without their "ExecutionProvider" suffix, e.g. "CUDA").
+    ModelError, naming those there are, when the device has none such."""
+    if not provider:
+        return info.providers[0]
+    for name in (provider, provider + ORT_SUFFIX if info.name == "onnxruntime" else provider):
+        if name in info.providers:
+            return name
+    raise ModelError(
+        f"{info.name} on this device has no provider or delegate {provider!r}; "
+        f"available: {list(info.providers)}"
+    )
 
 
 MAX_INPUT_BYTES = 1 << 30
@@ -172,7 +180,8 @@ def _package_version(module: ModuleType, *distributions: str) -> str:
 
 
 class OnnxSession(Session):
-    def __init__(self, ort: ModuleType, path: Path, provider: str, threads: int,
+    def __init__(self, ort: ModuleType, path: Path, provider: str,
+                 provider_options: Mapping[str, str], threads: int,
                  requested: Sequence[TensorSpec]) -> None:  # fmt: skip
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
@@ -182,8 +191,8 @@ class OnnxSession(Session):
         options.log_severity_level = 3
         try:
             # TensorRT hands what it cannot run to CUDA; onnxruntime adds the CPU fallback itself.
-            chain = [provider] + (["CUDAExecutionProvider"] if provider.startswith("Tensorrt")
-                                  else [])  # fmt: skip
+            chain = [(provider, dict(provider_options))] + (
+                ["CUDAExecutionProvider"] if provider.startswith("Tensorrt") else [])  # fmt: skip
             self._session = ort.InferenceSession(str(path), options, providers=chain)
         except Exception as error:  # onnxruntime raises its own classes for bad models
             raise ModelError(f"onnxruntime could not load the model: {error}") from error
@@ -193,7 +202,7 @@ class OnnxSession(Session):
                 raise ModelError(f"input {arg.name!r} has type {arg.type}, which cannot be fed")
             dims = tuple(d if isinstance(d, int) and d > 0 else -1 for d in arg.shape)
             model.append(TensorSpec(arg.name, dims, ONNX_DTYPES[arg.type]))
-        self.provider = self._session.get_providers()[0]
+        self.provider = self._session.get_providers()[0]  # CPU when the provider failed
         self.model_inputs = model
         self.inputs = resolve_inputs(model, requested)
         self.output_names = [o.name for o in self._session.get_outputs()]
@@ -232,8 +241,8 @@ class OnnxRuntime(Runtime):
             "onnxruntime",
         )
 
-    def load(self, path, *, provider, threads, inputs):
-        return OnnxSession(self.module, path, self._check_provider(provider), threads, inputs)
+    def load(self, path, *, provider, options, threads, inputs):
+        return OnnxSession(self.module, path, provider, options, threads, inputs)
 
 
 # -- LiteRT / TFLite --------------------------------------------------------------------------
@@ -294,7 +303,8 @@ class LiteRtSession(Session):
 
 class LiteRt(Runtime):
     """LiteRT. Provider "XNNPACK" (the default) runs with the XNNPACK delegate the interpreter
-    applies by default; "CPU" runs the built-in kernels without default delegates."""
+    applies by default, on the request's threads; "CPU" runs the built-in kernels without
+    default delegates. The GPU delegate is not in LiteRT's pip wheels, so it is not offered."""
 
     name = "litert"
 
@@ -321,12 +331,16 @@ class LiteRt(Runtime):
             self.name, _package_version(top, dist), ("XNNPACK", "CPU"), self.module.__name__
         )
 
-    def load(self, path, *, provider, threads, inputs):
-        chosen = self._check_provider(provider)
+    def load(self, path, *, provider, options, threads, inputs):
+        if options:
+            raise InvalidArgument(
+                f"LiteRT's {provider} takes no provider_options, got {sorted(options)}; "
+                "XNNPACK's thread count is the request's threads"
+            )
         kinds = self.module.OpResolverType
-        resolver = kinds.AUTO if chosen == "XNNPACK" else kinds.BUILTIN_WITHOUT_DEFAULT_DELEGATES
+        resolver = kinds.AUTO if provider == "XNNPACK" else kinds.BUILTIN_WITHOUT_DEFAULT_DELEGATES
         session = LiteRtSession(self.module.Interpreter, resolver, path, threads, inputs)
-        session.provider = chosen
+        session.provider = provider
         return session
 
 

@@ -228,7 +228,8 @@ def warm(runtimes: Mapping[str, Runtime]) -> None:
     examples = files("linas_agent.examples")
     for name, runtime in runtimes.items():
         with contextlib.suppress(Exception), as_file(examples / EXAMPLES[name]) as model:
-            session = runtime.load(model, provider="", threads=1, inputs=())
+            default = runtime.info().providers[0]
+            session = runtime.load(model, provider=default, options={}, threads=1, inputs=())
             session.set_inputs(random_inputs(session.inputs))
             session.invoke()
 

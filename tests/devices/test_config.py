@@ -28,7 +28,8 @@ devices:
     labels: {board: pi5, rev: 2}
     token_file: pi.token
     timeouts: {measure_s: 90}
-  jetson: {address: "[::1]:7000", runtime: litert, provider: XNNPACK}
+  jetson: {address: "[::1]:7000", runtime: onnxruntime, provider: TensorRT,
+           provider_options: {trt_fp16_enable: "1"}}
 """))
     assert devices.pool.queue_timeout_s == 30 and devices.pool.retry_max_s == 5
     pi = devices.devices["pi5-a"]
@@ -39,7 +40,8 @@ devices:
     assert pi.tls.ca == tmp_path / "ca.pem"
     assert "s3cret" not in repr(devices)
     jetson = devices.devices["jetson"]
-    assert (jetson.runtime, jetson.provider) == ("litert", "XNNPACK")
+    assert (jetson.runtime, jetson.provider) == ("onnxruntime", "TensorRT")
+    assert jetson.provider_options == {"trt_fp16_enable": "1"}
     assert jetson.labels == {"site": "lab"}
     assert Target.of(labels={"site": "lab"}).accepts(jetson.name, jetson.labels)
     assert not Target.of(labels={"board": "pi5"}).accepts(jetson.name, jetson.labels)
@@ -54,6 +56,7 @@ devices:
   c: {address: "h:99999"}
   d: {labels: {board: pi5}}
   e: {address: "h:1", tls: {cert: missing.pem}}
+  f: {address: "h:1", provider_options: {device_id: "0"}}
 """)
     with pytest.raises(InvalidArgument) as caught:
         load_devices(path)
@@ -66,6 +69,7 @@ devices:
     assert "devices.c.address: expected HOST:PORT with a port in 1..65535" in text
     assert "devices.d.address: Field required" in text
     assert "devices.e.tls.cert: expected a readable PEM file" in text
+    assert "devices.f: provider_options need a provider: name the one they are for" in text
 
 
 def test_a_pasted_token_is_refused_without_being_echoed(tmp_path):

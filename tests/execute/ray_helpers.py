@@ -3,15 +3,19 @@ on 127.0.0.1 (the fixtures in conftest.py start one per module: a start takes se
 
 Ray refuses loopback as a cluster's node address unless told the cluster is one machine
 (`RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0`), so the cluster and every driver the tests start get
-that variable; its workers import the tiny test supernet from tests/e2e. The cluster's
-processes are ended by their ids (the `ray start` process, then any worker left), never with
-`ray stop`, which would end every Ray process on the machine.
+that variable. Ray turns token authentication on for a cluster started where a token file
+(~/.ray/auth_token) exists, and a driver given an explicit address only sends a token when told
+to, so the tests set it explicitly: token mode with a token of this session's own, for the
+cluster and every driver alike. Its workers import the tiny test supernet from tests/e2e.
+The cluster's processes are ended by their ids (the `ray start` process, then any worker left),
+never with `ray stop`, which would end every Ray process on the machine.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -29,6 +33,8 @@ START_TIMEOUT_S = 120.0
 RAY_ENV = {
     "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",  # a one-machine cluster may live on 127.0.0.1
     "RAY_USAGE_STATS_ENABLED": "0",
+    "RAY_AUTH_MODE": "token",
+    "RAY_AUTH_TOKEN": secrets.token_hex(32),
 }
 
 

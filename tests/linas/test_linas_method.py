@@ -51,7 +51,8 @@ def test_never_asks_a_measured_architecture_and_asks_exactly_p(trust_radius):
         assert not set(keys) & told_before
 
 
-def test_with_a_cell_it_never_asks_what_its_predictors_cannot_tell_from_the_measured():
+def _cell_run(**options):
+    """Five asks of LINAS on a cell space whose dead edges buy nothing; the asks as features."""
     edges = {"e0": (0, 1), "e1": (0, 2), "e2": (1, 2), "e3": (0, 3), "e4": (1, 3), "e5": (2, 3)}
     cell = Cell(edges=edges, zero="a")
     space = SearchSpace(synthetic_space().variables, cell=cell)
@@ -64,16 +65,50 @@ def test_with_a_cell_it_never_asks_what_its_predictors_cannot_tell_from_the_meas
         out["lat_ms"] = 1.0 + 0.2 * sum(op != "a" for op in ops) + 0.5 * live.sum()
         return out
 
-    method = LINAS(**FAST).setup(space, OBJECTIVES, seed=3, population_size=20)
+    method = LINAS(**FAST, **options).setup(space, OBJECTIVES, seed=3, population_size=20)
     history = _drive(method, space, metrics, iterations=5)
 
     def features(keys):
-        return {space.features([space.config_from_key(k)]).tobytes() for k in keys}
+        return [space.features([space.config_from_key(k)]).tobytes() for k in keys]
 
-    for keys, told_before in history[1:]:  # the first ask is a uniform draw
-        assert len(keys) == 20
-        assert len(features(keys)) == 20  # no two alike
-        assert not features(keys) & features(told_before)
+    return [(features(keys), set(features(told))) for keys, told in history[1:]]
+
+
+def test_with_a_cell_it_never_asks_what_its_predictors_cannot_tell_from_the_measured():
+    for asked, told_before in _cell_run():  # the first ask, a uniform draw, is left out
+        assert len(asked) == 20
+        assert len(set(asked)) == 20  # no two alike
+        assert not set(asked) & told_before
+
+
+def test_the_feature_duplicates_switch_keeps_them():
+    """The ablation of docs/linas.md: the same run with feature-duplicates left in asks some."""
+    duplicates = sum(
+        len(asked) - len(set(asked) - told_before)
+        for asked, told_before in _cell_run(drop_feature_duplicates=False)
+    )
+    assert duplicates > 0
+
+
+def test_offspring_picks_are_bred_from_the_measured_whatever_the_predictors_say():
+    space, metrics = synthetic_space(), synthetic_metrics()
+
+    def asks(predictors, offspring):
+        method = LINAS(predictors=predictors, offspring=offspring, **FAST)
+        return _drive(
+            method.setup(space, OBJECTIVES, seed=2, population_size=20),
+            space,
+            metrics,
+            iterations=3,
+        )
+
+    bred_ridge, bred_svr = asks(("ridge",), 20), asks(("svr",), 20)
+    assert [keys for keys, _ in bred_ridge] == [keys for keys, _ in bred_svr]
+    for keys, told_before in bred_ridge:
+        assert len(set(keys)) == 20 and not set(keys) & told_before
+    mixed = asks(("ridge",), 5)
+    assert mixed[1][0][:5] == bred_ridge[1][0][:5]  # the same parents breed the same children
+    assert mixed[1][0][5:] != bred_ridge[1][0][5:]  # the rest the predictors chose
 
 
 def test_asks_fewer_only_when_the_space_runs_out():
@@ -139,7 +174,7 @@ def test_settings_are_explicit_and_bad_ones_refused():
     settings = method.to_dict()
     assert settings["predictions"] == 20_000 and settings["name"] == "linas"
     assert settings["trust_radius"] == 1 and settings["optimism"] == 1.0
-    assert settings["extremes"] == 5
+    assert settings["extremes"] == 5 and settings["drop_feature_duplicates"] is True
     assert settings["operators"]["mutation_rate_per_variable"] == 0.25
     with pytest.raises(InvalidArgument, match="unknown predictors"):
         LINAS(predictors=("ridge", "gp"))

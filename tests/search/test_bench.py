@@ -18,13 +18,14 @@ VARS = ["k", "w", "op"]
 
 
 def write_table(path, *, duplicate=False, drop_last=False, bad_value=False):
-    """24 architectures: 3 kernels x 4 widths x 2 ops, two conflicting objectives, and an
+    """24 architectures: 3 kernels x 4 widths x 2 ops, three conflicting objectives, and an
     extra text column (tables carry more than the search needs)."""
     rows = []
     for n, (k, w, op) in enumerate(itertools.product([3, 5, 7], [8, 16, 32, 64], ["a", "b"])):
         acc = 50 + 2 * k + np.log2(w) * 3 + (4 if op == "a" else 0) + (n % 5) * 0.37
         lat = 0.2 * k + w / 16 + (1.5 if op == "a" else 0.3) + (n % 3) * 0.11
-        rows.append([f"net{n}", k, w, op, f"{acc:.4f}", f"{lat:.4f}"])
+        energy = 3.0 - 0.3 * k + w / 40 + (n % 4) * 0.23  # big kernels save energy here
+        rows.append([f"net{n}", k, w, op, f"{acc:.4f}", f"{lat:.4f}", f"{energy:.4f}"])
     if duplicate:
         rows.append(["copy", *rows[4][1:]])
     if drop_last:
@@ -34,15 +35,18 @@ def write_table(path, *, duplicate=False, drop_last=False, bad_value=False):
     opener = gzip.open if str(path).endswith(".gz") else open
     with opener(path, "wt", newline="") as out:
         writer = csv.writer(out)
-        writer.writerow(["name", *VARS, "acc", "lat_ms"])
+        writer.writerow(["name", *VARS, "acc", "lat_ms", "energy_mj"])
         writer.writerows(rows)
     return path
 
 
-def read_objectives(path):
+def read_objectives(path, columns=("-acc", "lat_ms")):
+    """The minimised objectives of every row (a leading '-' negates a column)."""
     with gzip.open(path, "rt") if str(path).endswith(".gz") else open(path) as f:
         rows = list(csv.DictReader(f))
-    return np.array([[-float(r["acc"]), float(r["lat_ms"])] for r in rows])
+    return np.array(
+        [[-float(r[c[1:]]) if c[0] == "-" else float(r[c]) for c in columns] for r in rows]
+    )
 
 
 def bench_args(table, *extra):
@@ -54,8 +58,15 @@ def bench_args(table, *extra):
 
 def test_synthetic_table_figures_can_be_recomputed_from_the_row_numbers(tmp_path):
     table = write_table(tmp_path / "t.csv.gz")
-    report = run_bench(table=table, variables=VARS, objectives=["acc:max", "lat_ms:min"],
-                       budget=20, seeds=3, methods=["nsga2", "random"], population=5)
+    report = run_bench(
+        table=table,
+        variables=VARS,
+        objectives=["acc:max", "lat_ms:min"],
+        budget=20,
+        seeds=3,
+        methods=["nsga2", "random"],
+        population=5,
+    )
     F = read_objectives(table)
     ref = F.max(axis=0)
     assert report["reference_point"] == pytest.approx([-ref[0], ref[1]])
@@ -70,8 +81,9 @@ def test_synthetic_table_figures_can_be_recomputed_from_the_row_numbers(tmp_path
             assert len(rows) == len(set(rows)) == 20 and all(0 <= r < 24 for r in rows)
             gaps.append((true_hv - HV(ref_point=ref)(F[rows])) / true_hv)
         assert entry["gap"]["20"]["median"] == pytest.approx(np.median(gaps))
-        assert entry["gap"]["20"]["q25"] <= entry["gap"]["20"]["median"] <= entry["gap"]["20"][
-            "q75"]
+        assert (
+            entry["gap"]["20"]["q25"] <= entry["gap"]["20"]["median"] <= entry["gap"]["20"]["q75"]
+        )
     target = report["target_hypervolume"]
     nsga2_finals = [HV(ref_point=ref)(F[r["rows"]]) for r in report["methods"]["nsga2"]["runs"]]
     assert target == pytest.approx(np.median(nsga2_finals))
@@ -80,8 +92,15 @@ def test_synthetic_table_figures_can_be_recomputed_from_the_row_numbers(tmp_path
 
 def test_evaluating_the_whole_table_closes_the_gap(tmp_path):
     table = write_table(tmp_path / "t.csv")
-    report = run_bench(table=table, variables=VARS, objectives=["acc:max", "lat_ms:min"],
-                       budget=24, seeds=2, methods=["random"], population=4)
+    report = run_bench(
+        table=table,
+        variables=VARS,
+        objectives=["acc:max", "lat_ms:min"],
+        budget=24,
+        seeds=2,
+        methods=["random"],
+        population=4,
+    )
     assert report["methods"]["random"]["gap"]["24"]["median"] == pytest.approx(0, abs=1e-12)
     assert "evaluations_to_target" not in report["methods"]["random"]  # no nsga2 to aim at
 
@@ -89,8 +108,23 @@ def test_evaluating_the_whole_table_closes_the_gap(tmp_path):
 def test_cli_prints_the_table_and_writes_json(tmp_path, capsys):
     table = write_table(tmp_path / "t.csv")
     out = tmp_path / "bench.json"
-    code = main(bench_args(table, "--budget", "12", "--seeds", "2", "--methods", "nsga2,random",
-                           "--population", "4", "--json", str(out), "--constraint", "lat_ms<=5"))
+    code = main(
+        bench_args(
+            table,
+            "--budget",
+            "12",
+            "--seeds",
+            "2",
+            "--methods",
+            "nsga2,random",
+            "--population",
+            "4",
+            "--json",
+            str(out),
+            "--constraint",
+            "lat_ms<=5",
+        )
+    )
     assert code == 0
     text = capsys.readouterr()
     assert "nsga2 seed 1: 12 evaluations" in text.err
@@ -105,9 +139,25 @@ def test_cli_prints_the_table_and_writes_json(tmp_path, capsys):
 def test_cli_takes_a_cell_and_linas_runs_on_it(tmp_path, capsys):
     table = write_table(tmp_path / "t.csv")
     out = tmp_path / "bench.json"
-    code = main(bench_args(table, "--budget", "12", "--seeds", "1", "--methods", "linas",
-                           "--population", "4", "--edge", "op=0-1", "--zero-op", "b",
-                           "--json", str(out)))
+    code = main(
+        bench_args(
+            table,
+            "--budget",
+            "12",
+            "--seeds",
+            "1",
+            "--methods",
+            "linas",
+            "--population",
+            "4",
+            "--edge",
+            "op=0-1",
+            "--zero-op",
+            "b",
+            "--json",
+            str(out),
+        )
+    )
     assert code == 0
     assert "cell edges op 0-1 (zero op b)" in capsys.readouterr().out
     report = json.loads(out.read_text())
@@ -117,8 +167,14 @@ def test_cli_takes_a_cell_and_linas_runs_on_it(tmp_path, capsys):
 
 def test_parallel_seeds_and_resumed_journals_give_the_same_runs(tmp_path):
     table = write_table(tmp_path / "t.csv")
-    common = dict(table=table, variables=VARS, objectives=["acc:max", "lat_ms:min"],
-                  seeds=2, methods=["nsga2", "random"], population=4)
+    common = dict(
+        table=table,
+        variables=VARS,
+        objectives=["acc:max", "lat_ms:min"],
+        seeds=2,
+        methods=["nsga2", "random"],
+        population=4,
+    )
     serial = run_bench(budget=16, **common)
     parallel = run_bench(budget=16, jobs=2, **common)
     first = run_bench(budget=9, journal_dir=tmp_path / "runs", **common)
@@ -132,16 +188,134 @@ def test_parallel_seeds_and_resumed_journals_give_the_same_runs(tmp_path):
         assert [r["rows"] for r in first["methods"][name]["runs"]] == [x[:9] for x in rows]
 
 
+def test_three_objectives_give_the_figures_of_the_three_dimensional_hypervolume(tmp_path):
+    table = write_table(tmp_path / "t.csv")
+    out = tmp_path / "bench.json"
+    code = main(
+        bench_args(
+            table,
+            "--objective",
+            "energy_mj:min",
+            "--budget",
+            "15",
+            "--seeds",
+            "3",
+            "--methods",
+            "linas,nsga2,random",
+            "--population",
+            "5",
+            "--option",
+            "linas.predictions=300",
+            "--json",
+            str(out),
+        )
+    )
+    assert code == 0
+    report = json.loads(out.read_text())
+    assert report["objectives"] == ["acc:max", "lat_ms:min", "energy_mj:min"]
+    F = read_objectives(table, ("-acc", "lat_ms", "energy_mj"))
+    ref = F.max(axis=0)
+    assert report["reference_point"] == pytest.approx([-ref[0], ref[1], ref[2]])
+    true_hv = HV(ref_point=ref)(F)
+    assert report["true_hypervolume"] == pytest.approx(true_hv)
+
+    def curve(rows):
+        return [HV(ref_point=ref)(F[rows[:n]]) for n in range(1, len(rows) + 1)]
+
+    target = np.median([curve(r["rows"])[-1] for r in report["methods"]["nsga2"]["runs"]])
+    assert report["target_hypervolume"] == pytest.approx(target)
+    for entry in report["methods"].values():
+        curves = [curve(r["rows"]) for r in entry["runs"]]
+        assert entry["gap"]["15"]["median"] == pytest.approx(
+            np.median([(true_hv - c[-1]) / true_hv for c in curves])
+        )
+        reached = [
+            next((n + 1 for n, h in enumerate(c) if h >= target * (1 - 1e-9)), None) for c in curves
+        ]
+        assert entry["evaluations_to_target"]["per_seed"] == reached
+
+
+def test_seeds_start_at_first_seed_and_the_target_has_its_own_budget(tmp_path, capsys):
+    table = write_table(tmp_path / "t.csv")
+    common = dict(
+        table=table,
+        variables=VARS,
+        objectives=["acc:max", "lat_ms:min"],
+        methods=["nsga2", "random"],
+        population=4,
+    )
+    all_seeds = run_bench(budget=12, seeds=4, **common)
+    later = run_bench(budget=8, seeds=2, first_seed=2, target_budget=12, **common)
+    assert later["first_seed"] == 2 and later["target_budget"] == 12
+    for name in ("nsga2", "random"):
+        runs = later["methods"][name]["runs"]
+        assert [r["seed"] for r in runs] == [2, 3]
+        budget = 12 if name == "nsga2" else 8  # NSGA-II runs to the target budget
+        expected = [r["rows"][:budget] for r in all_seeds["methods"][name]["runs"][2:]]
+        assert [r["rows"] for r in runs] == expected
+    F = read_objectives(table)
+    ref = F.max(axis=0)
+    finals = [HV(ref_point=ref)(F[r["rows"]]) for r in later["methods"]["nsga2"]["runs"]]
+    assert later["target_hypervolume"] == pytest.approx(np.median(finals))
+    assert later["checkpoints"] == [8]
+    text = format_report(later)
+    assert "2 seeds (2..3)" in text and "evals to nsga2@12" in text
+
+
+def test_method_options_reach_the_method_and_are_reported(tmp_path, capsys):
+    table = write_table(tmp_path / "t.csv")
+    out = tmp_path / "bench.json"
+    code = main(
+        bench_args(
+            table,
+            "--budget",
+            "8",
+            "--seeds",
+            "1",
+            "--methods",
+            "linas",
+            "--population",
+            "4",
+            "--option",
+            "linas.trust_radius=null",
+            "--option",
+            "linas.predictors=[ridge, svr]",
+            "--json",
+            str(out),
+        )
+    )
+    assert code == 0
+    assert "linas options {'trust_radius': None, 'predictors': ['ridge', 'svr']}" in (
+        capsys.readouterr().out
+    )
+    report = json.loads(out.read_text())
+    assert report["method_options"] == {
+        "linas": {"trust_radius": None, "predictors": ["ridge", "svr"]}
+    }
+
+
 def test_format_report_gives_the_speed_up_or_more_than_budget():
     report = {
-        "table": "t.csv", "rows": 24, "objectives": ["acc:max", "lat_ms:min"], "budget": 20,
-        "seeds": 1, "population": 5, "reference_point": [50, 9], "true_hypervolume": 10.0,
-        "checkpoints": [20], "target_method": "nsga2", "target_hypervolume": 9.0,
+        "table": "t.csv",
+        "rows": 24,
+        "objectives": ["acc:max", "lat_ms:min"],
+        "budget": 20,
+        "seeds": 1,
+        "population": 5,
+        "reference_point": [50, 9],
+        "true_hypervolume": 10.0,
+        "checkpoints": [20],
+        "target_method": "nsga2",
+        "target_hypervolume": 9.0,
         "methods": {
-            "linas": {"gap": {"20": {"median": 0.1, "q25": 0.1, "q75": 0.1}},
-                      "evaluations_to_target": {"median_curve": 5}},
-            "random": {"gap": {"20": {"median": 0.2, "q25": 0.1, "q75": 0.3}},
-                       "evaluations_to_target": {"median_curve": None}},
+            "linas": {
+                "gap": {"20": {"median": 0.1, "q25": 0.1, "q75": 0.1}},
+                "evaluations_to_target": {"median_curve": 5},
+            },
+            "random": {
+                "gap": {"20": {"median": 0.2, "q25": 0.1, "q75": 0.3}},
+                "evaluations_to_target": {"median_curve": None},
+            },
         },
     }
     lines = format_report(report).splitlines()
@@ -168,13 +342,30 @@ def test_format_report_gives_the_speed_up_or_more_than_budget():
         ({}, ["--edge", "op=1-0", "--zero-op", "a"], "0 <= from < to"),
         ({}, ["--edge", "depth=0-1", "--zero-op", "a"], "cell edge 'depth' must be"),
         ({}, ["--edge", "op=0-1", "--zero-op", "none"], "zero op 'none' is not among"),
+        ({}, ["--first-seed", "-1"], "--first-seed must be >= 0"),
+        ({}, ["--target-budget", "2"], "target budget (2) is smaller than the population"),
+        ({}, ["--option", "extremes=0"], "expected METHOD.KEY=VALUE"),
+        ({}, ["--option", "random.x=[1"], "the value is not YAML"),
+        ({}, ["--option", "linas.extremes=0"], "not among the methods run"),
+        ({}, ["--option", "random.extremes=0"], "do not fit method 'random'"),
     ],
 )
-def test_bad_input_is_refused_with_a_clear_message(tmp_path, capsys, table_options, extra,
-                                                   message):
+def test_bad_input_is_refused_with_a_clear_message(tmp_path, capsys, table_options, extra, message):
     table = write_table(tmp_path / "t.csv", **table_options)
-    code = main(bench_args(table, "--budget", "12", "--seeds", "1", "--methods", "random",
-                           "--population", "4", *extra))
+    code = main(
+        bench_args(
+            table,
+            "--budget",
+            "12",
+            "--seeds",
+            "1",
+            "--methods",
+            "random",
+            "--population",
+            "4",
+            *extra,
+        )
+    )
     assert code == 2
     err = capsys.readouterr().err
     assert message in err and err.startswith("linas: error:")
@@ -186,9 +377,15 @@ def test_a_missing_table_is_refused(tmp_path, capsys):
 
 
 def test_short_run_on_the_shared_pi5_table():
-    report = run_bench(table=SHARED_TABLE, variables=[f"e{i}" for i in range(6)],
-                       objectives=["acc_cifar100:max", "lat_pi5_onnx_ms:min"], budget=100,
-                       seeds=2, methods=["nsga2", "random"], population=50)
+    report = run_bench(
+        table=SHARED_TABLE,
+        variables=[f"e{i}" for i in range(6)],
+        objectives=["acc_cifar100:max", "lat_pi5_onnx_ms:min"],
+        budget=100,
+        seeds=2,
+        methods=["nsga2", "random"],
+        population=50,
+    )
     assert report["rows"] == 15625
     assert report["reference_point"] == pytest.approx([1.0, 20.0547])
     for entry in report["methods"].values():

@@ -8,6 +8,10 @@ LINAS's predictors):
         --var e4 --var e5 --objective acc_cifar100:max --objective lat_pi5_onnx_ms:min \\
         --edge e0=0-1 --edge e1=0-2 --edge e2=1-2 --edge e3=0-3 --edge e4=1-3 --edge e5=2-3 \\
         --zero-op none --budget 1000 --seeds 10 --methods linas,nsga2,random --json bench.json
+
+Three objectives: a third --objective (e.g. energy_pi5_onnx_mj:min). A selection protocol's
+seed set: --first-seed 10 --seeds 10 --budget 400 --target-budget 1000. An ablation:
+--option linas.extremes=0 (any keyword of the method's factory; the value is read as YAML).
 """
 
 from __future__ import annotations
@@ -23,42 +27,106 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="compare search methods on a measured table (replays its rows)",
         description=__doc__.split("\n")[0],
     )
-    parser.add_argument("--table", type=Path, required=True, help="CSV or CSV.gz, one row per "
-                        "architecture (`shared` for the bundled NAS-Bench-201 Pi 5 table)")
-    parser.add_argument("--var", action="append", required=True, metavar="COLUMN",
-                        help="a design-variable column (repeat for each)")
-    parser.add_argument("--objective", action="append", required=True, metavar="COLUMN:DIR",
-                        help="an objective column with its direction, e.g. acc_cifar100:max "
-                        "(repeat; 2 to 4)")
-    parser.add_argument("--constraint", action="append", default=[], metavar="COLUMN<=BOUND",
-                        help="a feasibility constraint, e.g. 'lat_pi5_onnx_ms<=5' (repeat)")
-    parser.add_argument("--edge", action="append", default=[], metavar="COLUMN=FROM-TO",
-                        help="a variable column that is the op on a cell's edge between two "
-                        "nodes, 0 the input and the largest the output (repeat; needs "
-                        "--zero-op)")
-    parser.add_argument("--zero-op", metavar="VALUE",
-                        help="the edge op that cuts an edge (e.g. none)")
+    parser.add_argument(
+        "--table",
+        type=Path,
+        required=True,
+        help="CSV or CSV.gz, one row per "
+        "architecture (`shared` for the bundled NAS-Bench-201 Pi 5 table)",
+    )
+    parser.add_argument(
+        "--var",
+        action="append",
+        required=True,
+        metavar="COLUMN",
+        help="a design-variable column (repeat for each)",
+    )
+    parser.add_argument(
+        "--objective",
+        action="append",
+        required=True,
+        metavar="COLUMN:DIR",
+        help="an objective column with its direction, e.g. acc_cifar100:max "
+        "(repeat; 2 to 4: the hypervolume is N-dimensional)",
+    )
+    parser.add_argument(
+        "--constraint",
+        action="append",
+        default=[],
+        metavar="COLUMN<=BOUND",
+        help="a feasibility constraint, e.g. 'lat_pi5_onnx_ms<=5' (repeat)",
+    )
+    parser.add_argument(
+        "--edge",
+        action="append",
+        default=[],
+        metavar="COLUMN=FROM-TO",
+        help="a variable column that is the op on a cell's edge between two "
+        "nodes, 0 the input and the largest the output (repeat; needs "
+        "--zero-op)",
+    )
+    parser.add_argument(
+        "--zero-op", metavar="VALUE", help="the edge op that cuts an edge (e.g. none)"
+    )
     parser.add_argument("--budget", type=int, default=1000, help="evaluations per run")
-    parser.add_argument("--seeds", type=int, default=10, help="runs per method (seeds 0..N-1)")
-    parser.add_argument("--methods", default="linas,nsga2,random",
-                        help="comma-separated method names")
+    parser.add_argument(
+        "--seeds", type=int, default=10, help="runs per method (seeds FIRST..FIRST+N-1)"
+    )
+    parser.add_argument(
+        "--first-seed", type=int, default=0, metavar="FIRST", help="the first seed (default 0)"
+    )
+    parser.add_argument(
+        "--target-budget",
+        type=int,
+        metavar="N",
+        help="the target is NSGA-II's hypervolume after N evaluations (NSGA-II "
+        "runs that long; default: --budget)",
+    )
+    parser.add_argument(
+        "--methods", default="linas,nsga2,random", help="comma-separated method names"
+    )
+    parser.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="METHOD.KEY=VALUE",
+        help="a keyword option of a method's factory, the value read as YAML, "
+        "e.g. linas.extremes=0, linas.trust_radius=null (repeat)",
+    )
     parser.add_argument("--population", type=int, default=50, help="population size P")
-    parser.add_argument("--reference", type=float, nargs="+", metavar="VALUE",
-                        help="hypervolume reference point, one value per objective in its own "
-                        "units (default: each objective's worst value in the table)")
+    parser.add_argument(
+        "--reference",
+        type=float,
+        nargs="+",
+        metavar="VALUE",
+        help="hypervolume reference point, one value per objective in its own "
+        "units (default: each objective's worst value in the table)",
+    )
     parser.add_argument("--jobs", type=int, default=1, help="runs in parallel (processes)")
-    parser.add_argument("--journal", type=Path, metavar="DIR",
-                        help="keep a run journal per method and seed in DIR")
-    parser.add_argument("--resume", action="store_true",
-                        help="continue the runs journaled in --journal DIR")
-    parser.add_argument("--json", type=Path, metavar="OUT",
-                        help="write the figures and every run's row numbers as JSON")
+    parser.add_argument(
+        "--journal", type=Path, metavar="DIR", help="keep a run journal per method and seed in DIR"
+    )
+    parser.add_argument(
+        "--resume", action="store_true", help="continue the runs journaled in --journal DIR"
+    )
+    parser.add_argument(
+        "--json",
+        type=Path,
+        metavar="OUT",
+        help="write the figures and every run's row numbers as JSON",
+    )
     parser.add_argument("--quiet", action="store_true", help="no per-run progress lines")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from linas_host.search.bench import SHARED_TABLE, format_report, run_bench, write_json
+    from linas_host.search.bench import (
+        SHARED_TABLE,
+        format_report,
+        parse_method_options,
+        run_bench,
+        write_json,
+    )
     from linas_sdk.errors import InvalidArgument
 
     if args.resume and args.journal is None:
@@ -67,16 +135,31 @@ def run(args: argparse.Namespace) -> int:
 
     def on_run(r) -> None:
         if not args.quiet:
-            print(f"{r.method} seed {r.seed}: {len(r.rows)} evaluations, {r.status}, "
-                  f"{r.wall_seconds:.1f} s", file=sys.stderr, flush=True)
+            print(
+                f"{r.method} seed {r.seed}: {len(r.rows)} evaluations, {r.status}, "
+                f"{r.wall_seconds:.1f} s",
+                file=sys.stderr,
+                flush=True,
+            )
 
     report = run_bench(
         table=SHARED_TABLE if str(args.table) == "shared" else args.table,
-        variables=args.var, objectives=args.objective, constraints=args.constraint,
-        budget=args.budget, seeds=args.seeds,
+        variables=args.var,
+        objectives=args.objective,
+        constraints=args.constraint,
+        budget=args.budget,
+        seeds=args.seeds,
+        first_seed=args.first_seed,
+        target_budget=args.target_budget,
+        method_options=parse_method_options(args.option),
         methods=[m.strip() for m in args.methods.split(",") if m.strip()],
-        population=args.population, reference_point=args.reference, cell=cell,
-        journal_dir=args.journal, resume=args.resume, jobs=args.jobs, on_run=on_run,
+        population=args.population,
+        reference_point=args.reference,
+        cell=cell,
+        journal_dir=args.journal,
+        resume=args.resume,
+        jobs=args.jobs,
+        on_run=on_run,
     )
     print(format_report(report))
     if args.json is not None:
@@ -91,8 +174,9 @@ def _cell(edges: list[str], zero: str | None):
     if not edges and zero is None:
         return None
     if not edges or zero is None:
-        raise InvalidArgument("--edge and --zero-op go together: the edges, and the op that "
-                              "cuts one")
+        raise InvalidArgument(
+            "--edge and --zero-op go together: the edges, and the op that cuts one"
+        )
     pairs = {}
     for text in edges:
         name, _, span = text.partition("=")

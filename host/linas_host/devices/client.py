@@ -176,7 +176,8 @@ class AgentClient:
                     where = f"{self.spec.where}: {method}"
                     if code == grpc.StatusCode.DEADLINE_EXCEEDED and time.monotonic() >= deadline:
                         raise NoReply(f"{where}: no reply within {timeout:g} s") from None
-                    raise error_from_status(code, f"{where}: {details}") from None
+                    tries = f" ({attempt + 1} attempts)" if attempt else ""
+                    raise error_from_status(code, f"{where}{tries}: {details}") from None
             time.sleep(delay)
             delay, attempt = delay * 2, attempt + 1
 
@@ -240,12 +241,14 @@ class AgentClient:
         """Measure a model on this device as `request` says (default: `MeasureRequest()`),
         uploading the model (and the validation set) if the agent lacks them.
 
-        The provider, when the request leaves it, is the device spec's. `timeout` (default: the
-        spec's measure_s) bounds the Measure call, not the uploads.
+        The provider (and its options), when the request leaves it, is the device spec's.
+        `timeout` (default: the spec's measure_s) bounds the Measure call, not the uploads.
         """
         artifact, checks, request = prepare(model, request, validation)
         if request.provider is None and self.spec.runtime in (None, request.runtime):
-            request = request.replace(provider=self.spec.provider)
+            request = request.replace(
+                provider=self.spec.provider, provider_options=self.spec.provider_options
+            )
         message = serde.request_to_proto(
             request, model_sha256=artifact.sha256,
             validation_sha256=checks.sha256 if checks else "",

@@ -12,6 +12,7 @@ and what was expected::
         labels: {board: pi5}
         runtime: onnxruntime                         # only take jobs for this runtime
         provider: CPUExecutionProvider               # for jobs that name none
+        provider_options: {}                         # that provider's own options
         token_file: secrets/pi5-a.token              # or token_env: VAR; never the token itself
         tls: {ca: certs/ca.pem, cert: certs/host.pem, key: certs/host.key}
         timeouts: {rpc_s: 10, upload_s: 300, measure_s: 600}
@@ -106,6 +107,8 @@ class DeviceSpec(_Strict):
     """When set, the device only takes jobs for this runtime."""
     provider: str = ""
     """Execution provider or delegate for jobs that name none ("" = the runtime's CPU default)."""
+    provider_options: dict[str, str] = Field(default_factory=dict)
+    """That provider's own options (ONNX Runtime's, e.g. device_id, trt_fp16_enable)."""
     token_env: str | None = None
     token_file: Path | None = None
     tls: TlsFiles | None = None
@@ -144,6 +147,8 @@ class DeviceSpec(_Strict):
     def _one_token_source(self) -> DeviceSpec:
         if self.token_env and self.token_file:
             raise ValueError("expected token_env or token_file, not both")
+        if self.provider_options and not self.provider:
+            raise ValueError("provider_options need a provider: name the one they are for")
         return self
 
     @property

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import re
 import socket
 from collections.abc import Callable
@@ -110,9 +111,15 @@ class RayExecutor(Executor):
             try:
                 self.ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False)
             except (ConnectionError, RuntimeError, ValueError) as error:
+                # Ray sends its token to an explicit address only in token mode, and a head
+                # started beside ~/.ray/auth_token requires one: name that case.
+                token = "" if os.environ.get("RAY_AUTH_MODE") == "token" else (
+                    "; if the cluster uses token authentication, set RAY_AUTH_MODE=token "
+                    "(and RAY_AUTH_TOKEN, or the token in ~/.ray/auth_token)"
+                )
                 raise ClusterLost(
-                    f"cannot connect to a Ray cluster at {address!r}: {error}; start one with "
-                    "`ray start --head` (docs/ray.md) or set executor: local"
+                    f"cannot connect to a Ray cluster at {address!r}: {error}{token}; start one "
+                    "with `ray start --head` or set executor: local"
                 ) from None
         self._task = self.ray.remote(_run).options(
             num_cpus=num_cpus, num_gpus=num_gpus, max_retries=MAX_RETRIES

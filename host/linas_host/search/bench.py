@@ -5,21 +5,25 @@ is which rows they ask for. The figures:
 
 - the hypervolume *gap* to the table's true front, ``(HV_true - HV) / HV_true``, after each
   checkpoint's number of evaluations: median and interquartile range over seeds;
-- the evaluations a method needs to reach the hypervolume NSGA-II has at the full budget
-  (the median over NSGA-II's seeds): the first evaluation count at which the method's median
-  hypervolume curve (median over seeds after each evaluation) reaches it, None (printed
-  ">budget") if it never does; the JSON also holds each seed's own count.
+- the evaluations a method needs to reach the hypervolume NSGA-II has after the *target
+  budget* (the full budget unless told; the median over NSGA-II's seeds, NSGA-II running that
+  long): the first evaluation count at which the method's median hypervolume curve (median over
+  seeds after each evaluation) reaches it, None (printed ">budget") if it never does; the JSON
+  also holds each seed's own count.
 
-The reference point defaults to the worst value of every objective over the whole table, so the
-true front's hypervolume is fixed by the table alone.
+Any number of objectives (2 to 4); the hypervolume is pymoo's, exact in every dimension. The
+reference point defaults to the worst value of every objective over the whole table, so the
+true front's hypervolume is fixed by the table alone. Seeds run from ``first_seed``, so a
+selection protocol's separate seed sets (docs/linas.md) are each one command;
+``method_options`` passes keyword options to a method's factory (LINAS's ablations).
 """
 
 from __future__ import annotations
 
 import concurrent.futures
 import json
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -73,6 +77,7 @@ class _Job:
     journal: str | None
     resume: bool
     cell: Cell | None
+    options: dict = field(default_factory=dict)
 
 
 _TABLES: dict = {}
@@ -84,15 +89,26 @@ def _run_one(job: _Job) -> BenchRun:
         _TABLES[key] = MeasuredTable.load(job.table, job.variables, cell=job.cell)
     table = _TABLES[key]
     result = run_search(
-        space=table.space, objectives=job.objectives, constraints=job.constraints,
-        method=registry.create(job.method), evaluator=TableEvaluator(table),
-        budget=job.budget, population_size=job.population, seed=job.seed,
-        reference_point=job.reference, journal=job.journal, resume=job.resume,
+        space=table.space,
+        objectives=job.objectives,
+        constraints=job.constraints,
+        method=registry.create(job.method, **job.options),
+        evaluator=TableEvaluator(table),
+        budget=job.budget,
+        population_size=job.population,
+        seed=job.seed,
+        reference_point=job.reference,
+        journal=job.journal,
+        resume=job.resume,
     )
     return BenchRun(
-        method=job.method, seed=job.seed, rows=[int(e.record["row"]) for e in result.evaluations],
-        hypervolume=[float(h) for h in result.hypervolume], status=result.status,
-        wall_seconds=result.wall_seconds, resumed=result.resumed,
+        method=job.method,
+        seed=job.seed,
+        rows=[int(e.record["row"]) for e in result.evaluations],
+        hypervolume=[float(h) for h in result.hypervolume],
+        status=result.status,
+        wall_seconds=result.wall_seconds,
+        resumed=result.resumed,
     )
 
 
@@ -103,7 +119,10 @@ def run_bench(
     objectives: Sequence[str],
     budget: int = 1000,
     seeds: int = 10,
+    first_seed: int = 0,
+    target_budget: int | None = None,
     methods: Sequence[str] = ("linas", "nsga2", "random"),
+    method_options: Mapping[str, Mapping] | None = None,
     population: int = 50,
     constraints: Sequence[str] = (),
     reference_point: Sequence[float] | None = None,
@@ -113,9 +132,12 @@ def run_bench(
     jobs: int = 1,
     on_run: Callable[[BenchRun], None] | None = None,
 ) -> dict:
-    """Run every method for ``seeds`` seeds (0..seeds-1) and return the report as a dict
+    """Run every method for ``seeds`` seeds (``first_seed`` on) and return the report as a dict
     (what ``--json`` writes; `format_report` prints it). ``cell`` says which variables are a
-    cell's edges (`linas_sdk.cell`), for the predictors' features."""
+    cell's edges (`linas_sdk.cell`), for the predictors' features. The target is NSGA-II's
+    median hypervolume after ``target_budget`` evaluations (default ``budget``; NSGA-II runs
+    that long when it is more). ``method_options`` maps a method's name to keyword options of
+    its factory."""
     objectives = parse_objectives(objectives)
     constraints = parse_constraints(constraints)
     methods = list(dict.fromkeys(methods))
@@ -125,14 +147,32 @@ def run_bench(
         registry.METHODS.check(name)
     if seeds < 1:
         raise InvalidArgument(f"--seeds must be >= 1, got {seeds}")
+    if first_seed < 0:
+        raise InvalidArgument(f"--first-seed must be >= 0, got {first_seed}")
+    target_budget = budget if target_budget is None else target_budget
+    if target_budget < population:
+        raise InvalidArgument(
+            f"the target budget ({target_budget}) is smaller than the population ({population})"
+        )
+    method_options = {name: dict(o) for name, o in (method_options or {}).items()}
+    stray = sorted(set(method_options) - set(methods))
+    if stray:
+        raise InvalidArgument(
+            f"options given for {stray}, which are not among the methods run ({methods})"
+        )
     if budget < population:
         raise InvalidArgument(
             f"the budget ({budget}) is smaller than the population ({population})"
         )
     data = MeasuredTable.load(table, variables, cell=cell)
     data.check(objectives, constraints)
-    for name in methods:  # a missing method fails now, not after the others have run
-        registry.create(name)
+    for name in methods:  # a missing method or a bad option fails now, not after others ran
+        try:
+            registry.create(name, **method_options.get(name, {}))
+        except TypeError as error:
+            raise InvalidArgument(
+                f"options {method_options.get(name)} do not fit method {name!r}: {error}"
+            ) from None
     F = data.minimised(objectives)
     feasible = np.all(data.violations(constraints) <= 0, axis=1)
     if reference_point is None:
@@ -150,15 +190,24 @@ def run_bench(
         Path(journal_dir).mkdir(parents=True, exist_ok=True)
     jobs_list = [
         _Job(
-            table=str(table), variables=tuple(variables), objectives=tuple(map(str, objectives)),
-            constraints=tuple(map(str, constraints)), method=name, seed=seed, budget=budget,
-            population=population, reference=tuple(natural),
-            journal=None if journal_dir is None
+            table=str(table),
+            variables=tuple(variables),
+            objectives=tuple(map(str, objectives)),
+            constraints=tuple(map(str, constraints)),
+            method=name,
+            seed=seed,
+            budget=max(budget, target_budget) if name == TARGET_METHOD else budget,
+            population=population,
+            reference=tuple(natural),
+            journal=None
+            if journal_dir is None
             else str(Path(journal_dir) / f"{name}-seed{seed}.sqlite"),
-            resume=resume, cell=cell,
+            resume=resume,
+            cell=cell,
+            options=method_options.get(name, {}),
         )
         for name in methods
-        for seed in range(seeds)
+        for seed in range(first_seed, first_seed + seeds)
     ]
     _TABLES[(str(table), tuple(variables), repr(cell))] = data  # forked workers inherit it
     try:
@@ -166,16 +215,47 @@ def run_bench(
     finally:
         _TABLES.clear()
     return _report(
-        runs, methods=methods, budget=budget, seeds=seeds, true_hv=true_hv,
+        runs,
+        methods=methods,
+        budget=budget,
+        target_budget=target_budget,
+        true_hv=true_hv,
         meta={
-            "table": str(table), "rows": len(data), "variables": list(variables),
+            "table": str(table),
+            "rows": len(data),
+            "variables": list(variables),
             "objectives": [str(o) for o in objectives],
-            "constraints": [str(c) for c in constraints], "budget": budget, "seeds": seeds,
-            "population": population, "reference_point": natural,
+            "constraints": [str(c) for c in constraints],
+            "budget": budget,
+            "seeds": seeds,
+            "first_seed": first_seed,
+            "method_options": method_options,
+            "population": population,
+            "reference_point": natural,
             "true_hypervolume": true_hv,
             "cell": None if cell is None else cell.to_dict(),
         },
     )
+
+
+def parse_method_options(items: Sequence[str]) -> dict[str, dict]:
+    """``METHOD.KEY=VALUE`` texts (``--option``) as keyword options by method, each value
+    read as YAML (``linas.trust_radius=null``, ``linas.predictors=[ridge, svr]``)."""
+    import yaml
+
+    options: dict[str, dict] = {}
+    for text in items:
+        name, equals, value = text.partition("=")
+        method, _, key = name.partition(".")
+        if not (method and key.isidentifier() and equals):
+            raise InvalidArgument(
+                f"--option {text!r}: expected METHOD.KEY=VALUE, e.g. linas.extremes=0"
+            )
+        try:
+            options.setdefault(method, {})[key] = yaml.safe_load(value)
+        except yaml.YAMLError as error:
+            raise InvalidArgument(f"--option {text!r}: the value is not YAML ({error})") from None
+    return options
 
 
 def _execute(jobs: list[_Job], workers: int, on_run) -> list[BenchRun]:
@@ -194,7 +274,7 @@ def _execute(jobs: list[_Job], workers: int, on_run) -> list[BenchRun]:
     return runs
 
 
-def _at(history: list[float], n: int) -> float:
+def _at(history: Sequence[float], n: int) -> float:
     """Hypervolume after ``n`` evaluations (the last value if the run ended earlier)."""
     return history[min(n, len(history)) - 1] if history else 0.0
 
@@ -204,37 +284,76 @@ def _spread(values: Sequence[float]) -> dict:
     return {"median": float(q50), "q25": float(q25), "q75": float(q75)}
 
 
-def _report(runs: list[BenchRun], *, methods, budget, seeds, true_hv, meta) -> dict:
-    checkpoints = sorted({c for c in CHECKPOINTS if c <= budget} | {budget})
-    by_method = {name: [r for r in runs if r.method == name] for name in methods}
+def summarise(
+    histories: Mapping[str, Sequence[Sequence[float]]],
+    *,
+    best: float,
+    checkpoints: Sequence[int],
+    budget: int,
+    target_budget: int | None = None,
+) -> dict:
+    """The figures of hypervolume histories (per method, one per seed: the hypervolume after
+    each evaluation): the gap ``(best - HV) / best`` and the hypervolume at each checkpoint
+    (median and IQR over seeds) and, when NSGA-II is among them, the evaluations (within
+    ``budget``) each method needs to reach NSGA-II's median hypervolume after
+    ``target_budget`` (default ``budget``) evaluations."""
+    target_budget = budget if target_budget is None else target_budget
     target = None
-    if TARGET_METHOD in by_method:
-        target = float(np.median([_at(r.hypervolume, budget) for r in by_method[TARGET_METHOD]]))
-    report = dict(meta, checkpoints=checkpoints, target_method=TARGET_METHOD,
-                  target_hypervolume=target, methods={})
-    for name, group in by_method.items():
+    if TARGET_METHOD in histories:
+        target = float(np.median([_at(h, target_budget) for h in histories[TARGET_METHOD]]))
+    out: dict = {
+        "checkpoints": list(checkpoints),
+        "target_method": TARGET_METHOD,
+        "target_budget": target_budget,
+        "target_hypervolume": target,
+        "methods": {},
+    }
+    for name, group in histories.items():
         entry: dict = {
-            "gap": {str(c): _spread([(true_hv - _at(r.hypervolume, c)) / true_hv for r in group])
-                    for c in checkpoints},
-            "hypervolume": {str(c): _spread([_at(r.hypervolume, c) for r in group])
-                            for c in checkpoints},
+            "gap": {
+                str(c): _spread([(best - _at(h, c)) / best for h in group]) for c in checkpoints
+            },
+            "hypervolume": {str(c): _spread([_at(h, c) for h in group]) for c in checkpoints},
         }
         if target is not None:
-            curve = np.median([_padded(r.hypervolume, budget) for r in group], axis=0)
+            curves = [_padded(h, budget) for h in group]
             entry["evaluations_to_target"] = {
-                "median_curve": _first_reaching(curve, target),
-                "per_seed": [_first_reaching(r.hypervolume, target) for r in group],
+                "median_curve": _first_reaching(np.median(curves, axis=0), target),
+                "per_seed": [_first_reaching(c, target) for c in curves],
             }
-        entry["runs"] = [
-            {"seed": r.seed, "status": r.status, "evaluations": len(r.rows),
-             "wall_seconds": round(r.wall_seconds, 3), "resumed": r.resumed, "rows": r.rows}
+        out["methods"][name] = entry
+    return out
+
+
+def _report(runs: list[BenchRun], *, methods, budget, target_budget, true_hv, meta) -> dict:
+    checkpoints = sorted({c for c in CHECKPOINTS if c <= budget} | {budget})
+    by_method = {name: [r for r in runs if r.method == name] for name in methods}
+    report = dict(
+        meta,
+        **summarise(
+            {name: [r.hypervolume for r in group] for name, group in by_method.items()},
+            best=true_hv,
+            checkpoints=checkpoints,
+            budget=budget,
+            target_budget=target_budget,
+        ),
+    )
+    for name, group in by_method.items():
+        report["methods"][name]["runs"] = [
+            {
+                "seed": r.seed,
+                "status": r.status,
+                "evaluations": len(r.rows),
+                "wall_seconds": round(r.wall_seconds, 3),
+                "resumed": r.resumed,
+                "rows": r.rows,
+            }
             for r in group
         ]
-        report["methods"][name] = entry
     return report
 
 
-def _padded(history: list[float], budget: int) -> np.ndarray:
+def _padded(history: Sequence[float], budget: int) -> np.ndarray:
     """A run's hypervolume after 1..budget evaluations (held at its last value if it ended)."""
     return np.array([_at(history, n) for n in range(1, budget + 1)])
 
@@ -247,34 +366,45 @@ def _first_reaching(history: Sequence[float], target: float) -> int | None:
 
 def format_report(report: dict) -> str:
     """The report as a plain-text table (what `linas bench` prints)."""
-    checkpoints = report["checkpoints"]
-    budget = report["budget"]
+    first = report.get("first_seed", 0)
     lines = [
         f"table {report['table']} ({report['rows']} rows), objectives "
-        f"{', '.join(report['objectives'])}, budget {budget}, {report['seeds']} seeds, "
-        f"population {report['population']}",
+        f"{', '.join(report['objectives'])}, budget {report['budget']}, {report['seeds']} seeds "
+        f"({first}..{first + report['seeds'] - 1}), population {report['population']}",
         f"reference point {report['reference_point']}, true-front hypervolume "
         f"{report['true_hypervolume']:.6g}",
-        "hypervolume gap to the true front, % (median [IQR] over seeds):",
     ]
     if report.get("cell"):
         edges = ", ".join(f"{k} {a}-{b}" for k, (a, b) in report["cell"]["edges"].items())
-        lines.insert(2, f"cell edges {edges} (zero op {report['cell']['zero']})")
-    header = f"{'method':<10}" + "".join(f"{'@' + str(c):>22}" for c in checkpoints)
-    if report["target_hypervolume"] is not None:
-        header += f"  evals to {report['target_method']}@{budget}"
-    lines.append(header)
-    for name, entry in report["methods"].items():
+        lines.append(f"cell edges {edges} (zero op {report['cell']['zero']})")
+    for name, options in report.get("method_options", {}).items():
+        lines.append(f"{name} options {options}")
+    lines.append("hypervolume gap to the true front, % (median [IQR] over seeds):")
+    return "\n".join(lines + format_gaps(report))
+
+
+def format_gaps(figures: dict) -> list[str]:
+    """The gap table of `summarise`'s figures: a row per method, a column per checkpoint, and
+    the evaluations to the target with the speed-up over the target budget."""
+    budget = max(figures["checkpoints"])
+    target_budget = figures.get("target_budget", budget)
+    header = f"{'method':<10}" + "".join(f"{'@' + str(c):>22}" for c in figures["checkpoints"])
+    if figures["target_hypervolume"] is not None:
+        header += f"  evals to {figures['target_method']}@{target_budget}"
+    lines = [header]
+    for name, entry in figures["methods"].items():
         row = f"{name:<10}"
-        for c in checkpoints:
+        for c in figures["checkpoints"]:
             g = entry["gap"][str(c)]
             cell = f"{100 * g['median']:.3f} [{100 * g['q25']:.3f}-{100 * g['q75']:.3f}]"
             row += f"{cell:>22}"
         if "evaluations_to_target" in entry:
             needed = entry["evaluations_to_target"]["median_curve"]
-            row += f"  >{budget}" if needed is None else f"  {needed} ({budget / needed:.1f}x)"
+            row += (
+                f"  >{budget}" if needed is None else f"  {needed} ({target_budget / needed:.1f}x)"
+            )
         lines.append(row)
-    return "\n".join(lines)
+    return lines
 
 
 def write_json(report: dict, path: str | Path) -> None:

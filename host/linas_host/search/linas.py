@@ -56,7 +56,13 @@ class LINAS(Method):
     - ``extremes``: per objective, how many of the P picks go to the candidates predicted
       best on that objective alone (5; 0: hypervolume-greedy only). They walk the front's
       ends outwards, one trust radius per iteration, where a cheap, poor end adds little
-      predicted hypervolume but leads to the corner behind it.
+      predicted hypervolume but leads to the corner behind it;
+    - ``drop_feature_duplicates``: leave out candidates whose features a measured architecture
+      or an earlier candidate has, when at least P remain (True; False keeps them);
+    - ``offspring``: how many of the P picks are NSGA-II offspring of everything measured
+      (binary tournament on rank and crowding, the shared crossover and mutation), whatever the
+      predictors think of them: exploration that does not stop where the predictors see
+      nothing (0: none).
     """
 
     name = "linas"
@@ -73,6 +79,8 @@ class LINAS(Method):
         pool_fronts_factor: float = 10.0,
         trust_radius: int | None = 1,
         extremes: int = 5,
+        drop_feature_duplicates: bool = True,
+        offspring: int = 0,
     ) -> None:
         if predictions < 1 or ga_population < 2:
             raise InvalidArgument(
@@ -85,6 +93,8 @@ class LINAS(Method):
             raise InvalidArgument(f"trust_radius must be >= 0 or None, got {trust_radius}")
         if extremes < 0:
             raise InvalidArgument(f"extremes must be >= 0, got {extremes}")
+        if offspring < 0:
+            raise InvalidArgument(f"offspring must be >= 0, got {offspring}")
         CVSelected(candidates=tuple(predictors), folds=cv_folds)  # refuse bad names now
         self.predictions = int(predictions)
         self.ga_population = int(ga_population)
@@ -95,6 +105,8 @@ class LINAS(Method):
         self.pool_fronts_factor = float(pool_fronts_factor)
         self.trust_radius = trust_radius
         self.extremes = int(extremes)
+        self.drop_feature_duplicates = bool(drop_feature_duplicates)
+        self.offspring = int(offspring)
 
     def to_dict(self) -> dict:
         return {
@@ -108,6 +120,8 @@ class LINAS(Method):
             "pool_fronts_factor": self.pool_fronts_factor,
             "trust_radius": self.trust_radius,
             "extremes": self.extremes,
+            "drop_feature_duplicates": self.drop_feature_duplicates,
+            "offspring": self.offspring,
         }
 
     # -- ask / tell ---------------------------------------------------------------------------
@@ -187,22 +201,24 @@ class LINAS(Method):
         minimize(problem, algorithm, ("n_eval", self.predictions), seed=seed % 2**31, verbose=False)
         t2 = time.perf_counter()
 
-        unseen = [x for x in predicted if x not in self._measured]
+        bred = self._offspring(X, F, G, features, seed)
+        unseen = [x for x in predicted if x not in self._measured and x not in bred]
         if len(unseen) < self.population_size:  # tiny space or a converged GA: top up
             extra = self._unseen_random(
                 self.population_size - len(unseen), exclude=set(unseen) | set(predicted)
             )
             if len(extra):
                 function(extra)
-                unseen += [tuple(x) for x in extra.tolist()]
-        if not unseen:
-            return np.empty((0, len(self.space)), dtype=np.int64)  # the space is exhausted
+                unseen += [tuple(x) for x in extra.tolist() if tuple(x) not in bred]
+        if not unseen:  # the space is exhausted (but for what was bred)
+            return np.array(bred, dtype=np.int64).reshape(-1, len(self.space))
         CX = np.array(unseen, dtype=np.int64).reshape(-1, len(self.space))
         values = np.array([predicted[x] for x in unseen]).reshape(len(unseen), -1)
         candidates = self._features(CX)
-        novel = _novel(candidates, features)
-        if len(novel) >= self.population_size:
-            CX, values, candidates = CX[novel], values[novel], candidates[novel]
+        if self.drop_feature_duplicates:
+            novel = _novel(candidates, features)
+            if len(novel) >= self.population_size:
+                CX, values, candidates = CX[novel], values[novel], candidates[novel]
         CF, CG = values[:, :k], values[:, k:]
         if self.optimism > 0 and len(CX):
             spread = np.column_stack([m.predict_spread(candidates) for m in models[:k]])
@@ -211,14 +227,42 @@ class LINAS(Method):
             CF,
             CG,
             F[np.all(G <= 0, axis=1)],
-            self.population_size,
+            self.population_size - len(bred),
             pool_factor=self.pool_fronts_factor,
             extremes=self.extremes,
         )
         t3 = time.perf_counter()
         self._record(models, F, values, len(unseen), count[0], t1 - t0, t2 - t1, t3 - t2)
         self.diagnostics[-1]["host_cpu_seconds"] = time.process_time() - c0
-        return CX[picked]
+        return np.vstack([np.array(bred, dtype=np.int64).reshape(-1, len(self.space)), CX[picked]])
+
+    def _offspring(self, X, F, G, features, seed: int) -> list[tuple]:
+        """Up to ``offspring`` children NSGA-II breeds from every measured architecture (its
+        survival ranks them all, its mating picks parents by binary tournament), never measured,
+        none with a measured one's features."""
+        if not self.offspring:
+            return []
+        from pymoo.core.evaluator import Evaluator
+        from pymoo.problems.static import StaticProblem
+
+        problem = SpaceProblem(self.space, n_obj=F.shape[1], n_ieq_constr=G.shape[1])
+        algorithm = build_nsga2(
+            self.space, self.operators, population_size=self.population_size, sampling=X
+        )
+        algorithm.setup(problem, seed=(seed + 7) % 2**31, verbose=False)
+        parents = algorithm.ask()  # the measured architectures, told their measured values
+        told = [
+            self._measured[tuple(x)] for x in np.rint(parents.get("X")).astype(np.int64).tolist()
+        ]
+        PF, PG = np.array([f for f, _ in told]), np.array([g for _, g in told])
+        known = StaticProblem(problem, F=PF, G=PG) if G.shape[1] else StaticProblem(problem, F=PF)
+        Evaluator().eval(known, parents)
+        algorithm.tell(infills=parents)
+        children = np.rint(algorithm.ask().get("X")).astype(np.int64)
+        if self.drop_feature_duplicates:
+            children = children[_novel(self._features(children), features)]
+        bred = [x for x in map(tuple, children.tolist()) if x not in self._measured]
+        return bred[: self.offspring]
 
     def _features(self, X: np.ndarray) -> np.ndarray:
         return self.space.features_encoded(X)

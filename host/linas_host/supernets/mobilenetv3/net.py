@@ -19,6 +19,7 @@ from linas_host.supernets.mobilenetv3.blocks import (
     ElasticInvertedResidual,
     conv_bn_act,
     depthwise_separable,
+    named,
 )
 
 # Once-for-All's MobileNetV3 stages: output width, first stride, activation, squeeze-excite.
@@ -54,69 +55,97 @@ class Architecture:
 class MobileNetV3(nn.Module):
     """A plain MobileNetV3 sub-network: standard torch layers only, exportable as is."""
 
-    def __init__(self, stem: nn.Module, blocks: list[nn.Module], head: nn.Module) -> None:
+    def __init__(
+        self,
+        first_conv: nn.Module,
+        blocks: list[nn.Module],
+        final_expand_layer: nn.Module,
+        feature_mix_layer: nn.Module,
+        classifier: nn.Module,
+    ) -> None:
         super().__init__()
-        self.stem = stem
+        self.first_conv = first_conv
         self.blocks = nn.Sequential(*blocks)
-        self.head = head
+        self.final_expand_layer = final_expand_layer
+        self.feature_mix_layer = feature_mix_layer
+        self.classifier = classifier
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.blocks(self.stem(x)))
+        x = self.final_expand_layer(self.blocks(self.first_conv(x)))
+        x = self.feature_mix_layer(x.mean((2, 3), keepdim=True))
+        return self.classifier(x.flatten(1))
 
 
 class ElasticMobileNetV3(nn.Module):
-    """The supernet: `forward(x, config)` runs the sub-network `config` on shared weights."""
+    """The supernet: `forward(x, config)` runs the sub-network `config` on shared weights.
+
+    Its modules and state-dict keys are the reference's (`ofa`'s ``OFAMobileNetV3``):
+    ``first_conv``, ``blocks.0`` (the fixed first block), ``blocks.1`` ... (stage S's block B is
+    ``blocks[1 + max_depth * (S - 1) + B - 1]``), ``final_expand_layer``, ``feature_mix_layer``
+    and ``classifier``.
+    """
 
     def __init__(self, arch: Architecture) -> None:
         super().__init__()
         self.arch = arch
         divisor = arch.divisor
         stem_width = make_divisible(16 * arch.width, divisor)
-        self.stem = conv_bn_act(arch.in_channels, stem_width, 3, arch.stem_stride, "hswish")
-        self.first = depthwise_separable(stem_width, stem_width, "relu")
-        stages, channels = [], stem_width
+        self.first_conv = conv_bn_act(arch.in_channels, stem_width, 3, arch.stem_stride, "hswish")
+        blocks: list[nn.Module] = [depthwise_separable(stem_width, stem_width, "relu")]
+        channels = stem_width
         for width, stride, act, se in zip(
             STAGE_WIDTHS, arch.stage_strides, STAGE_ACTIVATIONS, STAGE_SE, strict=True
         ):
             out = make_divisible(width * arch.width, divisor)
-            blocks = [
+            blocks += [
                 ElasticInvertedResidual(
-                    channels if i == 0 else out, out, arch.expand_ratios, arch.kernel_sizes,
-                    stride if i == 0 else 1, act, se, divisor,
+                    channels if i == 0 else out,
+                    out,
+                    arch.expand_ratios,
+                    arch.kernel_sizes,
+                    stride if i == 0 else 1,
+                    act,
+                    se,
+                    divisor,
                 )
                 for i in range(max(arch.depths))
             ]
-            stages.append(nn.ModuleList(blocks))
             channels = out
-        self.stages = nn.ModuleList(stages)
+        self.blocks = nn.ModuleList(blocks)
         final = channels * max(arch.expand_ratios)
+        self.final_expand_layer = conv_bn_act(channels, final, 1, 1, "hswish")
         mix = make_divisible(arch.head_width * arch.width, divisor)
-        self.head = nn.Sequential(
-            conv_bn_act(channels, final, 1, 1, "hswish"),
-            nn.AdaptiveAvgPool2d(1),
-            nn.Conv2d(final, mix, 1, bias=False),
-            nn.Hardswish(),
-            nn.Flatten(),
-            nn.Dropout(arch.dropout),
-            nn.Linear(mix, arch.num_classes),
+        self.feature_mix_layer = conv_bn_act(final, mix, 1, 1, "hswish", bn=False)
+        self.classifier = named(
+            dropout=nn.Dropout(arch.dropout), linear=nn.Linear(mix, arch.num_classes)
         )
 
     def active_blocks(self, config: dict):
-        """(block, expand, kernel) for every block the sub-network `config` runs, in order."""
-        for s, stage in enumerate(self.stages, start=1):
-            for b in range(config[f"depth_{s}"]):
-                yield stage[b], config[f"expand_{s}_{b + 1}"], config[f"kernel_{s}_{b + 1}"]
+        """(block, expand, kernel) for every elastic block the sub-network `config` runs."""
+        depth = max(self.arch.depths)
+        for s in range(1, len(STAGE_WIDTHS) + 1):
+            for b in range(1, config[f"depth_{s}"] + 1):
+                block = self.blocks[1 + depth * (s - 1) + b - 1]
+                yield block, config[f"expand_{s}_{b}"], config[f"kernel_{s}_{b}"]
 
     def forward(self, x: torch.Tensor, config: dict) -> torch.Tensor:
-        x = self.first(self.stem(x))
+        x = self.blocks[0](self.first_conv(x))
         for block, expand, kernel in self.active_blocks(config):
             x = block(x, expand, kernel)
-        return self.head(x)
+        x = self.final_expand_layer(x)
+        x = self.feature_mix_layer(x.mean((2, 3), keepdim=True))
+        return self.classifier(x.flatten(1))
 
     def extract(self, config: dict) -> MobileNetV3:
         """The sub-network `config` as a standalone module with its sliced weights."""
         with torch.no_grad():
-            blocks = [copy.deepcopy(self.first)]
+            blocks = [copy.deepcopy(self.blocks[0])]
             blocks += [block.extract(e, k) for block, e, k in self.active_blocks(config)]
-            net = MobileNetV3(copy.deepcopy(self.stem), blocks, copy.deepcopy(self.head))
+            net = MobileNetV3(
+                copy.deepcopy(self.first_conv),
+                blocks,
+                copy.deepcopy(self.final_expand_layer),
+                copy.deepcopy(self.feature_mix_layer),
+                copy.deepcopy(self.classifier),
+            )
         return net.train(self.training)

@@ -1,14 +1,19 @@
 """The elastic MobileNetV3 supernet (Once-for-All space) on the distorted-digits task, as a
 `linas_host.supernets.protocol.Supernet`.
 
-`load()` is the registry's factory for ``mobilenetv3``: it reads the committed demo weights
-(or the file given) after checking their sha256. Sub-networks come out of `extract` with
-sliced weights and batch-norm statistics recalibrated on a fixed draw of training images.
+`load()` is the registry's factory for ``mobilenetv3``. Its ``variant`` picks the member:
+``digits`` (the default) reads the committed demo weights (or the file given) after checking
+their sha256; ``ofa-w1.0`` and ``ofa-w1.2`` load Once-for-All's published ImageNet
+checkpoints (`linas_host.supernets.mobilenetv3.ofa`). Digits sub-networks come out of
+`extract` with sliced weights and batch-norm statistics recalibrated on a fixed draw of
+training images.
 """
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -20,6 +25,7 @@ from linas_host.supernets.mobilenetv3.digits import DigitsTask, Distortion
 from linas_host.supernets.mobilenetv3.net import Architecture, ElasticMobileNetV3
 from linas_host.supernets.mobilenetv3.space import mobilenetv3_space
 from linas_host.supernets.profile import count_macs, count_params
+from linas_sdk.errors import InvalidArgument
 
 DEFAULT_WEIGHTS = weight_files.PACKAGED / "mobilenetv3.pt"
 
@@ -103,7 +109,29 @@ def build(arch: Architecture, task: DigitsTask) -> MobileNetV3Supernet:
     return MobileNetV3Supernet(ElasticMobileNetV3(arch), task)
 
 
-def load(
+def load(*, variant: str = "digits", **options: Any) -> Any:
+    """The ``mobilenetv3`` supernet of `variant` ("digits", "ofa-w1.0", "ofa-w1.2"), built with
+    that variant's keyword `options` (`load_digits`, `ofa.load`)."""
+    from linas_host.supernets.mobilenetv3 import ofa
+
+    factories = {"digits": load_digits, **dict.fromkeys(ofa.VARIANTS, ofa.load)}
+    if variant not in factories:
+        raise InvalidArgument(
+            f"unknown mobilenetv3 variant {variant!r}: expected one of {', '.join(factories)}"
+        )
+    if variant != "digits":
+        options["variant"] = variant
+    accepted = inspect.signature(factories[variant]).parameters
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        raise InvalidArgument(
+            f"option(s) {', '.join(unknown)} do not apply to mobilenetv3 variant {variant!r}: "
+            f"expected {', '.join(k for k in accepted if k != 'variant')}"
+        )
+    return factories[variant](**options)
+
+
+def load_digits(
     *, weights: str | Path | None = None, calibration_samples: int = 512
 ) -> MobileNetV3Supernet:
     """The trained supernet from `weights` (default: the committed demo weights), after

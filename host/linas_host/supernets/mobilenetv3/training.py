@@ -53,7 +53,7 @@ def digits_architecture(width: float = 0.15, head_width: int = 1280) -> Architec
 
 
 def _decays(name: str) -> bool:
-    return not (name.endswith("bias") or "bn" in name or "transforms" in name)
+    return not (name.endswith("bias") or "bn" in name or name.endswith("_matrix"))
 
 
 def train_supernet(

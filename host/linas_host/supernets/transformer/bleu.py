@@ -22,17 +22,18 @@ def pad_ids(rows: Sequence[Sequence[int]], length: int) -> torch.Tensor:
 
 
 def source_ids(vocab: Vocabulary, pairs: Sequence[Pair], length: int) -> torch.Tensor:
-    """English sides as padded ids (no BOS/EOS), `length` tokens each."""
-    return pad_ids([vocab.encode(p.en) for p in pairs], length)
+    """Source sides as padded ids (no BOS/EOS), `length` tokens each; a longer source is cut
+    to its first `length` tokens, all the exported workload reads."""
+    return pad_ids([vocab.encode(p.source)[:length] for p in pairs], length)
 
 
 def teacher_ids(
     vocab: Vocabulary, pairs: Sequence[Pair], length: int
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Decoder inputs (BOS + German) and targets (German + EOS), padded to `length`."""
-    german = [vocab.encode(p.de) for p in pairs]
-    inputs = pad_ids([[BOS, *g] for g in german], length)
-    return inputs, pad_ids([[*g, EOS] for g in german], length)
+    """Decoder inputs (BOS + target) and outputs (target + EOS), padded to `length`."""
+    targets = [vocab.encode(p.target) for p in pairs]
+    inputs = pad_ids([[BOS, *t] for t in targets], length)
+    return inputs, pad_ids([[*t, EOS] for t in targets], length)
 
 
 def bleu(hypotheses: Sequence[str], references: Sequence[str]) -> float:

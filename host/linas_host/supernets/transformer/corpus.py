@@ -45,10 +45,10 @@ _NOUNS = [
 
 @dataclass(frozen=True)
 class Pair:
-    """One sentence pair."""
+    """One sentence pair: a source sentence and its translation (here English and German)."""
 
-    en: str
-    de: str
+    source: str
+    target: str
 
 
 def _words(n: int, lang: str = "en", to: str = "cardinal") -> str:
@@ -125,8 +125,8 @@ def generate(seed: int = SEED, sizes: dict[str, int] | None = None) -> dict[str,
         if attempts > 50 * total:
             raise InvalidArgument(f"cannot draw {total} distinct sentence pairs; ask for fewer")
         pair = rng.choice(_KINDS)(rng)
-        if pair.en not in seen:
-            seen.add(pair.en)
+        if pair.source not in seen:
+            seen.add(pair.source)
             pairs.append(pair)
     splits, start = {}, 0
     for name, size in sizes.items():
@@ -141,7 +141,7 @@ def to_bytes(splits: dict[str, list[Pair]]) -> bytes:
     writer = csv.writer(text, lineterminator="\n")
     writer.writerow(["split", "en", "de"])
     for name, pairs in splits.items():
-        writer.writerows([name, pair.en, pair.de] for pair in pairs)
+        writer.writerows([name, pair.source, pair.target] for pair in pairs)
     return gzip.compress(text.getvalue().encode("utf-8"), mtime=0)
 
 

@@ -1,11 +1,13 @@
-"""The elastic Transformer supernet (HAT's space) on the English -> German numbers corpus, as a
-`linas_host.supernets.protocol.Supernet`.
+"""The elastic Transformer supernet (HAT's space) on the English -> German numbers corpus, or on
+a user's own parallel corpus, as a `linas_host.supernets.protocol.Supernet`.
 
 `load()` is the registry's factory for ``transformer``: it reads the committed demo weights (or
-the file given) after checking their sha256. `extract(config)` returns a `SubTransformer`: a
-standalone network built at the sub-network's sizes with its weights sliced out of the shared
-ones. Called on source ids, it runs the exported workload (`steps` tokens encoded, `steps`
-tokens decoded greedily, unrolled); `translate` decodes on the host with greedy or beam search.
+the file given) after checking their sha256, and scores on the validation pair given (default:
+the bundled corpus's validation split, or the pair the weights were trained with).
+`extract(config)` returns a `SubTransformer`: a standalone network built at the sub-network's
+sizes with its weights sliced out of the shared ones. Called on source ids, it runs the
+exported workload (`steps` tokens encoded, `steps` tokens decoded greedily, unrolled);
+`translate` decodes on the host with greedy or beam search.
 """
 
 from __future__ import annotations
@@ -22,13 +24,19 @@ from torch import nn
 from linas_host.supernets import weights as weight_files
 from linas_host.supernets.profile import count_params
 from linas_host.supernets.transformer import corpus as phrases
+from linas_host.supernets.transformer import parallel
 from linas_host.supernets.transformer.bleu import bleu, bleu_of_ids, source_ids
 from linas_host.supernets.transformer.cost import workload_macs
 from linas_host.supernets.transformer.decode import beam, greedy, unrolled_greedy
 from linas_host.supernets.transformer.layers import Arch, LayerMemory, TransformerNet
 from linas_host.supernets.transformer.onnx import unrolled_greedy_onnx
 from linas_host.supernets.transformer.space import arch_of, transformer_space
-from linas_host.supernets.transformer.vocab import Vocabulary
+from linas_host.supernets.transformer.vocab import (
+    SentencePieceVocabulary,
+    Vocabulary,
+    from_manifest,
+)
+from linas_sdk.errors import InvalidArgument
 
 DEFAULT_WEIGHTS = weight_files.PACKAGED / "transformer.pt"
 BPE_MERGES = 400  # sentences of at most 11 pieces; German numbers split into morphemes
@@ -101,8 +109,11 @@ class TransformerSupernet:
     output_names = ("tokens", "scores")
 
     def __init__(
-        self, vocab: Vocabulary, options: Mapping[str, Any], *, corpus: Path | None = None
-    ) -> None:
+        self, vocab: Vocabulary | SentencePieceVocabulary, options: Mapping[str, Any], *,
+        corpus: Path | Mapping[str, list[phrases.Pair]] | None = None,
+    ) -> None:  # fmt: skip
+        """`corpus`: the splits themselves (a user's), or a bundled-format file read when first
+        needed (default: the numbers corpus)."""
         self.vocab, self.options = vocab, dict(options)
         o = self.options
         self.steps = int(o["steps"])
@@ -113,8 +124,10 @@ class TransformerSupernet:
         self.net = TransformerNet(len(vocab), **_sizes(largest), head_dim=o["head_dim"],
                                   max_len=self.steps)  # fmt: skip
         self.net.eval()
-        self.corpus_path = Path(corpus) if corpus else phrases.CORPUS_PATH
-        self._corpus: dict[str, list[phrases.Pair]] | None = None
+        self.corpus_path = (
+            None if isinstance(corpus, Mapping) else Path(corpus or phrases.CORPUS_PATH)
+        )
+        self._corpus = dict(corpus) if isinstance(corpus, Mapping) else None
 
     @property
     def smallest(self) -> dict:
@@ -150,9 +163,9 @@ class TransformerSupernet:
         return self._corpus
 
     def validation(self, limit: int | None = None) -> tuple[torch.Tensor, list[str]]:
-        """Source ids (n, steps) of the validation set and their German references."""
+        """Source ids (n, steps) of the validation set and their reference translations."""
         pairs = self.corpus()["valid"][:limit]
-        return source_ids(self.vocab, pairs, self.steps), [p.de for p in pairs]
+        return source_ids(self.vocab, pairs, self.steps), [p.target for p in pairs]
 
     def validation_arrays(self, limit: int | None = None) -> dict[str, np.ndarray]:
         """The validation sources for a ``.npz`` (input "src"); the references stay on the host,
@@ -223,25 +236,49 @@ def _sizes(arch: Arch) -> dict[str, Any]:
 def learn_vocab(corpus: Mapping[str, list[phrases.Pair]]) -> Vocabulary:
     """The shared BPE vocabulary, learned from the training split of both languages."""
     train = corpus["train"]
-    return Vocabulary.learn([p.en for p in train] + [p.de for p in train], BPE_MERGES)
+    return Vocabulary.learn([p.source for p in train] + [p.target for p in train], BPE_MERGES)
 
 
 def build(
-    options: Mapping[str, Any] | None = None, *, vocab: Vocabulary | None = None,
-    corpus: Path | None = None,
+    options: Mapping[str, Any] | None = None, *,
+    vocab: Vocabulary | SentencePieceVocabulary | None = None,
+    corpus: Path | Mapping[str, list[phrases.Pair]] | None = None,
 ) -> TransformerSupernet:  # fmt: skip
-    """An untrained supernet (the demo sizes unless `options` says otherwise); without `vocab`,
-    one is learned from the corpus's training split."""
+    """An untrained supernet (the demo sizes unless `options` says otherwise) on `corpus` (see
+    `TransformerSupernet`); without `vocab`, a BPE one is learned from its training split."""
     if vocab is None:
-        vocab = learn_vocab(phrases.load(corpus or phrases.CORPUS_PATH))
+        splits = (
+            corpus if isinstance(corpus, Mapping) else phrases.load(corpus or phrases.CORPUS_PATH)
+        )
+        vocab = learn_vocab(splits)
     return TransformerSupernet(vocab, {**DEMO_OPTIONS, **(options or {})}, corpus=corpus)
 
 
-def load(*, weights: str | Path | None = None) -> TransformerSupernet:
+def load(
+    *, weights: str | Path | None = None, valid: Sequence[str | Path] | None = None
+) -> TransformerSupernet:
     """The trained supernet from `weights` (default: the committed demo weights), after
-    verifying the file's sha256 against its manifest. Weights may be stored in half precision;
-    they are loaded into float32."""
-    state, manifest = weight_files.load(Path(weights) if weights else DEFAULT_WEIGHTS)
-    supernet = TransformerSupernet(Vocabulary.from_dict(manifest["vocab"]), manifest["options"])
+    verifying the file's sha256 (and its SentencePiece vocabulary's) against its manifest.
+    Weights may be stored in half precision; they are loaded into float32.
+
+    `valid` is the validation pair ``[SOURCE, TARGET]`` (text files, one sentence a line) the
+    search scores BLEU on; by default, the pair the weights were trained with, else the bundled
+    corpus's validation split."""
+    path = Path(weights) if weights else DEFAULT_WEIGHTS
+    state, manifest = weight_files.load(path)
+    vocab = from_manifest(manifest["vocab"], path.parent)
+    valid = valid if valid is not None else _trained_valid(manifest)
+    corpus = None
+    if valid is not None:
+        if isinstance(valid, (str, Path)) or len(valid) != 2:
+            raise InvalidArgument(f"valid is {valid!r}; expected two text files, [SOURCE, TARGET]")
+        corpus = {"valid": parallel.read(*valid).pairs}
+    supernet = TransformerSupernet(vocab, manifest["options"], corpus=corpus)
     supernet.net.load_state_dict({k: v.float() for k, v in state.items()})
     return supernet
+
+
+def _trained_valid(manifest: Mapping[str, Any]) -> list[str] | None:
+    """The validation pair a manifest records (weights trained on a user's corpus), if any."""
+    recorded = manifest.get("corpus", {}).get("valid")
+    return None if recorded is None else [recorded["source"], recorded["target"]]

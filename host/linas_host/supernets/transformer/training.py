@@ -12,10 +12,11 @@ sub-network gets: a real trade-off, in minutes.
 
 from __future__ import annotations
 
+import argparse
 import math
 import shlex
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +27,18 @@ import torch.nn.functional as F
 from linas_host.paths import cache_dir
 from linas_host.supernets import weights as weight_files
 from linas_host.supernets.trainer import Trainer, common_options
+from linas_host.supernets.transformer import parallel
 from linas_host.supernets.transformer.bleu import source_ids, teacher_ids
-from linas_host.supernets.transformer.supernet import TransformerSupernet, build
-from linas_host.supernets.transformer.vocab import PAD
+from linas_host.supernets.transformer.supernet import DEMO_OPTIONS, TransformerSupernet, build
+from linas_host.supernets.transformer.vocab import PAD, SentencePieceVocabulary
+from linas_sdk.errors import InvalidArgument
 
 EPOCHS = 5  # 470 steps: the large end converges, the small end lags (a real trade-off)
 BATCH_SIZE = 128
+VOCAB_SIZE = 8000  # pieces of a user's vocabulary (a soft limit: a small corpus gets fewer)
+MAX_LENGTH = 64  # longest sentence of a user's corpus, in pieces with EOS: the workload's N
+_FLAGS = {"train_files": "--train", "valid_files": "--valid"}
+
 
 def train_supernet(
     supernet: TransformerSupernet,
@@ -95,24 +102,56 @@ def train_supernet(
 def train(
     *,
     out: Path | str | None = None,
+    train_files: Sequence[Path | str] | None = None,
+    valid_files: Sequence[Path | str] | None = None,
     epochs: int | None = None,
     seed: int = 0,
     threads: int = 2,
     max_steps: int | None = None,
+    vocab_size: int | None = None,
+    max_length: int | None = None,
+    encoder_layers: int | None = None,
+    decoder_layers: Sequence[int] | None = None,
+    embed: Sequence[int] | None = None,
+    ffn: Sequence[int] | None = None,
+    heads: Sequence[int] | None = None,
+    ende: Sequence[int] | None = None,
+    head_dim: int | None = None,
     command: str = "",
     half: bool = True,
     log: Callable[[str], None] | None = print,
 ) -> Path:
-    """Build the demo supernet, train it (`max_steps` steps, else `epochs` passes over the
-    training split, default `EPOCHS`), score both ends on the validation set and save the weights
-    with their manifest (in half precision with `half`, which halves the file); return the
-    weights' path (default: the cache, `linas_host.paths.cache_dir`)."""
-    options = [f"--seed={seed}", f"--threads={threads}"]
-    options += [f"--epochs={epochs}"] if epochs is not None else []
-    options += [f"--max-steps={max_steps}"] if max_steps is not None else []
+    """Build a supernet, train it (`max_steps` steps, else `epochs` passes over the training
+    split, default `EPOCHS`), score both ends on the validation set and save the weights with
+    their manifest (in half precision with `half`, which halves the file); return the weights'
+    path (default: the cache, `linas_host.paths.cache_dir`).
+
+    On the bundled numbers corpus by default; on the user's `train_files` and `valid_files`
+    (each a [SOURCE, TARGET] pair of text files, `parallel`) with a SentencePiece vocabulary of
+    about `vocab_size` pieces saved beside the weights. The supernet's dimensions default to
+    `supernet.DEMO_OPTIONS`'s."""
+    given = {k: v for k, v in locals().items() if k not in ("command", "half", "log")}
+    dimensions = {
+        "encoder_layers": encoder_layers, "decoder_layers": decoder_layers, "embed": embed,
+        "ffn": ffn, "heads": heads, "ende": ende, "head_dim": head_dim,
+    }  # fmt: skip
+    dimensions = {k: tuple(v) if isinstance(v, Sequence) else v
+                  for k, v in dimensions.items() if v is not None}  # fmt: skip
     torch.set_num_threads(threads)
     out = Path(out) if out else cache_dir() / "transformer.pt"
-    supernet = build()
+    if train_files is None and valid_files is None:
+        if vocab_size is not None or max_length is not None:
+            raise InvalidArgument(
+                "--vocab-size and --max-length apply to your own corpus: expected them with "
+                "--train SOURCE TARGET --valid SOURCE TARGET"
+            )
+        supernet, corpus = build(dimensions), None
+    else:
+        supernet, corpus = _own_corpus(
+            train_files, valid_files, dimensions, vocab_path=out.with_suffix(".model"),
+            vocab_size=vocab_size or VOCAB_SIZE, max_length=max_length or MAX_LENGTH,
+            threads=threads, log=log,
+        )  # fmt: skip
     batches = math.ceil(len(supernet.corpus()["train"]) / BATCH_SIZE)
     steps = max_steps or (epochs or EPOCHS) * batches
     record = train_supernet(supernet, steps=steps, seed=seed, log=log)
@@ -132,7 +171,8 @@ def train(
         state = {k: v.half() for k, v in state.items()}
     manifest = weight_files.save(out, state, {
         **supernet.manifest(),
-        "command": command or f"linas train transformer {shlex.join(options)}",
+        **({"corpus": corpus} if corpus else {}),
+        "command": command or _command_line(given),
         "seed": seed,
         "threads": threads,
         "training": record,
@@ -145,7 +185,97 @@ def train(
     return out
 
 
+def _own_corpus(
+    train_files: Sequence[Path | str] | None, valid_files: Sequence[Path | str] | None,
+    dimensions: dict[str, Any], *, vocab_path: Path, vocab_size: int, max_length: int,
+    threads: int, log: Callable[[str], None] | None,
+) -> tuple[TransformerSupernet, dict[str, Any]]:  # fmt: skip
+    """The untrained supernet on the user's files, its SentencePiece vocabulary learned from
+    the training pairs (both sides) and written to `vocab_path`; and what the manifest records
+    of the corpus. `steps` (the longest sentence, EOS included) is the longest training pair's,
+    at most `max_length`; longer training pairs are skipped, longer validation sources cut."""
+    if train_files is None or valid_files is None:
+        raise InvalidArgument(
+            "expected both --train SOURCE TARGET and --valid SOURCE TARGET (your own corpus), "
+            "or neither (the bundled numbers corpus)"
+        )
+    training, validation = parallel.read(*train_files), parallel.read(*valid_files)
+    texts = [text for pair in training.pairs for text in (pair.source, pair.target)]
+    vocab = SentencePieceVocabulary.learn(texts, vocab_size, vocab_path, threads=threads)
+    lengths = [max(len(vocab.encode(p.source)), len(vocab.encode(p.target)) + 1)
+               for p in training.pairs]  # fmt: skip
+    steps = min(max(lengths), max_length)
+    kept = [pair for pair, length in zip(training.pairs, lengths, strict=True) if length <= steps]
+    if not kept:
+        raise InvalidArgument(
+            f"no training pair fits --max-length {max_length} pieces (the shortest takes "
+            f"{min(lengths)}); expected a larger --max-length"
+        )
+    long = len(training.pairs) - len(kept)
+    if log:
+        log(f"{len(kept)} training pairs ({training.blank} blank and {long} longer than {steps} "
+            f"pieces skipped), {len(validation.pairs)} validation pairs ({validation.blank} blank "
+            f"skipped); vocabulary of {len(vocab)} pieces")  # fmt: skip
+    supernet = build({**dimensions, "steps": steps}, vocab=vocab,
+                     corpus={"train": kept, "valid": validation.pairs})  # fmt: skip
+    record = {
+        "train": {**training.describe(), "pairs": len(kept), "long_pairs_skipped": long},
+        "valid": {**validation.describe(), "pairs": len(validation.pairs)},
+    }  # fmt: skip
+    return supernet, record
+
+
+def _command_line(given: dict[str, Any]) -> str:
+    """The `linas train transformer` line that passes the options `given` (None left out)."""
+    words = ["linas", "train", "transformer"]
+    for name, value in given.items():
+        if value is None:
+            continue
+        words.append(_FLAGS.get(name, "--" + name.replace("_", "-")))
+        words += map(str, value) if isinstance(value, (list, tuple)) else [str(value)]
+    return shlex.join(words)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
+    return value
+
+
+def _options(parser: argparse.ArgumentParser) -> None:
+    common_options(parser)
+    pair = {"nargs": 2, "type": Path, "metavar": ("SOURCE", "TARGET"), "default": None}
+    parser.add_argument(
+        "--train", dest="train_files", **pair,
+        help="your own training corpus: two text files, one sentence a line",
+    )  # fmt: skip
+    parser.add_argument(
+        "--valid", dest="valid_files", **pair, help="your own validation pair (with --train)"
+    )
+    parser.add_argument(
+        "--vocab-size", type=_positive, default=None,
+        help=f"SentencePiece pieces, a soft limit (default {VOCAB_SIZE})",
+    )  # fmt: skip
+    parser.add_argument(
+        "--max-length", type=_positive, default=None,
+        help=f"longest sentence in pieces with EOS, the exported workload's length (default "
+        f"{MAX_LENGTH}); longer training pairs are skipped, longer validation sources cut",
+    )  # fmt: skip
+    demo = DEMO_OPTIONS
+    dims = {"type": _positive, "default": None}
+    parser.add_argument("--encoder-layers", **dims,
+                        help=f"encoder depth (default {demo['encoder_layers']})")  # fmt: skip
+    for name, what in (("decoder-layers", "decoder depths"), ("embed", "embedding widths"),
+                       ("ffn", "feed-forward widths"), ("heads", "attention head counts"),
+                       ("ende", "encoder layers a decoder layer attends to")):  # fmt: skip
+        default = " ".join(map(str, demo[name.replace("-", "_")]))
+        parser.add_argument(f"--{name}", nargs="+", **dims, help=f"{what} (default {default})")
+    parser.add_argument("--head-dim", **dims, help=f"width of a head (default {demo['head_dim']})")
+
+
 TRAINER = Trainer(
-    train, common_options,
-    "elastic Transformer (HAT space) on English->German numbers (sandwich rule)",
-)
+    train, _options,
+    "elastic Transformer (HAT space) on English->German numbers or your own corpus "
+    "(sandwich rule)",
+)  # fmt: skip

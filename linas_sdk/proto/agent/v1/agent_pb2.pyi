@@ -181,7 +181,14 @@ class Tensor(_message.Message):
     def __init__(self, name: _Optional[str] = ..., shape: _Optional[_Iterable[int]] = ..., dtype: _Optional[str] = ..., data: _Optional[bytes] = ...) -> None: ...
 
 class MeasureRequest(_message.Message):
-    __slots__ = ("model_sha256", "runtime", "provider", "inputs", "threads", "cpu_affinity", "settings", "validation_sha256", "metric")
+    __slots__ = ("model_sha256", "runtime", "provider", "inputs", "threads", "cpu_affinity", "settings", "validation_sha256", "metric", "provider_options")
+    class ProviderOptionsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     MODEL_SHA256_FIELD_NUMBER: _ClassVar[int]
     RUNTIME_FIELD_NUMBER: _ClassVar[int]
     PROVIDER_FIELD_NUMBER: _ClassVar[int]
@@ -191,6 +198,7 @@ class MeasureRequest(_message.Message):
     SETTINGS_FIELD_NUMBER: _ClassVar[int]
     VALIDATION_SHA256_FIELD_NUMBER: _ClassVar[int]
     METRIC_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_OPTIONS_FIELD_NUMBER: _ClassVar[int]
     model_sha256: str
     runtime: str
     provider: str
@@ -200,7 +208,8 @@ class MeasureRequest(_message.Message):
     settings: MeasureSettings
     validation_sha256: str
     metric: Metric
-    def __init__(self, model_sha256: _Optional[str] = ..., runtime: _Optional[str] = ..., provider: _Optional[str] = ..., inputs: _Optional[_Iterable[_Union[TensorSpec, _Mapping]]] = ..., threads: _Optional[int] = ..., cpu_affinity: _Optional[_Iterable[int]] = ..., settings: _Optional[_Union[MeasureSettings, _Mapping]] = ..., validation_sha256: _Optional[str] = ..., metric: _Optional[_Union[Metric, str]] = ...) -> None: ...
+    provider_options: _containers.ScalarMap[str, str]
+    def __init__(self, model_sha256: _Optional[str] = ..., runtime: _Optional[str] = ..., provider: _Optional[str] = ..., inputs: _Optional[_Iterable[_Union[TensorSpec, _Mapping]]] = ..., threads: _Optional[int] = ..., cpu_affinity: _Optional[_Iterable[int]] = ..., settings: _Optional[_Union[MeasureSettings, _Mapping]] = ..., validation_sha256: _Optional[str] = ..., metric: _Optional[_Union[Metric, str]] = ..., provider_options: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class LatencyStats(_message.Message):
     __slots__ = ("median_ms", "mean_ms", "std_ms", "min_ms", "max_ms", "p90_ms", "p99_ms", "samples_ms", "samples", "calls_per_sample", "cv", "stable", "remeasures", "warmup_runs", "warmup_ms")
