@@ -111,6 +111,7 @@ class RayExecutor(Executor):
             try:
                 self.ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False)
             except (ConnectionError, RuntimeError, ValueError) as error:
+                self.ray.shutdown()  # a half-made connection would fail this process's next init
                 # Ray sends its token to an explicit address only in token mode, and a head
                 # started beside ~/.ray/auth_token requires one: name that case.
                 token = "" if os.environ.get("RAY_AUTH_MODE") == "token" else (
