@@ -153,6 +153,8 @@ def test_a_stopped_cluster_stops_the_run_and_another_resumes_it(
 
 
 def test_a_supernet_module_the_workers_lack_is_named(ray_cluster, tmp_path) -> None:
+    # A driver on a cluster's own machine lends its sys.path to the workers; one through Ray
+    # Client does not, as from another machine: the module beside the config is its alone.
     (tmp_path / "only_here.py").write_text(
         "from tiny_supernet import TinySupernet\n\n\n"
         "class OnlyHere(TinySupernet):\n    pass\n\n\n"
@@ -164,7 +166,7 @@ def test_a_supernet_module_the_workers_lack_is_named(ray_cluster, tmp_path) -> N
         objectives=["accuracy", "params"],
         population=4,
         budget=4,
-        executor=ray_executor(ray_cluster.address),
+        executor=ray_executor(ray_cluster.client_address),
         out=tmp_path / "run",
     )
     done = linas(

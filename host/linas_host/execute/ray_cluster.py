@@ -228,7 +228,10 @@ class RayExecutor(Executor):
             raise self._lost(error) from None
         try:
             while pending:
-                done = ray.wait(list(pending), num_returns=1)[0][0]
+                try:
+                    done = ray.wait(list(pending), num_returns=1)[0][0]
+                except (ray.exceptions.RayError, ConnectionError) as error:
+                    raise self._lost(error) from None
                 position = pending.pop(done)
                 node, outcome = self._outcome(done)
                 yield position, outcome, node
