@@ -53,8 +53,13 @@ def test_ray_and_this_process_evaluate_the_same_architectures(ray_cluster, tmp_p
         runs[kind] = {key: json.loads(values) for _, key, values, _ in journal(tmp_path / kind)}
     assert len(runs["ray"]) == 12
     assert runs["ray"] == runs["local"], "same architectures, same host figures"
-    described = json.loads((tmp_path / "ray" / "run.json").read_text())["executor"]
-    assert described["kind"] == "ray" and described["address"] == ray_cluster.address
+    recorded = json.loads((tmp_path / "ray" / "run.json").read_text())
+    assert recorded["executor"]["kind"] == "ray"
+    assert recorded["executor"]["address"] == ray_cluster.address
+    assert recorded["host_work"] == {socket.gethostname(): 12}
+    report = (tmp_path / "ray" / "report.html").read_text()
+    assert f"ray at {ray_cluster.address}" in report
+    assert f"<dt>host work by node</dt><dd>{socket.gethostname()}: 12</dd>" in report
     assert json.loads((tmp_path / "local" / "run.json").read_text())["executor"]["kind"] == "local"
 
 
