@@ -47,8 +47,13 @@ def host_work():
     )
     problem = build_problem(config)
     supernet = problem.supernet
-    work = HostWork(supernet, tuple(config.objectives), partial(_export, supernet, "onnx"),
-                    score_on_host=True, accuracy_limit=config.accuracy_limit)
+    work = HostWork(
+        supernet,
+        tuple(config.objectives),
+        partial(_export, supernet, "onnx"),
+        score_on_host=True,
+        accuracy_limit=config.accuracy_limit,
+    )
     return work, supernet.space
 
 
@@ -94,8 +99,10 @@ def main() -> None:
         finally:
             cluster.stop()
     local_s = rows["this process"] / args.candidates
-    print(f"{args.candidates} candidates of the MobileNetV3 demo; load average "
-          f"{os.getloadavg()[0]:.1f} at the end\n")
+    print(
+        f"{args.candidates} candidates of the MobileNetV3 demo; load average "
+        f"{os.getloadavg()[0]:.1f} at the end\n"
+    )
     print("| executor | s per candidate | candidates/min | board idle |")
     print("|---|---|---|---|")
     for name, wall in rows.items():
@@ -103,10 +110,14 @@ def main() -> None:
         idle = max(0.0, 1 - BOARD_SECONDS * rate)
         print(f"| {name} | {wall / args.candidates:.2f} | {60 * rate:.1f} | {idle:.0%} |")
     ray1 = rows["Ray, 1 worker(s)"] / args.candidates
-    print(f"\nfixed overhead per Ray task (no-op, {args.noop} tasks): {1000 * per_task:.1f} ms "
-          f"= {per_task / local_s:.2%} of a demo candidate's host time ({local_s:.2f} s)")
-    print(f"Ray 1 worker against this process, per candidate: {ray1 - local_s:+.3f} s "
-          f"({(ray1 - local_s) / local_s:+.1%}); target: overhead at most 5%")
+    print(
+        f"\nfixed overhead per Ray task (no-op, {args.noop} tasks): {1000 * per_task:.1f} ms "
+        f"= {per_task / local_s:.2%} of a demo candidate's host time ({local_s:.2f} s)"
+    )
+    print(
+        f"Ray 1 worker against this process, per candidate: {ray1 - local_s:+.3f} s "
+        f"({(ray1 - local_s) / local_s:+.1%}); target: overhead at most 5%"
+    )
 
 
 if __name__ == "__main__":
