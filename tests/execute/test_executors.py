@@ -4,6 +4,7 @@ what it checks on connecting, and the weights shipped once."""
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -117,3 +118,20 @@ def test_without_ray_the_message_names_the_extra() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 1
     assert "MissingExtra" in done.stderr and "pip install linas-sdk[ray]" in done.stderr
+
+
+def test_a_driver_without_token_mode_is_told_to_set_it(ray_cluster, tmp_path) -> None:
+    # The cluster runs in token mode (ray_helpers.RAY_ENV); a driver with neither RAY_AUTH_MODE
+    # nor a token, here with a home of its own (no ~/.ray/auth_token), is refused by it.
+    code = (
+        "from linas_host.execute.ray_cluster import RayExecutor\n"
+        f"RayExecutor({ray_cluster.address!r})"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_AUTH")}
+    env.update(HOME=str(tmp_path), RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER="0")
+    env["RAY_gcs_server_port_wait_time_s"] = "2"  # Ray tries to connect for 20 s otherwise
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 1
+    assert "ClusterLost" in done.stderr and "set RAY_AUTH_MODE=token" in done.stderr, done.stderr

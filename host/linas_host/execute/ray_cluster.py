@@ -29,6 +29,11 @@ from linas_sdk._imports import require
 from linas_sdk.errors import InvalidArgument, LinasError
 
 MAX_RETRIES = 3
+CONNECT_TRIES = 3
+CLIENT_SERVER_FAILED = "Starting Ray client server failed"
+"""Ray Client forks a server process for each connection, and that start fails on its own now
+and then (its gRPC poller dies at birth: ray-project/ray#63202, a few percent of connects):
+such a connect is tried again, `CONNECT_TRIES` in all."""
 PROBE_TIMEOUT_S = 60.0
 NEEDED = ("linas_host", "torch")
 """What every worker must import: the host side of linas, and torch for the supernets."""
@@ -108,20 +113,7 @@ class RayExecutor(Executor):
         self.needs = needs
         self._owned = not self.ray.is_initialized()
         if self._owned:
-            try:
-                self.ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False)
-            except (ConnectionError, RuntimeError, ValueError) as error:
-                self.ray.shutdown()  # a half-made connection would fail this process's next init
-                # Ray sends its token to an explicit address only in token mode, and a head
-                # started beside ~/.ray/auth_token requires one: name that case.
-                token = "" if os.environ.get("RAY_AUTH_MODE") == "token" else (
-                    "; if the cluster uses token authentication, set RAY_AUTH_MODE=token "
-                    "(and RAY_AUTH_TOKEN, or the token in ~/.ray/auth_token)"
-                )
-                raise ClusterLost(
-                    f"cannot connect to a Ray cluster at {address!r}: {error}{token}; start one "
-                    "with `ray start --head` or set executor: local"
-                ) from None
+            self._connect(address)
         self._task = self.ray.remote(_run).options(
             num_cpus=num_cpus, num_gpus=num_gpus, max_retries=MAX_RETRIES
         )
@@ -131,6 +123,26 @@ class RayExecutor(Executor):
         except BaseException:
             self.close()
             raise
+
+    def _connect(self, address: str) -> None:
+        for attempt in range(CONNECT_TRIES):
+            try:
+                self.ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False)
+                return
+            except (ConnectionError, RuntimeError, ValueError) as error:
+                self.ray.shutdown()  # a half-made connection would fail this process's next init
+                if CLIENT_SERVER_FAILED in str(error) and attempt + 1 < CONNECT_TRIES:
+                    continue
+                # Ray sends its token to an explicit address only in token mode, and a head
+                # started beside ~/.ray/auth_token requires one: name that case.
+                token = "" if os.environ.get("RAY_AUTH_MODE") == "token" else (
+                    "; if the cluster uses token authentication, set RAY_AUTH_MODE=token "
+                    "(and RAY_AUTH_TOKEN, or the token in ~/.ray/auth_token)"
+                )
+                raise ClusterLost(
+                    f"cannot connect to a Ray cluster at {address!r}: {error}{token}; start one "
+                    "with `ray start --head` (docs/ray.md) or set executor: local"
+                ) from None
 
     def _probe(self) -> list[dict[str, Any]]:
         """The nodes that can take a task, each checked by a probe task of the same size."""
@@ -228,7 +240,10 @@ class RayExecutor(Executor):
             raise self._lost(error) from None
         try:
             while pending:
-                done = ray.wait(list(pending), num_returns=1)[0][0]
+                try:
+                    done = ray.wait(list(pending), num_returns=1)[0][0]
+                except (ray.exceptions.RayError, ConnectionError) as error:
+                    raise self._lost(error) from None
                 position = pending.pop(done)
                 node, outcome = self._outcome(done)
                 yield position, outcome, node

@@ -2,8 +2,9 @@
 
     config.yaml      the configuration as run (defaults filled in)
     journal.sqlite   every evaluation, appended as it arrives (resume with --resume)
-    run.json         the hypervolume reference point (null until fixed), the linas version and
-                     the executor that did the host work (its kind and nodes)
+    run.json         the hypervolume reference point (null until fixed), the linas version,
+                     the executor (its kind and nodes) and the evaluations each node did the
+                     host work of
     devices.json     the devices that measured, with their manifests (never tokens)
     run.log          notes, and the warnings third-party code raised (tracing, export)
     results.csv, pareto.csv, pareto.png, hypervolume.png, report.html
@@ -66,12 +67,12 @@ class RunDirectory:
                 f"{self.config.name} (written by `linas search`)"
             )
 
-    def write_run_json(self, reference: dict[str, float] | None,
-                       executor: dict[str, Any]) -> None:
+    def write_run_json(self, reference: dict[str, float] | None, executor: dict[str, Any],
+                       host_work: dict[str, int]) -> None:
         from linas_sdk import __version__
 
         data = {"reference_point": reference, "linas_version": __version__,
-                "executor": executor}
+                "executor": executor, "host_work": host_work}
         self.run_json.write_text(json.dumps(data, indent=2) + "\n")
 
     def write_devices(self, rows: list[dict[str, Any]]) -> None:

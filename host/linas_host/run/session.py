@@ -12,6 +12,7 @@ Each candidate's host work runs on the config's executor: this process, or a Ray
 from __future__ import annotations
 
 import contextlib
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -86,13 +87,17 @@ def run_search(
         run_dir.write_devices(boards.manifests())
         watch.begin(run.journal.evaluations(), boards.names, config.budget)
         result = run.run()
-        run_dir.write_run_json(result.reference_point, watch.executor)
+        watch.evaluations = list(result.evaluations)
+        watch.save()
         models = boards.export_front(result.front(), run_dir) if config.export_front else {}
         summary = {
             "method": config.method, "status": result.status, "budget": config.budget,
             "population": config.population, "seed": config.seed,
             "wall time (s)": f"{result.wall_seconds:.1f}", "resumed evaluations": result.resumed,
-            "executor": _executor_line(watch.executor), **boards.summary(),
+            "executor": _executor_line(watch.executor),
+            "host work by node": ", ".join(f"{node}: {n}" for node, n in watch.host_work().items())
+            or "-",
+            **boards.summary(),
         }
         report = write_outputs(run_dir, result, predicted=watch.predicted(),
                                iterations=getattr(method, "diagnostics", None) or [],
@@ -134,17 +139,24 @@ class _Watch:
         self.reporter.start(budget=budget, done=len(previous),
                             objectives=self.problem.directions, out=str(self.run_dir.root),
                             devices=devices)
-        self.run_dir.write_run_json(self.reference, self.executor)
         self.evaluations = list(previous)
+        self.save()
         if previous:
             self.reporter.note(f"resumed {len(previous)} evaluations from the journal")
             self._report(previous[-1].iteration, previous[-1].hypervolume)
+
+    def host_work(self) -> dict[str, int]:
+        """How many evaluations each node did the host work of (this run and any it resumed)."""
+        return dict(sorted(Counter(e.host for e in self.evaluations if e.host).items()))
+
+    def save(self) -> None:
+        self.run_dir.write_run_json(self.reference, self.executor, self.host_work())
 
     def __call__(self, progress: Progress) -> None:
         self.evaluations.append(progress.evaluation)
         if progress.reference_point is not None and self.reference is None:
             self.reference = progress.reference_point
-            self.run_dir.write_run_json(self.reference, self.executor)
+            self.save()
         self._report(progress.iteration, progress.hypervolume)
 
     def _report(self, iteration: int, hypervolume: float | None) -> None:
