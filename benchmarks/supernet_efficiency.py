@@ -1,9 +1,9 @@
 """Search efficiency on the bundled MobileNetV3 supernet, every evaluation real: LINAS against
 NSGA-II and random search on top-1 accuracy against MACs.
 
-    nice -n 10 .venv/bin/python benchmarks/supernet_efficiency.py [--seeds 5] [--budget 500]
-        [--population 50] [--validation 450] [--calibration 256] [--methods linas,nsga2,random]
-        [--option linas.KEY=VALUE] [--estimate N] [--json OUT]
+    nice -n 10 .venv/bin/python benchmarks/supernet_efficiency.py [--seeds 5] [--first-seed 0]
+        [--budget 500] [--population 50] [--validation 450] [--calibration 256]
+        [--methods linas,nsga2,random] [--option linas.KEY=VALUE] [--estimate N] [--json OUT]
 
 The space is the supernet's 45 variables (5 stage depths, 20 expand ratios and kernels; about
 10^19 sub-networks). An evaluation extracts the sub-network, re-estimates its batch-norm
@@ -102,6 +102,7 @@ def estimate(evaluations: RealEvaluations, n: int, args: argparse.Namespace) -> 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds N .. N+seeds-1")
     parser.add_argument("--budget", type=int, default=500)
     parser.add_argument("--population", type=int, default=50)
     parser.add_argument("--validation", type=int, default=450, help="validation images")
@@ -126,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     runs: dict[str, list[dict]] = {name: [] for name in args.methods}
     host: list[tuple[float, float]] = []  # per LINAS iteration: wall, CPU seconds
-    for seed in range(args.seeds):
+    for seed in range(args.first_seed, args.first_seed + args.seeds):
         for name in args.methods:
             method = registry.create(name, **options.get(name, {}))
             before, t0 = evaluations.measured, time.monotonic()
@@ -174,8 +175,8 @@ def main(argv: list[str] | None = None) -> int:
     natural = [float(-reference[0]), float(reference[1])]
     print(
         f"MobileNetV3 supernet (45 variables), top1 (%) vs MACs, budget {args.budget}, "
-        f"{args.seeds} seeds, population {args.population}, validation {args.validation} "
-        f"images, calibration {args.calibration}"
+        f"seeds {args.first_seed}-{args.first_seed + args.seeds - 1}, population "
+        f"{args.population}, validation {args.validation} images, calibration {args.calibration}"
     )
     print(
         f"reference point {natural} (worst over {len(everything)} evaluations of every "

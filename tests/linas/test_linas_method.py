@@ -173,7 +173,7 @@ def test_settings_are_explicit_and_bad_ones_refused():
     assert isinstance(method, LINAS)
     settings = method.to_dict()
     assert settings["predictions"] == 20_000 and settings["name"] == "linas"
-    assert settings["trust_radius"] == 1 and settings["optimism"] == 1.0
+    assert settings["trust_radius"] == "auto" and settings["optimism"] == 1.0
     assert settings["extremes"] == 5 and settings["drop_feature_duplicates"] is True
     assert settings["operators"]["mutation_rate_per_variable"] == 0.25
     with pytest.raises(InvalidArgument, match="unknown predictors"):
@@ -182,8 +182,9 @@ def test_settings_are_explicit_and_bad_ones_refused():
         LINAS(predictions=0)
     with pytest.raises(InvalidArgument, match="optimism"):
         LINAS(optimism=-1)
-    with pytest.raises(InvalidArgument, match="trust_radius"):
-        LINAS(trust_radius=-1)
+    for bad in (-1, "far", 1.5):
+        with pytest.raises(InvalidArgument, match="trust_radius"):
+            LINAS(trust_radius=bad)
     with pytest.raises(InvalidArgument, match="extremes"):
         LINAS(extremes=-1)
 
@@ -206,3 +207,16 @@ def test_the_journal_keeps_the_diagnostics(tmp_path):
     journal.close()
     assert sorted(notes) == [2, 3]
     assert notes[2]["predictors"]["acc"]["model"] in ("ridge", "ridge2", "svr", "lightgbm")
+
+
+@pytest.mark.parametrize(("n_variables", "radius"), [(6, 1), (20, 1), (45, 3), (46, 3)])
+def test_the_automatic_trust_radius_grows_with_the_space(n_variables, radius):
+    space = SearchSpace([Variable(f"v{i}", (0, 1, 2)) for i in range(n_variables)])
+    method = LINAS(**FAST).setup(space, OBJECTIVES, seed=0, population_size=10)
+
+    def metrics(config):
+        ones = sum(config.values())
+        return {"acc": ones, "lat_ms": 1.0 + ones + config["v0"]}
+
+    _drive(method, space, metrics, iterations=2)
+    assert method.diagnostics[0]["trust_radius"] == radius

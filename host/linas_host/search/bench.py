@@ -388,7 +388,7 @@ def format_gaps(figures: dict) -> list[str]:
     the evaluations to the target with the speed-up over the target budget."""
     budget = max(figures["checkpoints"])
     target_budget = figures.get("target_budget", budget)
-    header = f"{'method':<10}" + "".join(f"{'@' + str(c):>22}" for c in figures["checkpoints"])
+    header = f"{'method':<10}" + "".join(f"{'@' + str(c):>24}" for c in figures["checkpoints"])
     if figures["target_hypervolume"] is not None:
         header += f"  evals to {figures['target_method']}@{target_budget}"
     lines = [header]
@@ -397,7 +397,7 @@ def format_gaps(figures: dict) -> list[str]:
         for c in figures["checkpoints"]:
             g = entry["gap"][str(c)]
             cell = f"{100 * g['median']:.3f} [{100 * g['q25']:.3f}-{100 * g['q75']:.3f}]"
-            row += f"{cell:>22}"
+            row += f"  {cell:>22}"
         if "evaluations_to_target" in entry:
             needed = entry["evaluations_to_target"]["median_curve"]
             row += (

@@ -7,7 +7,8 @@
 3. runs pymoo's NSGA-II on the predictors only, for ``predictions`` predicted evaluations,
    with the shared operators of `operators.py`, starting from the measured non-dominated set,
    inside a trust region: an architecture more than ``trust_radius`` genes away from every
-   measured non-dominated one is infeasible to it (the predictors know little out there);
+   measured non-dominated one is infeasible to it (the predictors know little out there; the
+   radius grows with the space: one gene per 15 variables);
 4. picks P architectures that were never measured among all those the GA predicted, leaving
    out any whose features a measured one (or another candidate) already has: the predictors
    cannot tell those apart (with a cell graph, the same network but for dead edges). Picked
@@ -36,6 +37,8 @@ from linas_host.search.predictors import CVSelected
 from linas_host.search.selection import select_candidates
 from linas_sdk.errors import InvalidArgument
 
+GENES_PER_RADIUS = 15  # chosen on the MobileNetV3 supernet's seeds 10-12, confirmed on 20-22
+
 
 class LINAS(Method):
     """Parameters (keyword-only):
@@ -52,7 +55,9 @@ class LINAS(Method):
     - ``pool_fronts_factor``: the hypervolume-greedy pick looks at the first predicted fronts
       holding at least this many times P candidates (10);
     - ``trust_radius``: how many genes an architecture the inner GA proposes may differ from
-      the nearest measured non-dominated one (1; None: no trust region);
+      the nearest measured non-dominated one ("auto": one per `GENES_PER_RADIUS` variables of
+      the space, at least one: 1 on NAS-Bench-201's 6, 3 on MobileNetV3's 45, where one gene
+      an iteration cannot walk the front far within a budget; None: no trust region);
     - ``extremes``: per objective, how many of the P picks go to the candidates predicted
       best on that objective alone (5; 0: hypervolume-greedy only). They walk the front's
       ends outwards, one trust radius per iteration, where a cheap, poor end adds little
@@ -77,7 +82,7 @@ class LINAS(Method):
         cv_folds: int = 5,
         optimism: float = 1.0,
         pool_fronts_factor: float = 10.0,
-        trust_radius: int | None = 1,
+        trust_radius: int | str | None = "auto",
         extremes: int = 5,
         drop_feature_duplicates: bool = True,
         offspring: int = 0,
@@ -89,8 +94,12 @@ class LINAS(Method):
             )
         if optimism < 0:
             raise InvalidArgument(f"optimism must be >= 0, got {optimism}")
-        if trust_radius is not None and trust_radius < 0:
-            raise InvalidArgument(f"trust_radius must be >= 0 or None, got {trust_radius}")
+        if trust_radius != "auto" and not (
+            trust_radius is None or (isinstance(trust_radius, int) and trust_radius >= 0)
+        ):
+            raise InvalidArgument(
+                f"trust_radius must be an integer >= 0, 'auto' or None, got {trust_radius!r}"
+            )
         if extremes < 0:
             raise InvalidArgument(f"extremes must be >= 0, got {extremes}")
         if offspring < 0:
@@ -130,6 +139,11 @@ class LINAS(Method):
         self._measured: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
         self.diagnostics: list[dict] = []
         self._iteration = 0
+        self._radius = (
+            max(1, round(len(self.space) / GENES_PER_RADIUS))
+            if self.trust_radius == "auto"
+            else self.trust_radius
+        )
 
     def _tell(self, configs: list[dict], F: np.ndarray, G: np.ndarray) -> None:
         for config, f, g in zip(configs, F, G, strict=True):
@@ -173,7 +187,7 @@ class LINAS(Method):
         count = [0]
 
         start = self._ga_start(X, F, G)
-        centre = start[: self._n_front] if self.trust_radius is not None else None
+        centre = start[: self._n_front] if self._radius is not None else None
         if centre is not None and not len(centre):
             centre = None
 
@@ -183,7 +197,7 @@ class LINAS(Method):
             values = np.column_stack([m.predict(features_g) for m in models])
             if centre is not None:
                 d = (Xg[:, None, :] != centre[None, :, :]).sum(axis=2).min(axis=1)
-                values = np.column_stack([values, d - self.trust_radius])
+                values = np.column_stack([values, d - self._radius])
             for x, v in zip(map(tuple, Xg.tolist()), values, strict=True):
                 predicted[x] = v
             return (values[:, :k], values[:, k:]) if values.shape[1] > k else values
@@ -321,6 +335,7 @@ class LINAS(Method):
                 "measured": len(F),
                 "predictors": quality,
                 "predictions": n_predicted,
+                "trust_radius": self._radius,
                 "unseen_candidates": n_unseen,
                 "fit_seconds": fit_s,
                 "ga_seconds": ga_s,
