@@ -30,10 +30,11 @@ from linas_sdk.errors import InvalidArgument, LinasError
 
 MAX_RETRIES = 3
 CONNECT_TRIES = 3
-CLIENT_SERVER_FAILED = "Starting Ray client server failed"
+CLIENT_SERVER_FAILED = "Initialization failure from server"
 """Ray Client forks a server process for each connection, and that start fails on its own now
-and then (its gRPC poller dies at birth: ray-project/ray#63202, a few percent of connects):
-such a connect is tried again, `CONNECT_TRIES` in all."""
+and then (ray-project/ray#63202, a few percent of connects: its gRPC poller dies at birth, or
+the process is a zombie before the proxy reads its command line); the proxy answers either
+with this failure, and such a connect is tried again, `CONNECT_TRIES` in all."""
 PROBE_TIMEOUT_S = 60.0
 NEEDED = ("linas_host", "torch")
 """What every worker must import: the host side of linas, and torch for the supernets."""
