@@ -124,11 +124,16 @@ def test_a_stopped_cluster_stops_the_run_and_another_resumes_it(
         tmp_path / "search.yaml", **options, executor=ray_executor(own_ray_cluster.client_address)
     )
     # Through Ray Client: a driver connected by the GCS address is ended by Ray itself when its
-    # node goes (docs/ray.md); a client sees the server go, after a grace period shortened here.
+    # node goes (docs/ray.md); a client sees the server go after a grace period and its tries to
+    # reconnect in it, both shortened here (from 30 s, and 5 s a try, growing).
+    client = {
+        "RAY_CLIENT_RECONNECT_GRACE_PERIOD": "2",
+        "RAY_CLIENT_INITIAL_CONNECTION_TIMEOUT_S": "1",
+    }
     search = subprocess.Popen(
         [*LINAS, "search", str(config), "--jsonl"],
         cwd=tmp_path,
-        env=cli_env({**RAY_ENV, "RAY_CLIENT_RECONNECT_GRACE_PERIOD": "5"}),
+        env=cli_env({**RAY_ENV, **client}),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
