@@ -4,6 +4,7 @@ environment; and the search configurations over that supernet."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -40,6 +41,15 @@ def linas(
         text=True,
         timeout=timeout,
     )
+
+
+def read_until_done(search: subprocess.Popen, done: int) -> None:
+    """Read a `linas search --jsonl` subprocess's events until `done` evaluations are in."""
+    for line in search.stdout:
+        event = json.loads(line)
+        if event["event"] == "update" and event["done"] >= done:
+            return
+    raise AssertionError(f"the search ended before {done} evaluations")
 
 
 def tiny_search_config(path: Path, **options: Any) -> Path:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from e2e_helpers import FAST_TIMING, devices_file
-from linas_cli import LINAS, cli_env, linas, tiny_search_config
+from linas_cli import LINAS, cli_env, linas, read_until_done, tiny_search_config
 
 BUDGET, POPULATION, KILL_AFTER = 12, 4, 5
 
@@ -45,11 +45,8 @@ def test_killed_search_resumes_where_it_stopped(agent_process, tmp_path) -> None
         text=True,
     )
     try:
-        for line in search.stdout:
-            event = json.loads(line)
-            if event["event"] == "update" and event["done"] >= KILL_AFTER:
-                search.send_signal(signal.SIGKILL)
-                break
+        read_until_done(search, KILL_AFTER)
+        search.send_signal(signal.SIGKILL)
     finally:
         search.kill()
         search.wait()

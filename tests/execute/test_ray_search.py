@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from e2e_helpers import FAST_TIMING
-from linas_cli import LINAS, cli_env, linas, tiny_search_config
+from linas_cli import LINAS, cli_env, linas, read_until_done, tiny_search_config
 from ray_helpers import RAY_ENV
 
 SLOW_SCORING = {"supernet": "tiny_supernet:make", "options": {"score_seconds": 1.0}}
@@ -139,11 +139,8 @@ def test_a_stopped_cluster_stops_the_run_and_another_resumes_it(
         text=True,
     )
     try:
-        for line in search.stdout:
-            event = json.loads(line)
-            if event["event"] == "update" and event["done"] >= 4:
-                own_ray_cluster.stop()
-                break
+        read_until_done(search, 4)
+        own_ray_cluster.stop()
         _, stderr = search.communicate(timeout=240)
     finally:
         search.kill()

@@ -87,8 +87,7 @@ def run_search(
         run_dir.write_devices(boards.manifests())
         watch.begin(run.journal.evaluations(), boards.names, config.budget)
         result = run.run()
-        watch.evaluations = list(result.evaluations)
-        watch.save()
+        watch.save()  # the host work of the evaluations made since the last save
         models = boards.export_front(result.front(), run_dir) if config.export_front else {}
         summary = {
             "method": config.method, "status": result.status, "budget": config.budget,
@@ -126,7 +125,8 @@ def _executor_line(described: dict[str, Any]) -> str:
 
 class _Watch:
     """The runner's callback: shows the run's progress, and keeps run.json's reference point
-    (null until the runner fixes an automatic one after the initial population) and executor."""
+    (null until the runner fixes an automatic one after the initial population), executor and
+    host work by node."""
 
     def __init__(self, reporter: Reporter, problem: Problem, run_dir: RunDirectory,
                  method: Any, executor: Executor) -> None:
