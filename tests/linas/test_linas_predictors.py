@@ -39,6 +39,26 @@ def test_every_predictor_learns_a_learnable_function(name):
     assert mape(yt, p) < 0.15
 
 
+def test_ridge2_predicts_what_ridge_on_the_pairwise_products_predicts():
+    """Its quadratic form is the fitted ridge itself, not an approximation of it; and it sees
+    an interaction that plain ridge cannot."""
+    from sklearn.linear_model import Ridge
+    from sklearn.preprocessing import PolynomialFeatures
+
+    rng = np.random.default_rng(0)
+    X, Xt = (rng.random((2, 400, 12)) < 0.4).astype(float)
+    y = X[:, 0] * X[:, 1] - 2 * X[:, 2] * X[:, 5] + X[:, 3] + 0.01 * rng.normal(size=len(X))
+    pairs = PolynomialFeatures(degree=2, interaction_only=True, include_bias=False)
+    reference = Ridge(alpha=10.0).fit(pairs.fit_transform(X), y)
+    model = PREDICTORS["ridge2"]().fit(X, y)
+    np.testing.assert_allclose(
+        model.predict(Xt), reference.predict(pairs.transform(Xt)), rtol=0, atol=1e-12
+    )
+    yt = Xt[:, 0] * Xt[:, 1] - 2 * Xt[:, 2] * Xt[:, 5] + Xt[:, 3]
+    linear = PREDICTORS["ridge"]().fit(X, y).predict(Xt)
+    assert np.abs(model.predict(Xt) - yt).mean() < 0.5 * np.abs(linear - yt).mean()
+
+
 def test_cv_selection_scores_every_candidate_and_refits_the_best():
     X, y = _data(200)
     model = CVSelected(folds=5, seed=3).fit(X, y)
