@@ -146,6 +146,8 @@ def test_a_stopped_cluster_stops_the_run_and_another_resumes_it(
         search.kill()
     assert search.returncode == 2, stderr
     assert "is gone" in stderr and "--resume" in stderr, stderr
+    # Nothing touched Ray once it was gone: its API would have started a local cluster.
+    assert "Ray Client is not connected" not in stderr, stderr
     before = journal(tmp_path / "run")
     assert 4 <= len(before) < 12
 

@@ -249,7 +249,9 @@ class RayExecutor(Executor):
                 node, outcome = self._outcome(done)
                 yield position, outcome, node
         finally:
-            for ref in pending:
+            # Only while connected: on a lost connection, Ray's API would start a local cluster
+            # of its own to cancel in (its auto-init), and wait half a minute for it.
+            for ref in pending if ray.is_initialized() else ():
                 with contextlib.suppress(Exception):
                     ray.cancel(ref)
 
