@@ -1,5 +1,5 @@
-"""Fixtures of the executor tests: a real Ray head on loopback (ray_helpers.py), one shared by a
-module's tests and one of a test's own, for a test that stops it."""
+"""Fixtures of the executor tests: a real Ray head on loopback (ray_helpers.py), one shared by
+every test (a start takes seconds) and one of a test's own, for a test that stops it."""
 
 from __future__ import annotations
 
@@ -13,15 +13,21 @@ from ray_helpers import RAY_ENV, RayCluster, start_cluster
 sys.path.append(str(E2E))  # the e2e helpers (timing settings), as the e2e tests use them
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", autouse=True)
+def ray_env() -> Iterator[None]:
+    """This process connects as the cluster's drivers do (ray_helpers.RAY_ENV)."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in RAY_ENV.items():
+            patch.setenv(name, value)
+        yield
+
+
+@pytest.fixture(scope="session")
 def ray_cluster(tmp_path_factory) -> Iterator[RayCluster]:
-    """A Ray head of 2 CPUs shared by the tests of a module; this process may connect to it."""
+    """A Ray head of 2 CPUs shared by the executor tests; this process may connect to it."""
     cluster = start_cluster(tmp_path_factory.mktemp("ray"))
     try:
-        with pytest.MonkeyPatch.context() as patch:
-            for name, value in RAY_ENV.items():
-                patch.setenv(name, value)
-            yield cluster
+        yield cluster
     finally:
         cluster.stop()
 

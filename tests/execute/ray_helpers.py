@@ -1,5 +1,5 @@
 """A real Ray cluster on loopback for the executor tests: `ray start --head --block` with 2 CPUs
-on 127.0.0.1 (the fixtures in conftest.py start one per module: a start takes seconds).
+on 127.0.0.1 (conftest.py: one shared by all the tests, and one of a test that stops it).
 
 Ray refuses loopback as a cluster's node address unless told the cluster is one machine
 (`RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0`), so the cluster and every driver the tests start get
