@@ -22,7 +22,6 @@ import argparse
 import os
 import sys
 import time
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +36,7 @@ BOARD_SECONDS = 0.1 + 0.3 + 0.05
 def host_work():
     import torch
     from linas_host.evaluate.supernet import HostWork
-    from linas_host.run.boards import _export
+    from linas_host.run.boards import exporter
     from linas_host.run.config import SearchConfig
     from linas_host.run.problem import build_problem
 
@@ -50,7 +49,7 @@ def host_work():
     work = HostWork(
         supernet,
         tuple(config.objectives),
-        partial(_export, supernet, "onnx"),
+        exporter(supernet, "onnx"),
         score_on_host=True,
         accuracy_limit=config.accuracy_limit,
     )

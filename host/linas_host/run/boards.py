@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import inspect
 import io
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -109,7 +110,7 @@ class Boards:
         return SupernetEvaluator(
             self.problem.supernet,
             self.config.objectives,
-            export=partial(_export, self.problem.supernet, self.config.runtime),
+            export=exporter(self.problem.supernet, self.config.runtime),
             pool=self.pool,
             runtime=self.config.agent_runtime,
             provider=self.config.provider,
@@ -208,9 +209,13 @@ class Boards:
         return out
 
 
+def exporter(supernet: Any, fmt: str) -> Callable[[Any, dict], bytes]:
+    """The host work's export: (extracted module, config) -> the sub-network as an ONNX or
+    TFLite file's bytes. It pickles (the host work is shipped to Ray workers)."""
+    return partial(_export, supernet, fmt)
+
+
 def _export(supernet: Any, fmt: str, module: Any, config: dict) -> bytes:
-    """The sub-network as an ONNX or TFLite file's bytes; a module-level function, so that the
-    host work holding it pickles (it is shipped to the Ray workers)."""
     return subnetwork_bytes(supernet, config, fmt, module)
 
 
