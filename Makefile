@@ -5,7 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PROTO := protos/linas/agent/v1/agent.proto
 
-.PHONY: demo test lint protos agent-only agent-tflite-runtime agent-py310 test-arm64 arm64-agent \
+.PHONY: demo test lint protos agent-only agent-tflite-runtime agent-py310 agent-onnxruntime-gpu \
+	test-arm64 arm64-agent \
 	browser bench constraints clean
 
 $(STAMP): pyproject.toml constraints.txt
@@ -17,7 +18,8 @@ $(STAMP): pyproject.toml constraints.txt
 demo: $(STAMP)
 	$(BIN)/linas demo
 
-test: $(STAMP) lint agent-only agent-tflite-runtime agent-py310 browser test-arm64
+test: $(STAMP) lint agent-only agent-tflite-runtime agent-py310 agent-onnxruntime-gpu browser \
+	test-arm64
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
@@ -81,6 +83,21 @@ agent-py310:
 	.venv-py310/bin/linas agent selftest | tee .venv-py310/selftest.out
 	grep -q "selftest passed" .venv-py310/selftest.out
 	.venv-py310/bin/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))'
+
+# A Jetson's install (docs/jetson-orin.md): the core and onnxruntime-gpu, not the agent extra.
+# Here, without CUDA's libraries, that build lists CUDA and TensorRT but runs on the CPU: the
+# selftest asks each of them and the agent must say the CPU ran the model instead.
+ONNXRUNTIME_GPU_PIN := onnxruntime-gpu==1.31.1
+agent-onnxruntime-gpu:
+	rm -rf .venv-ort-gpu
+	$(PYTHON) -m venv .venv-ort-gpu
+	.venv-ort-gpu/bin/pip install -q -c constraints.txt . $(ONNXRUNTIME_GPU_PIN)
+	.venv-ort-gpu/bin/linas agent selftest 2>/dev/null | tee .venv-ort-gpu/selftest.out
+	grep -q "selftest passed" .venv-ort-gpu/selftest.out
+	grep -q "tiny MLP asked of CUDAExecutionProvider: CPUExecutionProvider ran it" \
+		.venv-ort-gpu/selftest.out
+	grep -q "warning: CUDAExecutionProvider could not start, so CPUExecutionProvider ran" \
+		.venv-ort-gpu/selftest.out
 
 # The end-to-end tests open the HTML report in Debian's headless Chromium.
 browser:

@@ -41,11 +41,19 @@ def missing_from_extra(extra: str) -> list[str]:
         if not re.search(rf"extra\s*==\s*['\"]{re.escape(extra)}['\"]", marker):
             continue
         name = re.match(r"\s*([A-Za-z0-9._-]+)", requirement).group(1)
-        try:
-            metadata.version(name)
-        except metadata.PackageNotFoundError:
+        if not _installed(name):
             missing.append(name)
     return missing
+
+
+def _installed(distribution: str) -> bool:
+    """Installed, or its module comes with another build of it (``onnxruntime-gpu`` installs
+    the ``onnxruntime`` module, as NVIDIA's Jetson wheel does)."""
+    try:
+        metadata.version(distribution)
+        return True
+    except metadata.PackageNotFoundError:
+        return re.sub(r"[-.]+", "_", distribution).lower() in metadata.packages_distributions()
 
 
 def require_extra(extra: str | None, *, command: str) -> None:

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,3 +59,16 @@ def test_every_extra_of_this_environment_is_installed() -> None:
 
     assert missing_from_extra("dev") == []
     assert missing_from_extra("host") == []
+
+
+def test_a_requirement_counts_as_installed_when_another_build_provides_its_module() -> None:
+    """As `onnxruntime-gpu` provides `onnxruntime` (`make agent-onnxruntime-gpu` runs that
+    install): here the module `sklearn` comes from the distribution `scikit-learn`."""
+    from importlib import metadata
+
+    from linas_sdk._imports import _installed
+
+    with pytest.raises(metadata.PackageNotFoundError):
+        metadata.version("sklearn")
+    assert _installed("sklearn") and _installed("scikit-learn")
+    assert not _installed("no-such-linas-dependency")

@@ -3,7 +3,9 @@
 Starts an agent in this process on loopback, guarded by a random token, with a throw-away
 cache; then, as a host would, over gRPC: checks health, reads the manifest, uploads the bundled
 tiny model and its validation set, measures it with top-1 accuracy (and checks a second upload
-is skipped), measures its TFLite twin too when LiteRT is installed, and prints the figures.
+is skipped), measures its TFLite twin too when LiteRT is installed, and prints the figures;
+then asks each other ONNX Runtime provider listed (CUDA, TensorRT, ...) to run it and says
+which one did: a provider whose libraries are missing is listed, but the CPU runs instead.
 Needs only `pip install linas-sdk[agent]`.
 """
 
@@ -88,3 +90,15 @@ def _exercise(channel, auth, models: dict[str, bytes], valid: bytes, out: TextIO
         plausible = m.min_ms <= m.median_ms <= m.max_ms and m.samples >= SETTINGS["min_runs"]
         if not plausible or m.accuracy is None:
             raise LinasError(f"implausible measurement: {m.to_dict()}")
+    onnx = info.runtime("onnxruntime")
+    for provider in onnx.providers[1:] if onnx else ():  # CPU came first, above
+        request = serde.request_to_proto(
+            MeasureRequest(runtime="onnxruntime", provider=provider, threads=1, settings=SETTINGS),
+            model_sha256=sha256_hex(models["onnxruntime"]),
+        )
+        m = serde.measurement_from_proto(agent.Measure(request, metadata=auth, timeout=90))
+        print(f"tiny MLP asked of {provider}: {m.provider} ran it, median {m.median_ms:.4f} ms",
+              file=out)  # fmt: skip
+        for warning in m.warnings:
+            if provider in warning:
+                print(f"warning: {warning}", file=out)
