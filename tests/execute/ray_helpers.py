@@ -70,17 +70,12 @@ class RayCluster:
         return [pid for pid, title in self.children().items() if title == f"ray::{function}"]
 
     def stop(self) -> None:
-        """SIGTERM the head (it ends its own processes), then SIGKILL what is left of it."""
+        """SIGKILL the head's process group and its workers, as a machine that loses power
+        (`ray start --block` takes more than 5 s to end on SIGTERM)."""
         workers = list(self.children())
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGKILL)  # the head's own group, if any survived
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
         for pid in workers:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
