@@ -20,8 +20,9 @@ before sending it (`submit` raises: no device for the runtime, bytes that are no
 fail every candidate alike, so it stops the run.
 
 On the device, accuracy is scored on the validation set `validation(config)` returns for the
-sub-network (its bytes are hashed, so the pool uploads each distinct set once): one set for
-most supernets, one per input resolution for a supernet whose resolution is searched.
+sub-network, an `Artifact` (hashed once where it is made, so the pool uploads each distinct set
+once): one set for most supernets, one per input resolution for a supernet whose resolution is
+searched.
 
 It serves any object in the supernet protocol's terms: ``space``, ``extract(config)`` (a module,
 or the config itself where `export` builds the model directly) and, for the objectives that
@@ -41,7 +42,7 @@ import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from linas_host.evaluate.cache import MeasurementCache, cache_key
 from linas_host.evaluate.evaluators import Evaluator, failure_record
@@ -51,6 +52,9 @@ from linas_sdk.artifacts import sha256_hex
 from linas_sdk.errors import InvalidArgument, LinasError
 from linas_sdk.measurement import Measurement, MeasureRequest
 from linas_sdk.target import Target
+
+if TYPE_CHECKING:
+    from linas_host.devices import Artifact
 
 DEVICE_METRICS = ("latency", "memory")
 HOST_SCORES = ("accuracy", "bleu")
@@ -97,8 +101,7 @@ class _Prepared:
     position: int
     record: dict
     model: bytes | None = None
-    validation: bytes | None = None
-    validation_sha: str = ""
+    validation: Artifact | None = None
 
 
 class _Tally:
@@ -135,7 +138,7 @@ class SupernetEvaluator(Evaluator):
         settings: Mapping[str, Any] | None = None,
         accuracy_on: str = "host",
         accuracy_limit: int | None = None,
-        validation: Callable[[dict], bytes] | None = None,
+        validation: Callable[[dict], Artifact] | None = None,
         cache: MeasurementCache | None = None,
         serial: bool = True,
         device_identity: Callable[[Target], Any] = str,
@@ -168,7 +171,7 @@ class SupernetEvaluator(Evaluator):
             raise InvalidArgument("objectives measured on a board need a device pool")
         if scored_on_device and validation is None:
             raise InvalidArgument(
-                "accuracy on the device needs a validation set (config -> .npz bytes)"
+                "accuracy on the device needs a validation set (config -> .npz Artifact)"
             )
         if scored_on_device and self.metric == "outputs" and not hasattr(supernet, "score_outputs"):
             raise InvalidArgument(
@@ -209,7 +212,6 @@ class SupernetEvaluator(Evaluator):
             item = _Prepared(position, {**record, "host": node}, model)
             if model is not None and self.score_target is not None:
                 item.validation = self.validation(configs[position])
-                item.validation_sha = sha256_hex(item.validation)
             yield item
 
     def _measure_serially(self, prepared: list[_Prepared]) -> Iterator[tuple[int, Mapping]]:
@@ -332,7 +334,7 @@ class SupernetEvaluator(Evaluator):
             provider=self.provider,
             threads=self.threads,
             settings=self.settings,
-            validation=item.validation_sha if scored else "",
+            validation=item.validation.sha256 if scored else "",
             metric=self.metric if scored else "",
         )
 

@@ -46,7 +46,7 @@ class Boards:
         self.status: list[Any] = []
         self.specs: dict[str, Any] = {}
         self.serial = True
-        self._validation: dict[tuple, bytes] = {}
+        self._validation: dict[tuple, Any] = {}  # input shape -> its Artifact
         on_device = any(o.metric in DEVICE_METRICS for o in config.objectives) or (
             config.accuracy_on == "device"
             and any(o.metric in ("accuracy", "bleu") for o in config.objectives)
@@ -125,16 +125,18 @@ class Boards:
             executor=executor,
         )
 
-    def validation(self, config: dict) -> bytes:
-        """The validation .npz for the sub-network `config`: one per input shape (a supernet
-        whose resolution is searched has one per resolution), made once each."""
+    def validation(self, config: dict) -> Any:
+        """The validation .npz `Artifact` for the sub-network `config`: one per input shape (a
+        supernet whose resolution is searched has one per resolution), made and hashed once."""
+        from linas_host.devices import Artifact
+
         supernet = self.problem.supernet
         shape = tuple(tuple(t.shape[1:]) for t in supernet.example_input(config))
         if shape not in self._validation:
             arrays = supernet.validation_arrays
             options = {"config": config} if "config" in inspect.signature(arrays).parameters else {}
-            self._validation[shape] = _npz_bytes(
-                arrays(self.config.accuracy_limit, **options), supernet.input_names
+            self._validation[shape] = Artifact.of(
+                _npz_bytes(arrays(self.config.accuracy_limit, **options), supernet.input_names)
             )
         return self._validation[shape]
 
