@@ -38,16 +38,19 @@ def _drive(method: LINAS, space, metrics, iterations: int, constraints=()):
     return history
 
 
-@pytest.mark.parametrize("trust_radius", [1, None])
-def test_never_asks_a_measured_architecture_and_asks_exactly_p(trust_radius):
+@pytest.mark.parametrize(
+    ("trust_radius", "batch", "sizes"),
+    [(1, None, [20, 10, 10, 10]), (None, None, [20, 10, 10, 10]), (1, 20, [20, 20, 20, 20])],
+)
+def test_never_asks_a_measured_architecture_and_asks_p_then_batches(trust_radius, batch, sizes):
     space, metrics = synthetic_space(), synthetic_metrics()
-    method = LINAS(trust_radius=trust_radius, **FAST).setup(
+    method = LINAS(trust_radius=trust_radius, batch=batch, **FAST).setup(
         space, OBJECTIVES, seed=1, population_size=20
     )
     history = _drive(method, space, metrics, iterations=4)
-    assert len(history) == 4
+    assert [len(keys) for keys, _ in history] == sizes  # P random, then batches (P/2 unless set)
     for keys, told_before in history:
-        assert len(keys) == 20 and len(set(keys)) == 20
+        assert len(set(keys)) == len(keys)
         assert not set(keys) & told_before
 
 
@@ -76,8 +79,8 @@ def _cell_run(**options):
 
 def test_with_a_cell_it_never_asks_what_its_predictors_cannot_tell_from_the_measured():
     for asked, told_before in _cell_run():  # the first ask, a uniform draw, is left out
-        assert len(asked) == 20
-        assert len(set(asked)) == 20  # no two alike
+        assert len(asked) == 10
+        assert len(set(asked)) == 10  # no two alike
         assert not set(asked) & told_before
 
 
@@ -102,10 +105,11 @@ def test_offspring_picks_are_bred_from_the_measured_whatever_the_predictors_say(
             iterations=3,
         )
 
-    bred_ridge, bred_svr = asks(("ridge",), 20), asks(("svr",), 20)
+    bred_ridge, bred_svr = asks(("ridge",), 20), asks(("svr",), 20)  # 20: the whole batch
     assert [keys for keys, _ in bred_ridge] == [keys for keys, _ in bred_svr]
+    assert [len(keys) for keys, _ in bred_ridge] == [20, 10, 10]
     for keys, told_before in bred_ridge:
-        assert len(set(keys)) == 20 and not set(keys) & told_before
+        assert len(set(keys)) == len(keys) and not set(keys) & told_before
     mixed = asks(("ridge",), 5)
     assert mixed[1][0][:5] == bred_ridge[1][0][:5]  # the same parents breed the same children
     assert mixed[1][0][5:] != bred_ridge[1][0][5:]  # the rest the predictors chose
@@ -121,7 +125,7 @@ def test_asks_fewer_only_when_the_space_runs_out():
     method = LINAS(**FAST).setup(space, OBJECTIVES, seed=0, population_size=10)
     history = _drive(method, space, metrics, iterations=5)
     sizes = [len(keys) for keys, _ in history]
-    assert sizes == [10, 10, 7]  # then nothing is left to ask
+    assert sizes == [10, 5, 5, 5, 2]  # then nothing is left to ask
     assert len({k for keys, _ in history for k in keys}) == 27
 
 
@@ -165,7 +169,7 @@ def test_diagnostics_record_each_iteration():
         assert 0 < d["predictions"] <= FAST["predictions"] + FAST["ga_population"]
         assert d["host_seconds"] >= d["ga_seconds"] > 0 and d["host_cpu_seconds"] > 0
         assert d["predicted_front"] and set(d["predicted_front"][0]) == {"acc", "lat_ms"}
-    assert method.diagnostics[0]["measured"] == 20 and method.diagnostics[1]["measured"] == 40
+    assert method.diagnostics[0]["measured"] == 20 and method.diagnostics[1]["measured"] == 30
 
 
 def test_settings_are_explicit_and_bad_ones_refused():
@@ -187,6 +191,11 @@ def test_settings_are_explicit_and_bad_ones_refused():
             LINAS(trust_radius=bad)
     with pytest.raises(InvalidArgument, match="extremes"):
         LINAS(extremes=-1)
+    assert settings["batch"] is None
+    with pytest.raises(InvalidArgument, match="batch"):
+        LINAS(batch=0)
+    with pytest.raises(InvalidArgument, match=r"batch \(30\) must be at most the population"):
+        LINAS(batch=30).setup(synthetic_space(), OBJECTIVES, population_size=20)
 
 
 def test_the_journal_keeps_the_diagnostics(tmp_path):
@@ -205,7 +214,7 @@ def test_the_journal_keeps_the_diagnostics(tmp_path):
     )
     notes = journal.notes()
     journal.close()
-    assert sorted(notes) == [2, 3]
+    assert sorted(notes) == [2, 3, 4, 5]  # 20 random, then four batches of 10
     assert notes[2]["predictors"]["acc"]["model"] in ("ridge", "ridge2", "svr", "lightgbm")
 
 

@@ -64,10 +64,14 @@ class LINAS(Method):
       predicted hypervolume but leads to the corner behind it;
     - ``drop_feature_duplicates``: leave out candidates whose features a measured architecture
       or an earlier candidate has, when at least P remain (True; False keeps them);
-    - ``offspring``: how many of the P picks are NSGA-II offspring of everything measured
+    - ``offspring``: how many of a batch's picks are NSGA-II offspring of everything measured
       (binary tournament on rank and crowding, the shared crossover and mutation), whatever the
       predictors think of them: exploration that does not stop where the predictors see
-      nothing (0: none).
+      nothing (0: none);
+    - ``batch``: how many architectures each predicted ask holds (None: half of P, so the
+      predictors are retrained twice as often as the first ask's P random architectures
+      would suggest: at 100 evaluations with P = 50 they have been fitted on 50 and 75 rows,
+      not once on 50; at most P).
     """
 
     name = "linas"
@@ -86,6 +90,7 @@ class LINAS(Method):
         extremes: int = 5,
         drop_feature_duplicates: bool = True,
         offspring: int = 0,
+        batch: int | None = None,
     ) -> None:
         if predictions < 1 or ga_population < 2:
             raise InvalidArgument(
@@ -104,6 +109,8 @@ class LINAS(Method):
             raise InvalidArgument(f"extremes must be >= 0, got {extremes}")
         if offspring < 0:
             raise InvalidArgument(f"offspring must be >= 0, got {offspring}")
+        if batch is not None and batch < 1:
+            raise InvalidArgument(f"batch must be >= 1 or None, got {batch}")
         CVSelected(candidates=tuple(predictors), folds=cv_folds)  # refuse bad names now
         self.predictions = int(predictions)
         self.ga_population = int(ga_population)
@@ -116,6 +123,7 @@ class LINAS(Method):
         self.extremes = int(extremes)
         self.drop_feature_duplicates = bool(drop_feature_duplicates)
         self.offspring = int(offspring)
+        self.batch = None if batch is None else int(batch)
 
     def to_dict(self) -> dict:
         return {
@@ -131,11 +139,18 @@ class LINAS(Method):
             "extremes": self.extremes,
             "drop_feature_duplicates": self.drop_feature_duplicates,
             "offspring": self.offspring,
+            "batch": self.batch,
         }
 
     # -- ask / tell ---------------------------------------------------------------------------
 
     def _setup(self) -> None:
+        if self.batch is not None and self.batch > self.population_size:
+            raise InvalidArgument(
+                f"batch ({self.batch}) must be at most the population size "
+                f"({self.population_size}): an ask holds at most P architectures"
+            )
+        self._batch = self.batch or max(1, self.population_size // 2)
         self._measured: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
         self.diagnostics: list[dict] = []
         self._iteration = 0
@@ -217,9 +232,9 @@ class LINAS(Method):
 
         bred = self._offspring(X, F, G, features, seed)
         unseen = [x for x in predicted if x not in self._measured and x not in bred]
-        if len(unseen) < self.population_size:  # tiny space or a converged GA: top up
+        if len(unseen) < self._batch:  # tiny space or a converged GA: top up
             extra = self._unseen_random(
-                self.population_size - len(unseen), exclude=set(unseen) | set(predicted)
+                self._batch - len(unseen), exclude=set(unseen) | set(predicted)
             )
             if len(extra):
                 function(extra)
@@ -231,7 +246,7 @@ class LINAS(Method):
         candidates = self._features(CX)
         if self.drop_feature_duplicates:
             novel = _novel(candidates, features)
-            if len(novel) >= self.population_size:
+            if len(novel) >= self._batch:
                 CX, values, candidates = CX[novel], values[novel], candidates[novel]
         CF, CG = values[:, :k], values[:, k:]
         if self.optimism > 0 and len(CX):
@@ -241,7 +256,7 @@ class LINAS(Method):
             CF,
             CG,
             F[np.all(G <= 0, axis=1)],
-            self.population_size - len(bred),
+            self._batch - len(bred),
             pool_factor=self.pool_fronts_factor,
             extremes=self.extremes,
         )
@@ -276,7 +291,7 @@ class LINAS(Method):
         if self.drop_feature_duplicates:
             children = children[_novel(self._features(children), features)]
         bred = [x for x in map(tuple, children.tolist()) if x not in self._measured]
-        return bred[: self.offspring]
+        return bred[: min(self.offspring, self._batch)]
 
     def _features(self, X: np.ndarray) -> np.ndarray:
         return self.space.features_encoded(X)
