@@ -9,15 +9,15 @@
    inside a trust region: an architecture more than ``trust_radius`` genes away from every
    measured non-dominated one is infeasible to it (the predictors know little out there; the
    radius grows with the space: one gene per 15 variables);
-4. picks P architectures that were never measured among all those the GA predicted, leaving
-   out any whose features a measured one (or another candidate) already has: the predictors
-   cannot tell those apart (with a cell graph, the same network but for dead edges). Picked
-   by `selection.py`, ranked on an optimistic prediction (minus ``optimism`` times the spread of
-   the CV fold models): first the ``extremes`` best on each objective alone (the ends of the
-   predicted front, which hypervolume gains undervalue), then the ones adding the most
-   predicted hypervolume to the measured front, then the next predicted fronts spread by
-   crowding distance; topped up with unseen random architectures only when the GA saw fewer
-   than P.
+4. picks ``batch`` architectures (P / 2 unless set), never measured, among all those the GA
+   predicted, leaving out any whose features a measured one (or another candidate) has: the
+   predictors cannot tell those apart (with a cell graph, the same network but for dead
+   edges). Picked by `selection.py`, ranked on an optimistic prediction (minus ``optimism``
+   times the spread of the CV fold models): first the ``extremes`` best on each objective
+   alone (the ends of the predicted front, which hypervolume gains undervalue), then the ones
+   adding the most predicted hypervolume to the measured front, then the next predicted
+   fronts spread by crowding distance; topped up with unseen random architectures only when
+   the GA saw fewer than a batch.
 
 Every iteration appends a record to ``diagnostics`` (predictor chosen per objective, its CV
 Kendall tau and MAPE, fit / GA / selection seconds, the predicted front) for the runner's
@@ -53,17 +53,17 @@ class LINAS(Method):
     - ``optimism``: candidates are ranked on prediction - optimism * spread of the CV fold
       models (0: on the prediction alone), which favours where the data is thin;
     - ``pool_fronts_factor``: the hypervolume-greedy pick looks at the first predicted fronts
-      holding at least this many times P candidates (10);
+      holding at least this many times ``batch`` candidates (10);
     - ``trust_radius``: how many genes an architecture the inner GA proposes may differ from
       the nearest measured non-dominated one ("auto": one per `GENES_PER_RADIUS` variables of
       the space, at least one: 1 on NAS-Bench-201's 6, 3 on MobileNetV3's 45, where one gene
       an iteration cannot walk the front far within a budget; None: no trust region);
-    - ``extremes``: per objective, how many of the P picks go to the candidates predicted
+    - ``extremes``: per objective, how many of a batch's picks go to the candidates predicted
       best on that objective alone (5; 0: hypervolume-greedy only). They walk the front's
       ends outwards, one trust radius per iteration, where a cheap, poor end adds little
       predicted hypervolume but leads to the corner behind it;
     - ``drop_feature_duplicates``: leave out candidates whose features a measured architecture
-      or an earlier candidate has, when at least P remain (True; False keeps them);
+      or an earlier candidate has, when at least a batch remain (True; False keeps them);
     - ``offspring``: how many of a batch's picks are NSGA-II offspring of everything measured
       (binary tournament on rank and crowding, the shared crossover and mutation), whatever the
       predictors think of them: exploration that does not stop where the predictors see
