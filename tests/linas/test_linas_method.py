@@ -40,7 +40,7 @@ def _drive(method: LINAS, space, metrics, iterations: int, constraints=()):
 
 @pytest.mark.parametrize(
     ("trust_radius", "batch", "sizes"),
-    [(1, None, [20, 10, 10, 10]), (None, None, [20, 10, 10, 10]), (1, 20, [20, 20, 20, 20])],
+    [(1, None, [20, 20, 20, 20]), (None, None, [20, 20, 20, 20]), (1, 10, [20, 10, 10, 10])],
 )
 def test_never_asks_a_measured_architecture_and_asks_p_then_batches(trust_radius, batch, sizes):
     space, metrics = synthetic_space(), synthetic_metrics()
@@ -48,7 +48,7 @@ def test_never_asks_a_measured_architecture_and_asks_p_then_batches(trust_radius
         space, OBJECTIVES, seed=1, population_size=20
     )
     history = _drive(method, space, metrics, iterations=4)
-    assert [len(keys) for keys, _ in history] == sizes  # P random, then batches (P/2 unless set)
+    assert [len(keys) for keys, _ in history] == sizes  # P random, then batches (P unless set)
     for keys, told_before in history:
         assert len(set(keys)) == len(keys)
         assert not set(keys) & told_before
@@ -79,8 +79,8 @@ def _cell_run(**options):
 
 def test_with_a_cell_it_never_asks_what_its_predictors_cannot_tell_from_the_measured():
     for asked, told_before in _cell_run():  # the first ask, a uniform draw, is left out
-        assert len(asked) == 10
-        assert len(set(asked)) == 10  # no two alike
+        assert len(asked) == 20
+        assert len(set(asked)) == 20  # no two alike
         assert not set(asked) & told_before
 
 
@@ -97,7 +97,7 @@ def test_offspring_picks_are_bred_from_the_measured_whatever_the_predictors_say(
     space, metrics = synthetic_space(), synthetic_metrics()
 
     def asks(predictors, offspring):
-        method = LINAS(predictors=predictors, offspring=offspring, **FAST)
+        method = LINAS(predictors=predictors, offspring=offspring, batch=10, **FAST)
         return _drive(
             method.setup(space, OBJECTIVES, seed=2, population_size=20),
             space,
@@ -105,7 +105,7 @@ def test_offspring_picks_are_bred_from_the_measured_whatever_the_predictors_say(
             iterations=3,
         )
 
-    bred_ridge, bred_svr = asks(("ridge",), 20), asks(("svr",), 20)  # 20: the whole batch
+    bred_ridge, bred_svr = asks(("ridge",), 20), asks(("svr",), 20)  # 20: more than a batch
     assert [keys for keys, _ in bred_ridge] == [keys for keys, _ in bred_svr]
     assert [len(keys) for keys, _ in bred_ridge] == [20, 10, 10]
     for keys, told_before in bred_ridge:
@@ -125,7 +125,7 @@ def test_asks_fewer_only_when_the_space_runs_out():
     method = LINAS(**FAST).setup(space, OBJECTIVES, seed=0, population_size=10)
     history = _drive(method, space, metrics, iterations=5)
     sizes = [len(keys) for keys, _ in history]
-    assert sizes == [10, 5, 5, 5, 2]  # then nothing is left to ask
+    assert sizes == [10, 10, 7]  # then nothing is left to ask
     assert len({k for keys, _ in history for k in keys}) == 27
 
 
@@ -169,7 +169,7 @@ def test_diagnostics_record_each_iteration():
         assert 0 < d["predictions"] <= FAST["predictions"] + FAST["ga_population"]
         assert d["host_seconds"] >= d["ga_seconds"] > 0 and d["host_cpu_seconds"] > 0
         assert d["predicted_front"] and set(d["predicted_front"][0]) == {"acc", "lat_ms"}
-    assert method.diagnostics[0]["measured"] == 20 and method.diagnostics[1]["measured"] == 30
+    assert method.diagnostics[0]["measured"] == 20 and method.diagnostics[1]["measured"] == 40
 
 
 def test_settings_are_explicit_and_bad_ones_refused():
@@ -214,7 +214,7 @@ def test_the_journal_keeps_the_diagnostics(tmp_path):
     )
     notes = journal.notes()
     journal.close()
-    assert sorted(notes) == [2, 3, 4, 5]  # 20 random, then four batches of 10
+    assert sorted(notes) == [2, 3]
     assert notes[2]["predictors"]["acc"]["model"] in ("ridge", "ridge2", "svr", "lightgbm")
 
 

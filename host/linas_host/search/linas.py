@@ -9,7 +9,7 @@
    inside a trust region: an architecture more than ``trust_radius`` genes away from every
    measured non-dominated one is infeasible to it (the predictors know little out there; the
    radius grows with the space: one gene per 15 variables);
-4. picks ``batch`` architectures (P / 2 unless set), never measured, among all those the GA
+4. picks ``batch`` architectures (P unless set), never measured, among all those the GA
    predicted, leaving out any whose features a measured one (or another candidate) has: the
    predictors cannot tell those apart (with a cell graph, the same network but for dead
    edges). Picked by `selection.py`, ranked on an optimistic prediction (minus ``optimism``
@@ -68,10 +68,9 @@ class LINAS(Method):
       (binary tournament on rank and crowding, the shared crossover and mutation), whatever the
       predictors think of them: exploration that does not stop where the predictors see
       nothing (0: none);
-    - ``batch``: how many architectures each predicted ask holds (None: half of P, so the
-      predictors are retrained twice as often as the first ask's P random architectures
-      would suggest: at 100 evaluations with P = 50 they have been fitted on 50 and 75 rows,
-      not once on 50; at most P).
+    - ``batch``: how many architectures each predicted ask holds (None: P; at most P). A
+      smaller batch refits the predictors more often: with P = 50 and a batch of 25 they
+      have been fitted on 50 and 75 rows by 100 evaluations, not once on 50.
     """
 
     name = "linas"
@@ -150,7 +149,7 @@ class LINAS(Method):
                 f"batch ({self.batch}) must be at most the population size "
                 f"({self.population_size}): an ask holds at most P architectures"
             )
-        self._batch = self.batch or max(1, self.population_size // 2)
+        self._batch = self.batch or self.population_size
         self._measured: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
         self.diagnostics: list[dict] = []
         self._iteration = 0
