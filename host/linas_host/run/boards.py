@@ -15,7 +15,7 @@ import inspect
 import io
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -32,6 +32,9 @@ from linas_host.run.progress import Reporter
 from linas_host.search.evaluation import Evaluation
 from linas_sdk.target import Target
 
+if TYPE_CHECKING:
+    from linas_host.devices import Artifact
+
 READY_TIMEOUT_S = 60.0
 
 
@@ -46,7 +49,7 @@ class Boards:
         self.status: list[Any] = []
         self.specs: dict[str, Any] = {}
         self.serial = True
-        self._validation: dict[tuple, Any] = {}  # input shape -> its Artifact
+        self._validation: dict[tuple, Artifact] = {}  # one per input shape
         on_device = any(o.metric in DEVICE_METRICS for o in config.objectives) or (
             config.accuracy_on == "device"
             and any(o.metric in ("accuracy", "bleu") for o in config.objectives)
@@ -125,7 +128,7 @@ class Boards:
             executor=executor,
         )
 
-    def validation(self, config: dict) -> Any:
+    def validation(self, config: dict) -> Artifact:
         """The validation .npz `Artifact` for the sub-network `config`: one per input shape (a
         supernet whose resolution is searched has one per resolution), made and hashed once."""
         from linas_host.devices import Artifact
