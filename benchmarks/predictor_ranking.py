@@ -15,9 +15,9 @@ import argparse
 import warnings
 
 import numpy as np
-from linas_host.search.bench import SHARED_CELL, SHARED_TABLE
+from linas_host.bench import SHARED_CELL, SHARED_TABLE
+from linas_host.evaluate.table import MeasuredTable
 from linas_host.search.predictors import PREDICTORS, kendall_tau
-from linas_host.search.table import MeasuredTable
 
 VARIABLES = [f"e{i}" for i in range(6)]
 OBJECTIVES = ["acc_cifar100", "lat_pi5_onnx_ms"]

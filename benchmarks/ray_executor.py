@@ -35,9 +35,9 @@ BOARD_SECONDS = 0.1 + 0.3 + 0.05
 
 def host_work():
     import torch
+    from linas_host.config.schema import SearchConfig
     from linas_host.evaluate.supernet import HostWork
     from linas_host.run.boards import exporter
-    from linas_host.run.config import SearchConfig
     from linas_host.run.problem import build_problem
 
     torch.set_num_threads(1)

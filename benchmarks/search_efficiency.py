@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/search_efficiency.py [--seeds 10] [--tpe-seeds 3] [--budget 1000]
         [--methods linas,nsga2,random,optuna-nsga2,optuna-tpe] [--json OUT]
 
-Runs `linas bench`'s logic (`linas_host.search.bench.run_bench`) on the bundled NAS-Bench-201
+Runs `linas bench`'s logic (`linas_host.bench.run_bench`) on the bundled NAS-Bench-201
 table (accuracy on CIFAR-100 vs ONNX Runtime latency measured on a Raspberry Pi 5; 15,625
 architectures, 6 categorical edges with 5 ops each, described to the space as a cell graph,
 `SHARED_CELL`, which only LINAS's predictors use), population 50. Optuna's multi-objective
@@ -26,14 +26,14 @@ import time
 from pathlib import Path
 
 import numpy as np
-from linas_host.search import registry
-from linas_host.search.bench import (
+from linas_host.bench import (
     SHARED_CELL,
     SHARED_TABLE,
     format_report,
     run_bench,
     write_json,
 )
+from linas_host.search import registry
 from linas_host.search.linas import LINAS
 from linas_host.search.method import Method
 

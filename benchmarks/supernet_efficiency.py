@@ -36,9 +36,9 @@ import time
 from pathlib import Path
 
 import numpy as np
+from linas_host.bench import format_gaps, parse_method_options, summarise
 from linas_host.evaluate.evaluators import CallableEvaluator
 from linas_host.search import registry
-from linas_host.search.bench import format_gaps, parse_method_options, summarise
 from linas_host.search.hypervolume import HypervolumeTracker, hypervolume, worst_point
 from linas_host.search.runner import run_search
 

@@ -1,8 +1,8 @@
 """The Python front door: `linas_sdk.search(...)`, keyword-only, one option per config field.
 
 Every keyword means what the same field of a `linas search` YAML file means (docs/search-e2e.md);
-both are validated by one schema (linas_host.run.config). linas_host is imported only when a search
-is actually run, so importing linas_sdk stays cheap on a board.
+both are validated by one schema (linas_host.config.schema). linas_host is imported only when a
+search is actually run, so importing linas_sdk stays cheap on a board.
 """
 
 from __future__ import annotations
@@ -54,9 +54,9 @@ def search(
     `executor` is where each candidate's host work runs: ``"local"`` (this process) or
     ``{"kind": "ray", "address": "auto", "num_cpus": 1, "num_gpus": 0}`` (docs/ray.md).
     `progress` is ``"rich"``, ``"quiet"`` or ``"jsonl"``. Invalid options raise
-    `linas_host.run.config.ConfigError` (an InvalidArgument) naming every field at fault.
+    `linas_host.config.schema.ConfigError` (an InvalidArgument) naming every field at fault.
     """
-    from linas_host.run.config import validate
+    from linas_host.config.schema import validate
     from linas_host.run.session import run_search
 
     options = {

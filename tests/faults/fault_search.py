@@ -21,9 +21,9 @@ from pathlib import Path
 
 import numpy as np
 from fault_helpers import SLOW_ENOUGH
+from linas_host.config.schema import ObjectiveSpec
 from linas_host.devices import DevicePool
 from linas_host.evaluate.supernet import SupernetEvaluator
-from linas_host.run.config import ObjectiveSpec
 from linas_host.search import registry
 from linas_host.search.runner import SearchRun
 from onnx import TensorProto, helper, numpy_helper

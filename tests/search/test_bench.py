@@ -9,7 +9,7 @@ import json
 
 import numpy as np
 import pytest
-from linas_host.search.bench import SHARED_TABLE, format_report, run_bench
+from linas_host.bench import SHARED_TABLE, format_report, run_bench
 from pymoo.indicators.hv import HV
 
 from linas_sdk.cli import main

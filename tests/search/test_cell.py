@@ -7,8 +7,8 @@ import re
 
 import numpy as np
 import pytest
-from linas_host.search.bench import SHARED_CELL
-from linas_host.search.table import MeasuredTable
+from linas_host.bench import SHARED_CELL
+from linas_host.evaluate.table import MeasuredTable
 
 from linas_sdk.cell import Cell
 from linas_sdk.errors import InvalidArgument

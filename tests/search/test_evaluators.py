@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from linas_host.config.schema import ObjectiveSpec
 from linas_host.evaluate.evaluators import CallableEvaluator, TableEvaluator
 from linas_host.evaluate.supernet import SupernetEvaluator
-from linas_host.run.config import ObjectiveSpec
+from linas_host.evaluate.table import MeasuredTable
 from linas_host.search import registry
 from linas_host.search.runner import run_search
-from linas_host.search.table import MeasuredTable
 from onnx import TensorProto, helper, numpy_helper
 from search_helpers import toy_metrics
 

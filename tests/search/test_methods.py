@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from linas_host.bench import SHARED_TABLE
 from linas_host.evaluate.evaluators import TableEvaluator
+from linas_host.evaluate.table import MeasuredTable
 from linas_host.search import registry
-from linas_host.search.bench import SHARED_TABLE
 from linas_host.search.operators import (
     GeneticOperators,
     RandomResetMutation,
@@ -14,7 +15,6 @@ from linas_host.search.operators import (
     build_nsga2,
 )
 from linas_host.search.runner import run_search
-from linas_host.search.table import MeasuredTable
 from pymoo.optimize import minimize
 from search_helpers import CountingEvaluator, small_space
 

@@ -7,12 +7,12 @@ import itertools
 import numpy as np
 import pytest
 from linas_host.evaluate.evaluators import CallableEvaluator, TableEvaluator
+from linas_host.evaluate.table import MeasuredTable
 from linas_host.search import registry
 from linas_host.search.hypervolume import hypervolume
 from linas_host.search.journal import SQLiteJournal
 from linas_host.search.method import Method
 from linas_host.search.runner import SearchRun, run_search
-from linas_host.search.table import MeasuredTable
 from search_helpers import CountingEvaluator, toy_metrics
 
 from linas_sdk.errors import InvalidArgument, ModelError

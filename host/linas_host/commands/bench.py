@@ -1,6 +1,6 @@
 """`linas bench`: compare search methods on a table of measured architectures.
 
-Thin wrapper over linas_host.search.bench (docs/search.md). Example, on the shared Pi 5 table
+Thin wrapper over linas_host.bench (docs/search.md). Example, on the shared Pi 5 table
 (its variables are the ops on a NAS-Bench-201 cell's six edges, which --edge and --zero-op tell
 LINAS's predictors):
 
@@ -120,7 +120,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from linas_host.search.bench import (
+    from linas_host.bench import (
         SHARED_TABLE,
         format_report,
         parse_method_options,

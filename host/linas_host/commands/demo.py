@@ -34,7 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see `linas search`
-    from linas_host.run.config import load
+    from linas_host.config.schema import load
     from linas_host.run.session import run_search
     from linas_sdk.errors import InvalidArgument
 

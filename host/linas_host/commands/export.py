@@ -38,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from linas_host.export.firmware import NoModelMeetsConstraints, export_model
+    from linas_host.firmware import NoModelMeetsConstraints, export_model
 
     where = [part for text in args.where for part in text.split(",") if part.strip()]
     objective, direction = ((args.minimize, "min") if args.minimize

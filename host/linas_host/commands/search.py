@@ -1,6 +1,6 @@
 """`linas search CONFIG.yaml`: run a hardware-aware search described by a config file.
 
-Thin wrapper: the config schema is linas_host.run.config, the run is linas_host.run.session.
+Thin wrapper: the config schema is linas_host.config.schema, the run is linas_host.run.session.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     # Under CPU contention, OpenMP threads that spin while waiting slow torch (extraction,
     # scoring, export) by an order of magnitude; torch is not imported yet, so this holds.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    from linas_host.run.config import load
+    from linas_host.config.schema import load
     from linas_host.run.session import run_search
 
     settings = load(args.config)

@@ -66,7 +66,7 @@ class TableEvaluator(Evaluator):
     name = "table-replay"
 
     def __init__(self, table, variables: Sequence[str] | None = None) -> None:
-        from linas_host.search.table import MeasuredTable
+        from linas_host.evaluate.table import MeasuredTable
 
         if isinstance(table, MeasuredTable):
             self.table = table

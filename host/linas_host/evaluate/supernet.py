@@ -44,10 +44,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from linas_host.config.schema import ObjectiveSpec
 from linas_host.evaluate.cache import MeasurementCache, cache_key
 from linas_host.evaluate.evaluators import Evaluator, failure_record
 from linas_host.execute import Executor, LocalExecutor
-from linas_host.run.config import ObjectiveSpec
 from linas_sdk.artifacts import sha256_hex
 from linas_sdk.errors import InvalidArgument, LinasError
 from linas_sdk.measurement import Measurement, MeasureRequest

@@ -12,7 +12,8 @@ __all__ = ["ClusterLost", "Executor", "LocalExecutor", "TaskLost", "open_executo
 
 
 def open_executor(spec: Any) -> Executor:
-    """The executor a config's `executor` field names (a `linas_host.run.config.ExecutorSpec`)."""
+    """The executor a config's `executor` field names (a
+    `linas_host.config.schema.ExecutorSpec`)."""
     if spec.kind == "ray":
         from linas_host.execute.ray_cluster import RayExecutor
 

@@ -16,9 +16,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from linas_host.config.layout import RunDirectory
 from linas_host.report.html import write_report
 from linas_host.report.plots import hypervolume_plot, pareto_plot
-from linas_host.run.layout import RunDirectory
 from linas_host.search.evaluation import Evaluation
 from linas_host.search.journal import export_csv
 from linas_host.search.runner import SearchResult

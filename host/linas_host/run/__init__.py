@@ -1,3 +1,3 @@
-"""One search run, end to end: the validated config (`config`), what it searches (`problem`),
-the boards it measures on (`boards`), its progress display (`progress`), the run directory's
-layout (`layout`) and the run itself (`session.run_search`)."""
+"""One search run, end to end: what it searches (`problem`), the boards it measures on
+(`boards`), its progress display (`progress`), its log (`log`) and the run itself
+(`session.run_search`). Its configuration and directory layout sit below, in `linas_host.config`."""

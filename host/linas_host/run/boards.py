@@ -19,14 +19,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from linas_host.config.layout import RunDirectory
+from linas_host.config.schema import SearchConfig
 from linas_host.evaluate.cache import MeasurementCache
 from linas_host.evaluate.evaluators import Evaluator, TableEvaluator
 from linas_host.evaluate.supernet import DEVICE_METRICS, SupernetEvaluator
 from linas_host.execute import Executor
 from linas_host.export.subnet import subnetwork_bytes
 from linas_host.paths import cache_dir
-from linas_host.run.config import SearchConfig
-from linas_host.run.layout import RunDirectory
 from linas_host.run.problem import Problem
 from linas_host.run.progress import Reporter
 from linas_host.search.evaluation import Evaluation

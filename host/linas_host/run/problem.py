@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from linas_host.run.config import SearchConfig
+from linas_host.config.schema import SearchConfig
 from linas_host.search.hypervolume import natural_reference, worst_point
 from linas_sdk.cell import Cell
 from linas_sdk.objectives import Constraint, Objective, parse_constraints
@@ -43,7 +43,7 @@ def build_problem(config: SearchConfig) -> Problem:
     constraints = parse_constraints(config.constraints)
     reference = dict(config.reference_point) if config.reference_point else None
     if config.space.table is not None:
-        from linas_host.search.table import MeasuredTable
+        from linas_host.evaluate.table import MeasuredTable
 
         cell = Cell.from_dict(config.space.cell) if config.space.cell is not None else None
         table = MeasuredTable.load(config.space.table, config.space.variables, cell=cell)

@@ -1,5 +1,5 @@
 """One `linas search`, from a validated config to a run directory a person can read (its files
-are listed in `linas_host.run.layout`).
+are listed in `linas_host.config.layout`).
 
 With no devices file, a local agent process is started on loopback and measures on this
 machine. Host and agent then share the CPU, so the search is synchronous around measurement:
@@ -19,11 +19,11 @@ from typing import Any, TextIO
 
 import numpy as np
 
+from linas_host.config.layout import RunDirectory
+from linas_host.config.schema import ConfigError, SearchConfig
 from linas_host.execute import Executor, open_executor
 from linas_host.report.outputs import write_outputs
 from linas_host.run.boards import Boards
-from linas_host.run.config import ConfigError, SearchConfig
-from linas_host.run.layout import RunDirectory
 from linas_host.run.log import RunLog
 from linas_host.run.problem import Problem, build_problem
 from linas_host.run.progress import Reporter, make_reporter

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from linas_host.evaluate.evaluators import TableEvaluator
+from linas_host.evaluate.table import MeasuredTable
 from linas_host.search import registry
 from linas_host.search.hypervolume import (
     hypervolume,
@@ -37,12 +38,11 @@ from linas_host.search.hypervolume import (
     worst_point,
 )
 from linas_host.search.runner import run_search
-from linas_host.search.table import MeasuredTable
 from linas_sdk.cell import Cell
 from linas_sdk.errors import InvalidArgument
 from linas_sdk.objectives import parse_constraints, parse_objectives
 
-SHARED_TABLE = Path(__file__).resolve().parent.parent / "data" / "nb201_pi5_cifar100.csv.gz"
+SHARED_TABLE = Path(__file__).resolve().parent / "data" / "nb201_pi5_cifar100.csv.gz"
 # its e0..e5 columns: the ops on a NAS-Bench-201 cell's edges (node 0 the input, 3 the output)
 SHARED_CELL = Cell(
     edges={"e0": (0, 1), "e1": (0, 2), "e2": (1, 2), "e3": (0, 3), "e4": (1, 3), "e5": (2, 3)},

@@ -25,9 +25,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from linas_host.config import schema as config_schema
+from linas_host.config.layout import SUFFIX, RunDirectory
 from linas_host.config_files import read_mapping
-from linas_host.run import config as config_schema
-from linas_host.run.layout import SUFFIX, RunDirectory
 from linas_host.search.evaluation import Evaluation
 from linas_host.search.journal import SQLiteJournal
 from linas_sdk.errors import InvalidArgument, LinasError
