@@ -37,7 +37,7 @@ def host_work():
     import torch
     from linas_host.config.schema import SearchConfig
     from linas_host.evaluate.supernet import HostWork
-    from linas_host.run.boards import exporter
+    from linas_host.export.subnet import exporter
     from linas_host.run.problem import build_problem
 
     torch.set_num_threads(1)
@@ -48,7 +48,7 @@ def host_work():
     supernet = problem.supernet
     work = HostWork(
         supernet,
-        tuple(config.objectives),
+        problem.objectives,
         exporter(supernet, "onnx"),
         score_on_host=True,
         accuracy_limit=config.accuracy_limit,

@@ -40,7 +40,7 @@ from linas_host.bench import format_gaps, parse_method_options, summarise
 from linas_host.evaluate.evaluators import CallableEvaluator
 from linas_host.search import registry
 from linas_host.search.hypervolume import HypervolumeTracker, hypervolume, worst_point
-from linas_host.search.runner import run_search
+from linas_host.search.runner import SearchRun
 
 OBJECTIVES = ["top1:max", "macs:min"]
 CHECKPOINTS = (100, 200, 300, 500)
@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         for name in args.methods:
             method = registry.create(name, **options.get(name, {}))
             before, t0 = evaluations.measured, time.monotonic()
-            result = run_search(
+            result = SearchRun(
                 space=evaluations.space,
                 objectives=OBJECTIVES,
                 method=method,
@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
                 budget=args.budget,
                 population_size=args.population,
                 seed=seed,
-            )
+            ).run()
             runs[name].append(
                 {
                     "seed": seed,

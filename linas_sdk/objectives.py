@@ -14,28 +14,50 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from linas_sdk.errors import InvalidArgument
+from linas_sdk.metrics import METRICS
+from linas_sdk.target import Target
 
 DIRECTIONS = ("min", "max")
+STATISTICS = ("median", "mean", "min", "p90", "p99")
+"""Which statistic of a board's timed runs a latency objective reads."""
 MIN_OBJECTIVES, MAX_OBJECTIVES = 2, 4
 
 
 @dataclass(frozen=True)
 class Objective:
     """``name`` (what reports call it), ``direction`` min|max, ``unit``, and ``source``: the key
-    of the measured record it is read from (defaults to ``name``)."""
+    of the measured record it is read from (defaults to ``name``).
+
+    An objective on a supernet also says what fills that key: a catalogued ``metric``
+    (`linas_sdk.metrics`), the ``target`` it is measured on (for a board's metrics) and, for
+    latency, the ``statistic`` of the timed runs. A table column or a callable's key has none.
+    """
 
     name: str
     direction: str
     unit: str = ""
     source: str = ""
+    metric: str = ""
+    target: Target = field(default_factory=Target)
+    statistic: str = "median"
 
     def __post_init__(self) -> None:
+        if self.metric and self.metric not in METRICS:
+            raise InvalidArgument(
+                f"objective {self.name!r}: unknown metric {self.metric!r}; expected one of "
+                f"{list(METRICS)}"
+            )
+        if self.statistic not in STATISTICS:
+            raise InvalidArgument(
+                f"objective {self.name!r}: statistic must be one of {list(STATISTICS)}, got "
+                f"{self.statistic!r}"
+            )
         if not isinstance(self.name, str) or not self.name:
             raise InvalidArgument(f"an objective needs a non-empty name, got {self.name!r}")
         if self.direction not in DIRECTIONS:

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import pytest
 
+# As `linas` and `linas_sdk.search` ask, before any test module imports torch (linas_host.threads).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 ROOT = Path(__file__).resolve().parents[1]
 LISTENING = "linas-agent listening on "
 START_TIMEOUT = 60.0

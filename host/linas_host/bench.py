@@ -23,21 +23,22 @@ from __future__ import annotations
 import concurrent.futures
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from linas_host.config.schema import SearchConfig, validate
 from linas_host.evaluate.evaluators import TableEvaluator
 from linas_host.evaluate.table import MeasuredTable
-from linas_host.search import registry
+from linas_host.run.problem import build_problem
+from linas_host.run.session import create_method, search_run
 from linas_host.search.hypervolume import (
     hypervolume,
     natural_reference,
     reference_in_minimised_form,
     worst_point,
 )
-from linas_host.search.runner import run_search
 from linas_sdk.cell import Cell
 from linas_sdk.errors import InvalidArgument
 from linas_sdk.objectives import parse_constraints, parse_objectives
@@ -65,45 +66,31 @@ class BenchRun:
 
 @dataclass(frozen=True)
 class _Job:
-    table: str
-    variables: tuple
-    objectives: tuple
-    constraints: tuple
-    method: str
-    seed: int
-    budget: int
-    population: int
-    reference: tuple
+    """One run of the bench: its config (validated as `linas search` validates one) and its
+    journal."""
+
+    config: SearchConfig
     journal: str | None
     resume: bool
-    cell: Cell | None
-    options: dict = field(default_factory=dict)
 
 
 _TABLES: dict = {}
 
 
 def _run_one(job: _Job) -> BenchRun:
-    key = (job.table, job.variables, repr(job.cell))
+    config = job.config
+    space = config.space
+    key = (str(space.table), tuple(space.variables or ()), repr(space.cell))
     if key not in _TABLES:  # each worker process loads a table once
-        _TABLES[key] = MeasuredTable.load(job.table, job.variables, cell=job.cell)
-    table = _TABLES[key]
-    result = run_search(
-        space=table.space,
-        objectives=job.objectives,
-        constraints=job.constraints,
-        method=registry.create(job.method, **job.options),
-        evaluator=TableEvaluator(table),
-        budget=job.budget,
-        population_size=job.population,
-        seed=job.seed,
-        reference_point=job.reference,
-        journal=job.journal,
-        resume=job.resume,
-    )
+        cell = Cell.from_dict(space.cell) if space.cell is not None else None
+        _TABLES[key] = MeasuredTable.load(space.table, space.variables, cell=cell)
+    problem = build_problem(config, table=_TABLES[key])
+    run = search_run(config, problem, TableEvaluator(problem.table), journal=job.journal,
+                     resume=job.resume)
+    result = run.run()
     return BenchRun(
-        method=job.method,
-        seed=job.seed,
+        method=config.method,
+        seed=config.seed,
         rows=[int(e.record["row"]) for e in result.evaluations],
         hypervolume=[float(h) for h in result.hypervolume],
         status=result.status,
@@ -143,8 +130,6 @@ def run_bench(
     methods = list(dict.fromkeys(methods))
     if not methods:
         raise InvalidArgument("name at least one method")
-    for name in methods:
-        registry.METHODS.check(name)
     if seeds < 1:
         raise InvalidArgument(f"--seeds must be >= 1, got {seeds}")
     if first_seed < 0:
@@ -160,19 +145,8 @@ def run_bench(
         raise InvalidArgument(
             f"options given for {stray}, which are not among the methods run ({methods})"
         )
-    if budget < population:
-        raise InvalidArgument(
-            f"the budget ({budget}) is smaller than the population ({population})"
-        )
     data = MeasuredTable.load(table, variables, cell=cell)
     data.check(objectives, constraints)
-    for name in methods:  # a missing method or a bad option fails now, not after others ran
-        try:
-            registry.create(name, **method_options.get(name, {}))
-        except TypeError as error:
-            raise InvalidArgument(
-                f"options {method_options.get(name)} do not fit method {name!r}: {error}"
-            ) from None
     F = data.minimised(objectives)
     feasible = np.all(data.violations(constraints) <= 0, axis=1)
     if reference_point is None:
@@ -188,28 +162,31 @@ def run_bench(
     natural = list(natural_reference(objectives, reference).values())
     if journal_dir is not None:
         Path(journal_dir).mkdir(parents=True, exist_ok=True)
-    jobs_list = [
-        _Job(
-            table=str(table),
-            variables=tuple(variables),
-            objectives=tuple(map(str, objectives)),
-            constraints=tuple(map(str, constraints)),
-            method=name,
-            seed=seed,
-            budget=max(budget, target_budget) if name == TARGET_METHOD else budget,
-            population=population,
-            reference=tuple(natural),
-            journal=None
-            if journal_dir is None
-            else str(Path(journal_dir) / f"{name}-seed{seed}.sqlite"),
-            resume=resume,
-            cell=cell,
-            options=method_options.get(name, {}),
-        )
-        for name in methods
-        for seed in range(first_seed, first_seed + seeds)
-    ]
-    _TABLES[(str(table), tuple(variables), repr(cell))] = data  # forked workers inherit it
+    common = {
+        "space": {"table": str(table), "variables": list(variables),
+                  "cell": None if cell is None else cell.to_dict()},
+        "objectives": [{"metric": "column", "column": o.name, "direction": o.direction}
+                       for o in objectives],
+        "constraints": [str(c) for c in constraints],
+        "population": population,
+        "reference_point": dict(zip([o.name for o in objectives], natural, strict=True)),
+    }
+    jobs_list = []
+    for name in methods:  # every run's config is checked now, not after others ran
+        for seed in range(first_seed, first_seed + seeds):
+            config = validate(
+                {**common, "method": name, "method_options": method_options.get(name, {}),
+                 "seed": seed,
+                 "budget": max(budget, target_budget) if name == TARGET_METHOD else budget},
+                source=f"linas bench, {name} seed {seed}",
+            )
+            if seed == first_seed:
+                create_method(config)  # a bad option fails now
+            journal = (None if journal_dir is None
+                       else str(Path(journal_dir) / f"{name}-seed{seed}.sqlite"))
+            jobs_list.append(_Job(config, journal, resume))
+    _TABLES[(str(table), tuple(variables), repr(cell and cell.to_dict()))] = data  # forked
+    # workers inherit it
     try:
         runs = _execute(jobs_list, jobs, on_run)
     finally:

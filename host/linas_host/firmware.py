@@ -25,12 +25,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from linas_host.config import schema as config_schema
-from linas_host.config.layout import SUFFIX, RunDirectory
-from linas_host.config_files import read_mapping
+from linas_host.config.layout import RunDirectory
+from linas_host.config.schema import SearchConfig, load_saved
 from linas_host.search.evaluation import Evaluation
 from linas_host.search.journal import SQLiteJournal
 from linas_sdk.errors import InvalidArgument, LinasError
+from linas_sdk.formats import format_named
 from linas_sdk.objectives import Constraint, parse_constraints
 
 
@@ -72,11 +72,10 @@ def select(
     return min(fitting, key=lambda e: (sign * figures(e)[objective], e.index))
 
 
-def load_run(run_dir: RunDirectory) -> tuple[config_schema.SearchConfig, list[Evaluation]]:
+def load_run(run_dir: RunDirectory) -> tuple[SearchConfig, list[Evaluation]]:
     """A run directory's config and evaluations."""
     run_dir.check()
-    data = read_mapping(run_dir.config, what="run configuration", expected="a mapping of options")
-    settings = config_schema.validate(data, source=str(run_dir.config))
+    settings = load_saved(run_dir.config)
     with SQLiteJournal(run_dir.journal) as journal:
         return settings, journal.evaluations()
 
@@ -96,9 +95,7 @@ def export_model(
     settings, evaluations = load_run(run)
     if settings.space.table is not None:
         raise InvalidArgument(f"{run_dir} searched a table of recorded figures: it has no models")
-    fmt = fmt or settings.runtime
-    if fmt not in SUFFIX:
-        raise InvalidArgument(f"format {fmt!r}: expected onnx or tflite")
+    fmt = format_named(fmt or settings.format.name)
     constraints = parse_constraints(list(where))
     if objective is None:
         first = settings.objectives[0]
@@ -111,8 +108,8 @@ def export_model(
             + " and ".join(str(c) for c in constraints)
         )
     out.mkdir(parents=True, exist_ok=True)
-    artifact = out / f"model{SUFFIX[fmt]}"
-    _write_artifact(run, settings, chosen, fmt, artifact)
+    artifact = out / f"model{fmt.suffix}"
+    _write_artifact(run, settings, chosen, fmt.name, artifact)
     data = artifact.read_bytes()
     sha = hashlib.sha256(data).hexdigest()
     measured_sha = chosen.record.get("model_sha256")
@@ -133,11 +130,12 @@ def export_model(
         "devices": _manifests(run, chosen),
         "artifact": {
             "file": artifact.name,
-            "format": fmt,
+            "format": fmt.name,
+            "runtime": fmt.runtime,
             "bytes": len(data),
             "sha256": sha,
             "measured_sha256": measured_sha,
-            "measured_format": settings.runtime,
+            "measured_format": settings.format.name,
             "identical_to_measured": measured_sha == sha if measured_sha else None,
         },
     }

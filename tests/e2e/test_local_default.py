@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 from e2e_helpers import FAST_TIMING
+from linas_cli import linas
+from linas_host.config.schema import ConfigError
 
 from linas_sdk import search
 
@@ -95,6 +97,41 @@ def test_table_search_through_the_api_and_a_larger_budget_on_resume(
     with (tmp_path / "run" / "results.csv").open() as rows:
         assert len(list(csv.DictReader(rows))) == 40
     assert not (tmp_path / "run" / "devices.json").read_text().strip("[]\n ")
+    saved = (tmp_path / "run" / "config.yaml").read_text()
+    # rows scored on other settings would not compare: refused, naming each field, nothing kept
+    with pytest.raises(ConfigError) as caught:
+        search(budget=60, resume=True, **{**options, "accuracy_limit": 100, "population": 20})
+    text = str(caught.value)
+    assert "accuracy_limit, population changed" in text
+    assert "  - accuracy_limit: was None, now 100" in text and "was 10, now 20" in text
+    assert (tmp_path / "run" / "config.yaml").read_text() == saved
+    with (tmp_path / "run" / "results.csv").open() as rows:
+        assert len(list(csv.DictReader(rows))) == 40
+
+
+def test_the_api_runs_what_the_cli_runs_with_the_same_defaults(tmp_path: Path) -> None:
+    options = {"space": {"table": str(TABLE), "variables": ["e0", "e1", "e2", "e3", "e4", "e5"]},
+               "objectives": ["acc_cifar100:max", "lat_pi5_onnx_ms:min"], "budget": 12,
+               "population": 6, "method": "nsga2"}
+    config = tmp_path / "search.yaml"
+    config.write_text(yaml.safe_dump({**options, "out": str(tmp_path / "cli")}))
+    done = linas("search", config, "--quiet", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    search(**options, out=tmp_path / "api", progress="quiet")
+    cli, api = (yaml.safe_load((tmp_path / run / "config.yaml").read_text())
+                for run in ("cli", "api"))
+    assert {k: v for k, v in cli.items() if k != "out"} == {
+        k: v for k, v in api.items() if k != "out"}
+    assert cli["population"] == 6 and cli["runtime"] == "onnxruntime"  # the schema's default
+    assert (tmp_path / "cli" / "results.csv").read_text().splitlines()[0] == (
+        tmp_path / "api" / "results.csv").read_text().splitlines()[0]
+    assert _rows(tmp_path / "cli") == _rows(tmp_path / "api")
+
+
+def _rows(run: Path) -> list[tuple[str, str]]:
+    """Each evaluation's architecture and objective values (not its time)."""
+    with (run / "results.csv").open() as rows:
+        return [(r["key"], r["acc_cifar100"], r["lat_pi5_onnx_ms"]) for r in csv.DictReader(rows)]
 
 
 def test_linas_searches_a_table_of_cells_through_the_api(tmp_path: Path) -> None:

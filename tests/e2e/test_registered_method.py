@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from linas_host.run import config
+from linas_host.config import schema as config
 from linas_host.run.session import run_search
 from linas_host.search import registry
 from linas_host.search.random_search import RandomSearch

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from linas_host.run import config
+from linas_host.config import schema as config
 
 BASE = {
     "space": "mobilenetv3",
@@ -19,7 +19,7 @@ def test_defaults_and_derived_names() -> None:
     settings = config.validate(BASE)
     assert settings.objective_names == ["accuracy", "latency_ms"]
     assert [o.resolved_direction for o in settings.objectives] == ["max", "min"]
-    assert settings.agent_runtime == "onnxruntime"
+    assert settings.runtime == "onnxruntime" and settings.format.suffix == ".onnx"
     assert settings.space.supernet == "mobilenetv3"
 
 
@@ -54,7 +54,7 @@ def test_every_error_names_its_field_in_one_message() -> None:
     text = str(caught.value)
     for field in ("objectives[1].metric", "runtime", "constraints[0]", "measure"):
         assert f"  - {field}:" in text, text
-    assert "'onnx' or 'tflite'" in text
+    assert "'onnxruntime' or 'litert'" in text
 
 
 @pytest.mark.parametrize(
@@ -120,6 +120,28 @@ def test_data_paths_are_relative_to_the_file_and_reach_the_factory(tmp_path: Pat
     }
 
 
+def test_a_supernets_file_options_are_relative_to_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "cfg" / "ofa.yaml"
+    path.parent.mkdir()
+    path.write_text(
+        "space: {supernet: mobilenetv3, options: {variant: ofa-w1.0, checkpoint: ck/ofa_w1.0,\n"
+        "  weights: /abs/w.pt, valid: [v.en, v.de], calibration_samples: 8}}\n"
+        "objectives: [accuracy, latency]\nbudget: 4\npopulation: 2\n"
+    )
+    options = config.load(path).space.options
+    assert options == {
+        "variant": "ofa-w1.0", "checkpoint": str(path.parent / "ck" / "ofa_w1.0"),
+        "weights": "/abs/w.pt", "valid": [str(path.parent / "v.en"), str(path.parent / "v.de")],
+        "calibration_samples": 8,
+    }
+
+
+def test_the_runtime_is_named_as_everywhere_and_the_old_spelling_still_reads() -> None:
+    assert config.validate({**BASE, "runtime": "litert"}).format.name == "tflite"
+    with pytest.warns(FutureWarning, match="runtime: 'tflite' is deprecated .* write 'litert'"):
+        assert config.validate({**BASE, "runtime": "tflite"}).runtime == "litert"
+
+
 def test_file_paths_are_relative_to_the_file(tmp_path: Path) -> None:
     path = tmp_path / "cfg" / "search.yaml"
     path.parent.mkdir()
@@ -144,14 +166,20 @@ def test_unreadable_or_malformed_files(tmp_path: Path) -> None:
         config.load(bad)
 
 
-def test_every_config_field_is_a_keyword_of_the_python_api() -> None:
+def test_the_python_api_passes_its_keywords_to_the_schema(tmp_path: Path) -> None:
     import inspect
 
     from linas_sdk import search
 
     parameters = inspect.signature(search).parameters
-    assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in parameters.values())
-    assert set(parameters) - {"resume", "progress"} == set(config.SearchConfig.model_fields)
+    assert all(p.kind in (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.VAR_KEYWORD)
+               for p in parameters.values())
+    # no default restated: every field but the three a search cannot do without is the schema's
+    assert {n for n, p in parameters.items() if p.kind is inspect.Parameter.KEYWORD_ONLY} == {
+        "space", "objectives", "budget", "resume", "progress"}
+    with pytest.raises(config.ConfigError, match="  - colour: unknown field"):
+        search(space="mobilenetv3", objectives=["accuracy", "latency"], budget=50,
+               colour="red", out=tmp_path)
 
 
 def test_api_refuses_bad_options_before_running(tmp_path: Path) -> None:

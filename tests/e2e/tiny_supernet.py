@@ -132,7 +132,9 @@ class TinySupernet:
         with torch.no_grad():
             return {"accuracy": float((module(x).argmax(1) == y).float().mean())}
 
-    def validation_arrays(self, limit: int | None = None) -> dict[str, np.ndarray]:
+    def validation_arrays(
+        self, limit: int | None = None, config: dict | None = None
+    ) -> dict[str, np.ndarray]:
         return {"input": self.val_x[:limit].numpy(), "y": self.val_y[:limit].numpy()}
 
     def macs(self, config: dict) -> int:

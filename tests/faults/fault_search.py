@@ -21,15 +21,17 @@ from pathlib import Path
 
 import numpy as np
 from fault_helpers import SLOW_ENOUGH
-from linas_host.config.schema import ObjectiveSpec
 from linas_host.devices import DevicePool
+from linas_host.evaluate.plan import MeasurementPlan
 from linas_host.evaluate.supernet import SupernetEvaluator
 from linas_host.search import registry
 from linas_host.search.runner import SearchRun
 from onnx import TensorProto, helper, numpy_helper
 
+from linas_sdk.measurement import MeasureRequest
 from linas_sdk.objectives import Objective
 from linas_sdk.space import SearchSpace, Variable
+from linas_sdk.target import Target
 
 WIDTHS = (16, 64, 256)
 DEPTHS = (1, 2, 3)
@@ -117,16 +119,17 @@ def main() -> int:
     args.run.mkdir(parents=True, exist_ok=True)
     with DevicePool.from_yaml(args.devices) as pool:
         objectives = [
-            ObjectiveSpec(metric="latency", labels={"board": "x"}, name="latency_ms"),
-            ObjectiveSpec(metric="params"),
+            Objective("latency_ms", "min", "ms", metric="latency",
+                      target=Target.of(labels={"board": "x"})),
+            Objective("params", "min", metric="params"),
         ]
         # boards measure concurrently, as remote ones do: four jobs spread over both agents
         evaluator = SupernetEvaluator(
             ElasticMlp(),
             objectives,
+            MeasurementPlan(MeasureRequest(runtime="onnxruntime", settings=SETTINGS)),
             export=lambda module, config: mlp_onnx(config),
             pool=pool,
-            settings=SETTINGS,
             serial=False,
         )
 
@@ -142,7 +145,7 @@ def main() -> int:
 
         run = SearchRun(
             space=SPACE,
-            objectives=[Objective("latency_ms", "min", "ms"), Objective("params", "min")],
+            objectives=objectives,
             method=registry.create("random"),
             evaluator=evaluator,
             budget=args.budget,

@@ -10,7 +10,7 @@ from linas_host.search import registry
 from linas_host.search.hypervolume import hypervolume
 from linas_host.search.linas import LINAS
 from linas_host.search.operators import GeneticOperators
-from linas_host.search.runner import run_search
+from linas_host.search.runner import SearchRun
 
 from linas_sdk.cell import Cell
 from linas_sdk.errors import InvalidArgument
@@ -132,7 +132,7 @@ def test_asks_fewer_only_when_the_space_runs_out():
 def _final_hv(name: str, seed: int, **options) -> float:
     space, metrics = synthetic_space(), synthetic_metrics()
     method = registry.create(name, **options)
-    result = run_search(
+    result = SearchRun(
         space=space,
         objectives=OBJECTIVES,
         method=method,
@@ -140,7 +140,7 @@ def _final_hv(name: str, seed: int, **options) -> float:
         budget=120,
         population_size=20,
         seed=seed,
-    )
+    ).run()
     F = np.array([e.F for e in result.evaluations])
     return hypervolume(F, reference_point=[-40.0, 12.0])
 
@@ -203,7 +203,7 @@ def test_the_journal_keeps_the_diagnostics(tmp_path):
 
     space, metrics = synthetic_space(), synthetic_metrics()
     journal = SQLiteJournal(tmp_path / "run.sqlite")
-    run_search(
+    SearchRun(
         space=space,
         objectives=OBJECTIVES,
         method=LINAS(**FAST),
@@ -211,7 +211,7 @@ def test_the_journal_keeps_the_diagnostics(tmp_path):
         budget=60,
         population_size=20,
         journal=journal,
-    )
+    ).run()
     notes = journal.notes()
     journal.close()
     assert sorted(notes) == [2, 3]

@@ -8,14 +8,16 @@ import numpy as np
 import pytest
 from linas_host.config.schema import ObjectiveSpec
 from linas_host.evaluate.evaluators import CallableEvaluator, TableEvaluator
+from linas_host.evaluate.plan import MeasurementPlan
 from linas_host.evaluate.supernet import SupernetEvaluator
 from linas_host.evaluate.table import MeasuredTable
 from linas_host.search import registry
-from linas_host.search.runner import run_search
+from linas_host.search.runner import SearchRun
 from onnx import TensorProto, helper, numpy_helper
 from search_helpers import toy_metrics
 
 from linas_sdk.errors import InvalidArgument, ModelError
+from linas_sdk.measurement import MeasureRequest
 from linas_sdk.objectives import Objective
 from linas_sdk.space import SearchSpace, Variable
 
@@ -67,13 +69,13 @@ class OneNodeNet:
 
 def on_board(pool, export=onnx_model, **options) -> SupernetEvaluator:
     """Params counted on the host, latency measured on `pool` (any device)."""
-    objectives = [ObjectiveSpec.model_validate(m) for m in ("params", "latency")]
+    objectives = [ObjectiveSpec.model_validate(m).objective() for m in ("params", "latency")]
     return SupernetEvaluator(
         OneNodeNet(),
         objectives,
+        MeasurementPlan(MeasureRequest(runtime="onnxruntime", settings=FAST)),
         export=lambda module, config: export(config),
         pool=pool,
-        settings=FAST,
         **options,
     )
 
@@ -132,7 +134,7 @@ def test_conformance_records_in_order_and_a_run_to_budget(case):
     records = evaluator.evaluate(configs)
     assert [r["params"] for r in records] == [64.0, 16384.0, 1024.0]
     assert all(isinstance(r[s], float) and r[s] > 0 for r in records for s in sources)
-    result = run_search(
+    result = SearchRun(
         space=SPACE,
         objectives=objectives,
         method=registry.create("random"),
@@ -141,7 +143,7 @@ def test_conformance_records_in_order_and_a_run_to_budget(case):
         population_size=2,
         seed=0,
         reference_point=[0, 1e6],
-    )
+    ).run()
     assert len({e.key for e in result.evaluations}) == 5
     assert all(e.feasible for e in result.evaluations)
     assert result.hypervolume[-1] > 0
@@ -181,7 +183,7 @@ def test_device_measures_for_real_and_a_broken_model_is_a_counted_failure(pool):
         return onnx_model(config, "NoSuchOperator" if config["width"] == 128 else None)
 
     objectives = [Objective("params", "max"), Objective("latency_ms", "min")]
-    result = run_search(
+    result = SearchRun(
         space=SPACE,
         objectives=objectives,
         method=registry.create("random"),
@@ -189,7 +191,7 @@ def test_device_measures_for_real_and_a_broken_model_is_a_counted_failure(pool):
         budget=6,
         population_size=3,
         seed=1,
-    )
+    ).run()
     failed = [e for e in result.evaluations if e.failed]
     assert {e.config["width"] for e in failed} == {128}
     assert all(e.record["error_type"] == "ModelError" for e in failed)

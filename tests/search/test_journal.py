@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from linas_host.search import registry
 from linas_host.search.journal import SQLiteJournal, export_csv
-from linas_host.search.runner import run_search
+from linas_host.search.runner import SearchRun
 from polling import wait_for
 from search_helpers import CountingEvaluator, small_space
 
@@ -27,11 +27,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def search(journal, *, budget, method="nsga2", seed=0, resume=False, space=None, evaluator=None):
-    return run_search(
+    return SearchRun(
         space=space or small_space(), objectives=OBJECTIVES, method=registry.create(method),
         evaluator=evaluator or CountingEvaluator(), budget=budget, population_size=10,
         seed=seed, reference_point=[0, 10], journal=journal, resume=resume,
-    )
+    ).run()
 
 
 @pytest.mark.parametrize("method", ["nsga2", "random"])
@@ -99,7 +99,7 @@ KILLABLE = textwrap.dedent("""
     from search_helpers import small_space, toy_metrics
     from linas_host.search import registry
     from linas_host.evaluate.evaluators import CallableEvaluator
-    from linas_host.search.runner import run_search
+    from linas_host.search.runner import SearchRun
 
     space = small_space()
     log = open(sys.argv[2], "a")
@@ -110,10 +110,10 @@ KILLABLE = textwrap.dedent("""
         log.flush()
         return toy_metrics(config)
 
-    run_search(space=space, objectives=["acc:max", "lat_ms:min"],
+    SearchRun(space=space, objectives=["acc:max", "lat_ms:min"],
                method=registry.create("nsga2"), evaluator=CallableEvaluator(measure),
                budget=60, population_size=10, seed=4, journal=sys.argv[1],
-               resume=sys.argv[3] == "resume")
+               resume=sys.argv[3] == "resume").run()
 """)
 
 
@@ -169,9 +169,9 @@ def test_method_diagnostics_are_journaled_per_iteration_and_replays_replace_them
             return super()._ask()
 
     def run(budget, resume):
-        return run_search(space=small_space(), objectives=OBJECTIVES, method=Diagnosed(),
+        return SearchRun(space=small_space(), objectives=OBJECTIVES, method=Diagnosed(),
                           evaluator=CountingEvaluator(), budget=budget, population_size=10,
-                          journal=tmp_path / "j.sqlite", resume=resume)
+                          journal=tmp_path / "j.sqlite", resume=resume).run()
 
     run(25, False)
     assert SQLiteJournal(tmp_path / "j.sqlite").notes() == {
@@ -184,12 +184,12 @@ def test_method_diagnostics_are_journaled_per_iteration_and_replays_replace_them
 
 def test_linas_resumed_from_its_journal_replays_the_same_run(tmp_path):
     def run(path, budget, resume=False, evaluator=None):
-        return run_search(
+        return SearchRun(
             space=small_space(), objectives=OBJECTIVES,
             method=registry.create("linas", predictions=600, ga_population=30),
             evaluator=evaluator or CountingEvaluator(), budget=budget, population_size=8,
             seed=5, journal=path, resume=resume,
-        )
+        ).run()
 
     whole = run(tmp_path / "whole.sqlite", 32)
     run(tmp_path / "run.sqlite", 20)

@@ -14,7 +14,7 @@ from linas_host.search.operators import (
     SpaceProblem,
     build_nsga2,
 )
-from linas_host.search.runner import run_search
+from linas_host.search.runner import SearchRun
 from pymoo.optimize import minimize
 from search_helpers import CountingEvaluator, small_space
 
@@ -93,11 +93,11 @@ def test_constraints_steer_nsga2_towards_feasible_networks():
     table = MeasuredTable.load(SHARED_TABLE, [f"e{i}" for i in range(6)])
     feasible = {}
     for name in ("nsga2", "random"):
-        result = run_search(
+        result = SearchRun(
             space=table.space, objectives=["acc_cifar100:max", "lat_pi5_onnx_ms:min"],
             constraints=["lat_pi5_onnx_ms<=2"], method=registry.create(name),
             evaluator=TableEvaluator(table), budget=300, population_size=50, seed=0,
-        )
+        ).run()
         feasible[name] = np.mean([e.feasible for e in result.evaluations[100:]])
     assert feasible["nsga2"] > 2 * feasible["random"]
 
@@ -124,8 +124,8 @@ def test_tell_checks_the_shape_of_values():
 
 def test_counting_evaluator_sees_only_configs_of_the_space():
     evaluator = CountingEvaluator()
-    run_search(space=small_space(), objectives=["acc:max", "lat_ms:min"],
+    SearchRun(space=small_space(), objectives=["acc:max", "lat_ms:min"],
                method=registry.create("nsga2"), evaluator=evaluator, budget=30,
-               population_size=10)
+               population_size=10).run()
     for config in evaluator.calls:
         small_space().validate(config)

@@ -12,7 +12,7 @@ from linas_host.search import registry
 from linas_host.search.hypervolume import hypervolume
 from linas_host.search.journal import SQLiteJournal
 from linas_host.search.method import Method
-from linas_host.search.runner import SearchRun, run_search
+from linas_host.search.runner import SearchRun
 from search_helpers import CountingEvaluator, toy_metrics
 
 from linas_sdk.errors import InvalidArgument, ModelError
@@ -46,8 +46,8 @@ def test_repeats_and_other_encodings_of_a_measured_network_are_free(space):
     a_again = cfg(1, op2="pool", op3="skip")  # inactive genes differ: the same network as a
     method = ScriptedMethod([[a, b, a_again], [a, b, c, c]])
     evaluator = CountingEvaluator()
-    result = run_search(space=space, objectives=OBJECTIVES, method=method, evaluator=evaluator,
-                        budget=3, population_size=3)
+    result = SearchRun(space=space, objectives=OBJECTIVES, method=method, evaluator=evaluator,
+                        budget=3, population_size=3).run()
     assert [space.key(x) for x in evaluator.calls] == [space.key(a), space.key(b), space.key(c)]
     assert len(result.evaluations) == 3 and result.status == "budget"
     # the first batch was told in full, the repeat with the archived value
@@ -59,8 +59,8 @@ def test_repeats_and_other_encodings_of_a_measured_network_are_free(space):
 @pytest.mark.parametrize("name", ["random", "nsga2"])
 def test_budget_is_exact_and_every_evaluation_is_a_new_network(space, name):
     evaluator = CountingEvaluator()
-    result = run_search(space=space, objectives=OBJECTIVES, method=registry.create(name),
-                        evaluator=evaluator, budget=37, population_size=10, seed=3)
+    result = SearchRun(space=space, objectives=OBJECTIVES, method=registry.create(name),
+                        evaluator=evaluator, budget=37, population_size=10, seed=3).run()
     keys = [space.key(c) for c in evaluator.calls]
     assert len(keys) == len(set(keys)) == 37
     assert [e.key for e in result.evaluations] == keys
@@ -71,16 +71,16 @@ def test_budget_is_exact_and_every_evaluation_is_a_new_network(space, name):
 def test_a_run_ends_when_the_space_is_exhausted():
     tiny = SearchSpace([Variable("a", [1, 2, 3], kind="int"), Variable("b", ["x", "y"])])
     evaluator = CountingEvaluator(lambda c: {"acc": c["a"], "lat_ms": len(c["b"]) + c["a"]})
-    result = run_search(space=tiny, objectives=OBJECTIVES, method=registry.create("random"),
-                        evaluator=evaluator, budget=50, population_size=4)
+    result = SearchRun(space=tiny, objectives=OBJECTIVES, method=registry.create("random"),
+                        evaluator=evaluator, budget=50, population_size=4).run()
     assert len(evaluator.calls) == 6 and result.status == "exhausted"
 
 
 def test_nsga2_that_only_repeats_itself_stalls_instead_of_spinning():
     tiny = SearchSpace([Variable("a", [1, 2], kind="int"), Variable("b", ["x", "y"])])
     evaluator = CountingEvaluator(lambda c: {"acc": c["a"], "lat_ms": c["a"]})
-    result = run_search(space=tiny, objectives=OBJECTIVES, method=registry.create("nsga2"),
-                        evaluator=evaluator, budget=10, population_size=4, max_stalled_asks=5)
+    result = SearchRun(space=tiny, objectives=OBJECTIVES, method=registry.create("nsga2"),
+                        evaluator=evaluator, budget=10, population_size=4, max_stalled_asks=5).run()
     assert len(evaluator.calls) == 4 and result.status in ("stalled", "exhausted")
 
 
@@ -89,9 +89,9 @@ def test_hypervolume_after_every_evaluation_matches_a_hand_computed_2d_case():
     points = [(1, 1), (2, 2), (3, 3), (2.5, 1.5), (0.5, 0.5)]  # natural (a:min, b:max)
     evaluator = CallableEvaluator(lambda c: dict(zip(("a", "b"), points[c["i"]], strict=True)))
     method = ScriptedMethod([[{"i": i}] for i in range(5)])
-    result = run_search(space=line, objectives=["a:min", "b:max"], method=method,
+    result = SearchRun(space=line, objectives=["a:min", "b:max"], method=method,
                         evaluator=evaluator, budget=5, population_size=1,
-                        reference_point={"a": 4, "b": 0})
+                        reference_point={"a": 4, "b": 0}).run()
     # boxes against (4, 0): 3*1; + 2*1; + 1*1; dominated; + a 0.5 x 0.5 strip
     assert result.hypervolume == pytest.approx([3, 5, 6, 6, 6.25])
     assert [e.hypervolume for e in result.evaluations] == pytest.approx([3, 5, 6, 6, 6.25])
@@ -106,10 +106,10 @@ def test_an_automatic_reference_is_fixed_after_the_population_and_fills_every_hy
     points = [(1, 1), (2, 2), (3, 3), (2.5, 1.5), (0.5, 0.5)]  # natural (a:min, b:max)
     evaluator = CallableEvaluator(lambda c: dict(zip(("a", "b"), points[c["i"]], strict=True)))
     seen = []
-    result = run_search(space=line, objectives=["a:min", "b:max"],
+    result = SearchRun(space=line, objectives=["a:min", "b:max"],
                         method=ScriptedMethod([[{"i": i} for i in range(3)], [{"i": 3}, {"i": 4}]]),
                         evaluator=evaluator, budget=5, population_size=3,
-                        journal=tmp_path / "j.sqlite", callbacks=[seen.append])
+                        journal=tmp_path / "j.sqlite", callbacks=[seen.append]).run()
     # the first 3 points' worst (a 3, b 1) widened by a tenth of the range (2): (3.2, 0.8)
     assert result.reference_point == pytest.approx({"a": 3.2, "b": 0.8})
     boxes = [hypervolume(np.array([[a, -b] for a, b in points[: n + 1]]), [3.2, -0.8])
@@ -128,9 +128,9 @@ def test_constraints_are_feasibility_told_to_the_method_and_kept_out_of_the_hype
     evaluator = CallableEvaluator(lambda c: dict(zip(("lat_ms", "acc"), points[c["i"]],
                                                      strict=True)))
     method = ScriptedMethod([[{"i": 0}, {"i": 1}, {"i": 2}]])
-    result = run_search(space=line, objectives=OBJECTIVES, constraints=["lat_ms<=2.5"],
+    result = SearchRun(space=line, objectives=OBJECTIVES, constraints=["lat_ms<=2.5"],
                         method=method, evaluator=evaluator, budget=3, population_size=3,
-                        reference_point=[0, 4])
+                        reference_point=[0, 4]).run()
     assert [e.feasible for e in result.evaluations] == [True, True, False]
     _, _, G = method.told[0]
     assert G[:, 0].tolist() == [-1.5, -0.5, 0.5]
@@ -146,9 +146,9 @@ def test_a_failed_measurement_counts_is_infeasible_and_the_run_goes_on(space):
         return toy_metrics(config)
 
     evaluator = CountingEvaluator(flaky)
-    result = run_search(space=space, objectives=OBJECTIVES, method=registry.create("nsga2"),
+    result = SearchRun(space=space, objectives=OBJECTIVES, method=registry.create("nsga2"),
                         evaluator=evaluator, budget=40, population_size=10, seed=1,
-                        reference_point=[0, 10])
+                        reference_point=[0, 10]).run()
     failed = [e for e in result.evaluations if e.failed]
     assert failed and len(result.evaluations) == 40
     assert all(not e.feasible and (float("inf"),) * 2 == e.F for e in failed)
@@ -157,9 +157,9 @@ def test_a_failed_measurement_counts_is_infeasible_and_the_run_goes_on(space):
 
 def test_progress_callbacks_see_every_evaluation(space):
     seen = []
-    run_search(space=space, objectives=OBJECTIVES, method=registry.create("random"),
+    SearchRun(space=space, objectives=OBJECTIVES, method=registry.create("random"),
                evaluator=CountingEvaluator(), budget=12, population_size=5,
-               reference_point=[0, 10], callbacks=[seen.append])
+               reference_point=[0, 10], callbacks=[seen.append]).run()
     assert [p.evaluations for p in seen] == list(range(1, 13))
     assert seen[-1].fraction == 1.0
     assert all(b.hypervolume >= a.hypervolume for a, b in itertools.pairwise(seen))

@@ -81,20 +81,16 @@ def test_an_image_folder_is_decoded_batch_by_batch(tmp_path):
 
 
 def test_a_searched_resolution_gets_its_own_validation_npz(checkpoint, tmp_path):
-    from linas_host.run import config
-    from linas_host.run.boards import Boards
-    from linas_host.run.problem import Problem
+    from linas_host.evaluate.validation import ValidationSets
 
     supernet = create(
         "mobilenetv3", variant="ofa-w1.0", checkpoint=checkpoint, resolutions=[160, 224],
         data={"val": image_folder(tmp_path, classes=2, per_class=2)},
     )  # fmt: skip
-    settings = config.validate({"space": "mobilenetv3", "objectives": ["accuracy", "latency"],
-                                "budget": 2, "population": 2, "accuracy_on": "device"})  # fmt: skip
-    boards = Boards(settings, Problem(supernet.space, (), (), supernet=supernet), reporter=None)
-    small = boards.validation({**supernet.smallest, "resolution": 160})
-    assert boards.validation({**supernet.largest, "resolution": 160}) is small  # made once
-    large = boards.validation({**supernet.largest, "resolution": 224})
+    sets = ValidationSets(supernet)
+    small = sets({**supernet.smallest, "resolution": 160})
+    assert sets({**supernet.largest, "resolution": 160}) is small  # made once
+    large = sets({**supernet.largest, "resolution": 224})
     with np.load(io.BytesIO(small.data)) as a, np.load(io.BytesIO(large.data)) as b:
         assert a["x"].shape == (4, 3, 160, 160) and b["x"].shape == (4, 3, 224, 224)
         np.testing.assert_array_equal(a["y"], b["y"])

@@ -11,7 +11,6 @@ shared cache. Prints where the report is.
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import time
@@ -33,7 +32,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see `linas search`
     from linas_host.config.schema import load
     from linas_host.run.session import run_search
     from linas_sdk.errors import InvalidArgument

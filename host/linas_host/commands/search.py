@@ -6,7 +6,6 @@ Thin wrapper: the config schema is linas_host.config.schema, the run is linas_ho
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 
@@ -31,9 +30,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    # Under CPU contention, OpenMP threads that spin while waiting slow torch (extraction,
-    # scoring, export) by an order of magnitude; torch is not imported yet, so this holds.
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     from linas_host.config.schema import load
     from linas_host.run.session import run_search
 

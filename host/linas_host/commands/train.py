@@ -9,7 +9,6 @@ parser imports no trainer.
 from __future__ import annotations
 
 import argparse
-import os
 import shlex
 import sys
 from typing import Any
@@ -48,10 +47,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    # Under CPU contention, OpenMP threads that spin while waiting slow torch training by an
-    # order of magnitude (measured with 2 threads on a shared 2-core machine); torch has not
-    # been imported yet, so this still takes effect.
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    from linas_host.threads import passive_openmp
+
+    passive_openmp()  # before the trainer imports torch
     from linas_host.supernets.trainer import resolve
 
     trainer = resolve(args.trainer)

@@ -21,8 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from linas_sdk.errors import InvalidArgument
-
-SUFFIX = {"onnx": ".onnx", "tflite": ".tflite"}
+from linas_sdk.formats import format_named
 
 
 @dataclass(frozen=True)
@@ -57,7 +56,7 @@ class RunDirectory:
 
     def model(self, index: int, fmt: str) -> Path:
         """Where evaluation `index`'s model is exported as `fmt` ("onnx" or "tflite")."""
-        return self.models / f"{index:05d}{SUFFIX[fmt]}"
+        return self.models / f"{index:05d}{format_named(fmt).suffix}"
 
     def check(self) -> None:
         """Refuse a folder that holds no run."""

@@ -4,14 +4,17 @@ One schema serves the YAML file and the Python API (`linas_sdk.search(**options)
 keywords with `SearchConfig` too), so every option means the same in both. A validation error
 names each offending field and what was expected, in one message (`ConfigError`).
 
-Relative paths in a file (a table, a devices file, the output directory) are taken relative to
-the file's folder; from the Python API, relative to the working directory. Without `out`, a run
-writes to ``runs/<config file stem>`` (``runs/search`` from the API) under the working directory.
+Every relative path in a file (a table, a devices file, the data folders, a supernet's
+``weights``, ``checkpoint``, ``corpus`` and ``valid``, the output and cache folders) is taken
+relative to the file's folder; from the Python API, relative to the working directory. Without
+`out`, a run writes to ``runs/<config file stem>`` (``runs/search`` from the API) under the
+working directory.
 """
 
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -29,21 +32,16 @@ from pydantic import (
 from linas_host.config_files import read_mapping, validated
 from linas_sdk.cell import Cell
 from linas_sdk.errors import InvalidArgument
+from linas_sdk.formats import RUNTIMES, Format, format_of_runtime
+from linas_sdk.metrics import DEVICE_METRICS, METRICS
+from linas_sdk.objectives import STATISTICS, Objective
 from linas_sdk.target import Target
 
-METRICS = ("accuracy", "bleu", "latency", "memory", "macs", "params", "column")
-_DEFAULT_DIRECTION = {"accuracy": "max", "bleu": "max"}
-_DEFAULT_NAME = {
-    "accuracy": "accuracy",
-    "bleu": "bleu",
-    "latency": "latency_ms",
-    "memory": "memory_mb",
-    "macs": "macs",
-    "params": "params",
-}
-_ON_DEVICE = ("latency", "memory")
-RUNTIMES = {"onnx": "onnxruntime", "tflite": "litert"}
-"""Config runtime name -> the agent's runtime name."""
+METRIC_NAMES = (*METRICS, "column")
+PATH_OPTIONS = ("weights", "checkpoint", "corpus", "valid")
+"""The supernet options that name files (a path, or a list of paths for ``valid``)."""
+RENAMED_RUNTIMES = {"onnx": "onnxruntime", "tflite": "litert"}
+"""The runtime spellings of earlier releases (they named the format), read for one more."""
 
 
 class ConfigError(InvalidArgument):
@@ -122,13 +120,13 @@ class ObjectiveSpec(_Strict):
     Shorthands: ``"accuracy"`` (any metric name), or ``"acc_cifar100:max"`` (a table column).
     """
 
-    metric: Literal["accuracy", "bleu", "latency", "memory", "macs", "params", "column"]
+    metric: Literal[METRIC_NAMES]  # type: ignore[valid-type]
     name: str | None = None
     direction: Literal["min", "max"] | None = None
     column: str | None = None
     device: str | None = None
     labels: dict[str, str] | None = None
-    statistic: Literal["median", "mean", "min", "p90", "p99"] = "median"
+    statistic: Literal[STATISTICS] = "median"  # type: ignore[valid-type]
 
     @model_validator(mode="before")
     @classmethod
@@ -154,8 +152,9 @@ class ObjectiveSpec(_Strict):
                 raise ValueError("a column objective needs 'column' and 'direction' (min or max)")
         elif self.column is not None:
             raise ValueError("'column' only applies to metric 'column'")
-        if self.metric not in _ON_DEVICE and (self.device or self.labels):
-            raise ValueError(f"'device' and 'labels' only apply to {' and '.join(_ON_DEVICE)}")
+        if self.metric not in DEVICE_METRICS and (self.device or self.labels):
+            raise ValueError(
+                f"'device' and 'labels' only apply to {' and '.join(DEVICE_METRICS)}")
         if self.device and self.labels:
             raise ValueError("give either 'device' (one board by name) or 'labels', not both")
         return self
@@ -173,12 +172,22 @@ class ObjectiveSpec(_Strict):
             return self.name
         if self.metric == "column":
             return str(self.column)
-        slug = self.target.slug()
-        return f"{_DEFAULT_NAME[self.metric]}_{slug}" if slug else _DEFAULT_NAME[self.metric]
+        slug, column = self.target.slug(), METRICS[self.metric].column
+        return f"{column}_{slug}" if slug else column
 
     @property
     def resolved_direction(self) -> str:
-        return self.direction or _DEFAULT_DIRECTION.get(self.metric, "min")
+        return self.direction or METRICS[self.metric].direction
+
+    def objective(self) -> Objective:
+        """The search core's objective: its column, direction and unit, and for a metric
+        what fills the column (the metric, its target, the statistic)."""
+        if self.metric == "column":
+            return Objective(self.resolved_name, self.resolved_direction)
+        return Objective(
+            self.resolved_name, self.resolved_direction, METRICS[self.metric].unit,
+            metric=self.metric, target=self.target, statistic=self.statistic,
+        )
 
 
 class ExecutorSpec(_Strict):
@@ -221,7 +230,8 @@ class SearchConfig(_Strict):
     constraints: list[Annotated[str, AfterValidator(_constraint)]] = Field(default_factory=list)
     data: DataSpec | None = None
     devices: Path | None = None
-    runtime: Literal["onnx", "tflite"] = "onnx"
+    wait_for_devices_s: float = Field(0.0, ge=0)
+    runtime: Literal[RUNTIMES] = "onnxruntime"  # type: ignore[valid-type]
     provider: str = ""
     accuracy_on: Literal["host", "device"] = "host"
     accuracy_limit: int | None = Field(None, ge=1)
@@ -239,6 +249,18 @@ class SearchConfig(_Strict):
     cache: bool = True
     export_front: bool = True
     executor: ExecutorSpec = Field(default_factory=ExecutorSpec)
+
+    @field_validator("runtime", mode="before")
+    @classmethod
+    def _renamed_runtime(cls, value: Any) -> Any:
+        if value in RENAMED_RUNTIMES:
+            warnings.warn(
+                f"runtime: {value!r} is deprecated and will be removed in the next release; "
+                f"write {RENAMED_RUNTIMES[value]!r} (the runtime that runs the file)",
+                FutureWarning, stacklevel=2,
+            )
+            return RENAMED_RUNTIMES[value]
+        return value
 
     @field_validator("measure")
     @classmethod
@@ -271,7 +293,7 @@ class SearchConfig(_Strict):
                 raise ValueError(
                     f"objectives[{i}]: a table space takes column objectives only "
                     "('column:min|max'), a supernet space takes metrics only "
-                    f"({', '.join(m for m in METRICS if m != 'column')})"
+                    f"({', '.join(METRICS)})"
                 )
         from linas_sdk.objectives import Constraint
 
@@ -312,8 +334,9 @@ class SearchConfig(_Strict):
         return [o.resolved_name for o in self.objectives]
 
     @property
-    def agent_runtime(self) -> str:
-        return RUNTIMES[self.runtime]
+    def format(self) -> Format:
+        """The format of the files the search exports: the one `runtime` runs."""
+        return format_of_runtime(self.runtime)
 
     def with_base(self, base: Path) -> SearchConfig:
         """This config with its relative paths taken from `base` (a config file's folder)."""
@@ -321,7 +344,13 @@ class SearchConfig(_Strict):
         def rebase(path: Path | None) -> Path | None:
             return path if path is None or path.is_absolute() else base / path
 
-        space = self.space.model_copy(update={"table": rebase(self.space.table)})
+        options = {
+            k: ([str(rebase(Path(p))) for p in v] if isinstance(v, list) else str(rebase(Path(v))))
+            if k in PATH_OPTIONS and isinstance(v, (str, list)) else v
+            for k, v in self.space.options.items()
+        }
+        space = self.space.model_copy(
+            update={"table": rebase(self.space.table), "options": options})
         data = self.data and self.data.model_copy(
             update={k: rebase(getattr(self.data, k)) for k in ("val", "calibration", "classes")}
         )
@@ -362,3 +391,13 @@ def load(path: str | Path) -> SearchConfig:
     if config.out is None:
         config = config.model_copy(update={"out": Path("runs") / path.stem})
     return config
+
+
+def load_saved(path: str | Path) -> SearchConfig:
+    """A run directory's config.yaml, as a run wrote it (paths already absolute, defaults
+    filled in); a spelling an earlier release wrote is read as it meant, without a warning."""
+    data = read_mapping(Path(path), what="run configuration", expected="a mapping of options",
+                        error=ConfigError)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        return validate(data, source=str(path))

@@ -32,6 +32,7 @@ from collections.abc import Iterable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from linas_host.devices.client import AgentClient, Artifact, NoReply, prepare
 from linas_host.devices.config import DeviceSpec, PoolSettings, load_devices
@@ -194,11 +195,53 @@ class DevicePool:
                 for d in self._devices
             ]
 
+    @property
+    def serial(self) -> bool:
+        """Whether every device is on loopback, sharing this machine's CPU with the host: then
+        a measurement runs with the host idle, one at a time."""
+        return all(d.spec.loopback for d in self._devices)
+
+    def identity(self, target: Target, runtime: str) -> list[dict[str, Any]]:
+        """What a cached measurement for `target` must match: the hardware and `runtime`
+        version of every device that may take the target's jobs, and the provider (with its
+        options) its devices-file entry names."""
+        out = []
+        with self._cond:
+            for d in self._devices:
+                if not target.accepts(d.spec.name, d.spec.labels):
+                    continue
+                info = d.info
+                version = info.runtime(runtime) if info else None
+                out.append({
+                    "name": d.spec.name,
+                    "hostname": info.hostname if info else d.spec.address,
+                    "machine": info.machine if info else "",
+                    "cpu": info.cpu_model if info else "",
+                    "cores": info.cpu_count if info else 0,
+                    "runtime": f"{version.name} {version.version}" if version else "",
+                    "provider": [d.spec.provider, d.spec.provider_options],
+                })
+        return sorted(out, key=lambda d: d["name"])
+
     def wait_ready(self, timeout: float | None = None) -> list[DeviceStatus]:
         """Wait until every device has been probed once (alive or not); -> status()."""
         with self._cond:
             self._cond.wait_for(lambda: all(d.state != UNKNOWN for d in self._devices), timeout)
         return self.status()
+
+    def takers(self, target: Target, runtime: str) -> list[DeviceStatus]:
+        """The devices that may take jobs for `target` on `runtime`, as they are now."""
+        key = JobKey(target, runtime)
+        return [s for s, d in zip(self.status(), self._devices, strict=True) if key.accepts(d.spec)]
+
+    def wait_alive(self, target: Target, runtime: str, timeout: float) -> bool:
+        """Wait up to `timeout` s until a device that takes `target`'s jobs is alive."""
+        key = JobKey(target, runtime)
+        with self._cond:
+            return self._cond.wait_for(
+                lambda: any(d.state == ALIVE and key.accepts(d.spec) for d in self._devices),
+                timeout,
+            )
 
     def close(self) -> None:
         """Fail the jobs still queued (PoolClosed), let running ones finish, close channels."""

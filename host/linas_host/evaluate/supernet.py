@@ -19,14 +19,15 @@ raised a linas error or whose worker died on every try (`TaskLost`); a request t
 before sending it (`submit` raises: no device for the runtime, bytes that are no model) would
 fail every candidate alike, so it stops the run.
 
-On the device, accuracy is scored on the validation set `validation(config)` returns for the
-sub-network, an `Artifact` (hashed once where it is made, so the pool uploads each distinct set
-once): one set for most supernets, one per input resolution for a supernet whose resolution is
-searched.
+What it measures is said by the core objectives (each names its metric, target and statistic:
+`linas_sdk.objectives.Objective`) and one `MeasurementPlan` (the request every board runs, where
+quality is scored, how many validation samples). On the device, accuracy is scored on the
+sub-network's `ValidationSets` artifact.
 
-It serves any object in the supernet protocol's terms: ``space``, ``extract(config)`` (a module,
-or the config itself where `export` builds the model directly) and, for the objectives that
-name them, ``evaluate``, ``macs``, ``params`` and ``score_outputs``.
+It serves any object in the supernet protocol's terms (`linas_host.supernets.protocol`):
+``space``, ``extract(config)`` (a module, or the config itself where `export` builds the model
+directly) and, for the objectives that name them, ``evaluate``, ``macs``, ``params``, and the
+optional ``validation_arrays`` and ``score_outputs``.
 
 A record holds every objective by name, ``host`` (the node that did the host work), ``device``
 (the boards that measured it), ``model_sha256``, ``model_bytes``, ``cached`` (measurements
@@ -44,24 +45,27 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from linas_host.config.schema import ObjectiveSpec
 from linas_host.evaluate.cache import MeasurementCache, cache_key
 from linas_host.evaluate.evaluators import Evaluator, failure_record
+from linas_host.evaluate.plan import MeasurementPlan
+from linas_host.evaluate.validation import ValidationSets
 from linas_host.execute import Executor, LocalExecutor
+from linas_host.export.subnet import exporter
+from linas_host.supernets.protocol import ScoredOnDevice, ScoresOutputs
 from linas_sdk.artifacts import sha256_hex
 from linas_sdk.errors import InvalidArgument, LinasError
-from linas_sdk.measurement import Measurement, MeasureRequest
+from linas_sdk.formats import format_of_runtime
+from linas_sdk.measurement import Measurement
+from linas_sdk.metrics import DEVICE_METRICS, SCORES
+from linas_sdk.objectives import Objective
 from linas_sdk.target import Target
 
 if TYPE_CHECKING:
-    from linas_host.devices import Artifact
-
-DEVICE_METRICS = ("latency", "memory")
-HOST_SCORES = ("accuracy", "bleu")
+    from linas_host.devices import Artifact, DevicePool
 
 
-def _named(objectives: Sequence[ObjectiveSpec], metric: str, value: float) -> tuple[str, float]:
-    name = next(o.resolved_name for o in objectives if o.metric == metric)
+def _named(objectives: Sequence[Objective], metric: str, value: float) -> tuple[str, float]:
+    name = next(o.name for o in objectives if o.metric == metric)
     return name, float(value)
 
 
@@ -72,7 +76,7 @@ class HostWork:
     it runs, so it holds nothing of this process (no pool, no cache): it pickles."""
 
     supernet: Any
-    objectives: tuple[ObjectiveSpec, ...]
+    objectives: tuple[Objective, ...]
     export: Callable[[Any, dict], bytes] | None
     score_on_host: bool
     accuracy_limit: int | None = None
@@ -81,10 +85,9 @@ class HostWork:
         metrics = {o.metric for o in self.objectives}
         record: dict[str, Any] = {}
         module = self.supernet.extract(config)
-        if self.score_on_host and metrics & set(HOST_SCORES):
+        if self.score_on_host and metrics & set(SCORES):
             scores = self.supernet.evaluate(module, limit=self.accuracy_limit)
-            record.update(_named(self.objectives, m, scores[m]) for m in HOST_SCORES
-                          if m in metrics)
+            record.update(_named(self.objectives, m, scores[m]) for m in SCORES if m in metrics)
         if "macs" in metrics:
             record.update([_named(self.objectives, "macs", self.supernet.macs(config))])
         if "params" in metrics:
@@ -128,59 +131,52 @@ class SupernetEvaluator(Evaluator):
     def __init__(
         self,
         supernet: Any,
-        objectives: Sequence[ObjectiveSpec],
+        objectives: Sequence[Objective],
+        plan: MeasurementPlan | None = None,
         *,
-        export: Callable[[Any, dict], bytes],
-        pool: Any = None,
-        runtime: str = "onnxruntime",
-        provider: str = "",
-        threads: int = 0,
-        settings: Mapping[str, Any] | None = None,
-        accuracy_on: str = "host",
-        accuracy_limit: int | None = None,
-        validation: Callable[[dict], Artifact] | None = None,
+        pool: DevicePool | None = None,
         cache: MeasurementCache | None = None,
-        serial: bool = True,
-        device_identity: Callable[[Target], Any] = str,
         executor: Executor | None = None,
+        export: Callable[[Any, dict], bytes] | None = None,
+        serial: bool | None = None,
     ) -> None:
+        """`objectives` say what each candidate's record holds; `plan` how boards measure it
+        (onnxruntime, the host scoring quality, by default). `pool` is where the boards'
+        objectives are measured, `cache` answers measurements made before, `executor` runs
+        the host work (this process by default) and `export` turns an extracted module into
+        the file a board runs (the plan's runtime's format by default). `serial` measures
+        one model at a time after the batch's host work (by default when every board is on
+        loopback, sharing this CPU)."""
         self.supernet, self.objectives = supernet, list(objectives)
-        self.pool, self.executor = pool, executor or LocalExecutor()
-        self.runtime, self.provider, self.threads = runtime, provider, threads
-        self.settings = dict(settings or {})
-        self.request = MeasureRequest(
-            runtime=runtime, provider=provider or None, threads=threads, settings=self.settings
-        )
-        self.accuracy_on, self.accuracy_limit = accuracy_on, accuracy_limit
-        self.validation = validation
-        self.cache, self.serial, self.device_identity = cache, serial, device_identity
-        self.targets = list(
-            dict.fromkeys(o.target for o in self.objectives if o.metric in DEVICE_METRICS)
-        )
-        scored_on_device = accuracy_on == "device" and any(
-            o.metric in HOST_SCORES for o in self.objectives
-        )
-        if scored_on_device and not self.targets:
-            self.targets = [Target()]
+        self.plan = plan = plan or MeasurementPlan()
+        self.pool, self.cache = pool, cache
+        self.serial = pool.serial if serial is None and pool is not None else bool(serial)
+        self.executor = executor or LocalExecutor()
+        self.targets = plan.targets(self.objectives)
+        scored_on_device = plan.scored_on_device(self.objectives)
         self.score_target = self.targets[0] if scored_on_device else None
         # Top-1 accuracy is computed on the board; BLEU from the outputs it returns, scored
         # here by the supernet (`score_outputs`), since the references stay on the host.
         self.metric = "outputs" if any(o.metric == "bleu" for o in self.objectives) else "top1"
-        self.scored_request = self.request.replace(metric=self.metric)
+        self.request = plan.request
+        self.scored_request = plan.request.replace(metric=self.metric)
         if self.targets and pool is None:
             raise InvalidArgument("objectives measured on a board need a device pool")
-        if scored_on_device and validation is None:
-            raise InvalidArgument(
-                "accuracy on the device needs a validation set (config -> .npz Artifact)"
-            )
-        if scored_on_device and self.metric == "outputs" and not hasattr(supernet, "score_outputs"):
-            raise InvalidArgument(
-                f"supernet {supernet.name!r} cannot score a board's outputs (no score_outputs); "
-                "expected accuracy_on 'host' for BLEU"
-            )
+        self.validation: ValidationSets | None = None
+        if scored_on_device:
+            needed = ScoresOutputs if self.metric == "outputs" else ScoredOnDevice
+            if not isinstance(supernet, needed):
+                raise InvalidArgument(
+                    f"supernet {supernet.name!r} cannot be scored on a board (it has no "
+                    f"{'score_outputs' if needed is ScoresOutputs else 'validation_arrays'}); "
+                    "expected accuracy_on 'host'"
+                )
+            self.validation = ValidationSets(supernet, plan.accuracy_limit)
+        if export is None:
+            export = exporter(supernet, format_of_runtime(plan.runtime).name)
         self.host_work = HostWork(
             supernet, tuple(self.objectives), export if self.targets else None,
-            score_on_host=accuracy_on == "host", accuracy_limit=accuracy_limit,
+            score_on_host=plan.accuracy_on == "host", accuracy_limit=plan.accuracy_limit,
         )
 
     def _check(self, space, objectives, constraints) -> None:
@@ -329,13 +325,10 @@ class SupernetEvaluator(Evaluator):
         scored = target == self.score_target
         return cache_key(
             model_sha256=item.record["model_sha256"],
-            device=self.device_identity(target),
-            runtime=self.runtime,
-            provider=self.provider,
-            threads=self.threads,
-            settings=self.settings,
+            device=self.pool.identity(target, self.plan.runtime),
             validation=item.validation.sha256 if scored else "",
             metric=self.metric if scored else "",
+            **self.plan.identity(),
         )
 
     def _score(self, measurement: Measurement) -> tuple[str, float]:
@@ -344,7 +337,7 @@ class SupernetEvaluator(Evaluator):
             if not measurement.outputs:
                 raise InvalidArgument(f"the device {measurement.device} returned no outputs")
             tokens = next(iter(measurement.outputs.values()))
-            bleu = self.supernet.score_outputs(tokens, limit=self.accuracy_limit)["bleu"]
+            bleu = self.supernet.score_outputs(tokens, limit=self.plan.accuracy_limit)["bleu"]
             return _named(self.objectives, "bleu", bleu)
         if measurement.accuracy is None:
             raise InvalidArgument(f"the device {measurement.device} returned no accuracy")
@@ -357,7 +350,7 @@ class SupernetEvaluator(Evaluator):
                     value = getattr(measurement, f"{objective.statistic}_ms")
                 else:
                     value = measurement.peak_memory_bytes / 2**20
-                record[objective.resolved_name] = float(value)
+                record[objective.name] = float(value)
         if target == self.score_target:
             record.update([self._score(measurement)])
         saved = measurement.to_dict()

@@ -5,6 +5,8 @@ same file for the same architecture (and a model timed on a board can be shipped
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 
@@ -21,3 +23,13 @@ def subnetwork_bytes(supernet: Any, config: dict, fmt: str, module: Any = None) 
 
     return export_onnx(module, inputs, input_names=supernet.input_names,
                        output_names=supernet.output_names)
+
+
+def exporter(supernet: Any, fmt: str) -> Callable[[Any, dict], bytes]:
+    """The host work's export: (extracted module, config) -> the sub-network's file as `fmt`.
+    It pickles (the host work is shipped to Ray workers)."""
+    return partial(_export, supernet, fmt)
+
+
+def _export(supernet: Any, fmt: str, module: Any, config: dict) -> bytes:
+    return subnetwork_bytes(supernet, config, fmt, module)

@@ -1,5 +1,6 @@
 """A validation set as the agent reads it: a ``.npz`` holding each model input under its graph
-name (inputs in float32) and the labels under ``"y"``, loadable with ``allow_pickle=False``."""
+name (inputs in float32) and the labels under ``"y"``, loadable with ``allow_pickle=False``. A
+set whose outputs are scored on the host (BLEU: the references stay there) has no labels."""
 
 from __future__ import annotations
 
@@ -15,12 +16,12 @@ LABELS = "y"
 
 
 def validation_npz(arrays: Mapping[str, np.ndarray], *, path: str | Path | None = None) -> bytes:
-    """The ``.npz`` bytes of `arrays` (inputs by name plus labels ``"y"``); also written to
-    `path` if given. Floating inputs are stored as float32; object arrays are refused, since
-    the agent never unpickles."""
-    if LABELS not in arrays or len(arrays) < 2:
+    """The ``.npz`` bytes of `arrays` (inputs by name, labels ``"y"`` if scored by top-1);
+    also written to `path` if given. Floating inputs are stored as float32; object arrays are
+    refused, since the agent never unpickles."""
+    if not set(arrays) - {LABELS}:
         raise InvalidArgument(
-            f"a validation set needs labels {LABELS!r} and at least one input array, "
+            f"a validation set needs at least one input array beside the labels {LABELS!r}, "
             f"got {sorted(arrays)}"
         )
     stored: dict[str, np.ndarray] = {}

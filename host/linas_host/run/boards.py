@@ -1,72 +1,52 @@
-"""The boards a run measures on, and the evaluator that uses them.
+"""The boards a run measures on: a devices file's `DevicePool` of remote (or local) agents or,
+without one, a `LocalAgent` started on loopback that measures on this machine (the embedded
+default). Opened only when an objective needs a board.
 
-A devices file gives a `DevicePool` of remote (or local) agents. Without one, a `LocalAgent` is
-started on loopback and measures on this machine: the embedded default. Either way the pool is
-only opened when an objective needs a board (latency, memory, or accuracy on the device); a
-table replays recorded figures and host-only objectives (accuracy, MACs, params) need none.
-
-When every device is on loopback, measurements run one at a time with the host idle (it shares
-the CPU with them); remote boards measure concurrently.
+Before the first candidate every device is probed once, and each target the objectives measure
+on must have a device that answers. A target no device can take (a mistyped name or label, or a
+runtime no device runs) is refused at once; one whose devices are all down stops the run with
+each address and the reason, unless the config allows waiting for them (`wait_for_devices_s`),
+in which case the run says it is waiting and for how long.
 """
 
 from __future__ import annotations
 
-import inspect
-import io
-from collections.abc import Callable
-from functools import partial
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
-import numpy as np
-
-from linas_host.config.layout import RunDirectory
-from linas_host.config.schema import SearchConfig
-from linas_host.evaluate.cache import MeasurementCache
-from linas_host.evaluate.evaluators import Evaluator, TableEvaluator
-from linas_host.evaluate.supernet import DEVICE_METRICS, SupernetEvaluator
-from linas_host.execute import Executor
-from linas_host.export.subnet import subnetwork_bytes
-from linas_host.paths import cache_dir
-from linas_host.run.problem import Problem
+from linas_host.devices import DevicePool, LocalAgent, load_devices
 from linas_host.run.progress import Reporter
-from linas_host.search.evaluation import Evaluation
+from linas_sdk.errors import DeviceUnavailable, InvalidArgument
 from linas_sdk.target import Target
 
-if TYPE_CHECKING:
-    from linas_host.devices import Artifact
-
 READY_TIMEOUT_S = 60.0
+"""Longest the first probe of every device may take: a search learns within a minute whether
+its boards answer."""
 
 
 class Boards:
-    """A context manager: opens the pool (or local agent) a run needs, closes it after."""
+    """A context manager: opens the pool (or local agent) for `targets` on `runtime`, checks
+    that each target has a live device, and closes everything after."""
 
-    def __init__(self, config: SearchConfig, problem: Problem, reporter: Reporter) -> None:
-        self.config, self.problem, self.reporter = config, problem, reporter
-        self.pool: Any = None
-        self.agent: Any = None
-        self.cache: MeasurementCache | None = None
-        self.status: list[Any] = []
-        self.specs: dict[str, Any] = {}
-        self.serial = True
-        self._validation: dict[tuple, Artifact] = {}  # one per input shape
-        on_device = any(o.metric in DEVICE_METRICS for o in config.objectives) or (
-            config.accuracy_on == "device"
-            and any(o.metric in ("accuracy", "bleu") for o in config.objectives)
-        )
-        self.needed = problem.supernet is not None and on_device
+    def __init__(self, devices: Path | None, targets: Sequence[Target], runtime: str, *,
+                 agent_cache: Path, reporter: Reporter, wait_s: float = 0.0) -> None:
+        self.devices, self.targets, self.runtime = devices, list(targets), runtime
+        self.agent_cache, self.reporter, self.wait_s = agent_cache, reporter, wait_s
+        self.pool: DevicePool | None = None
+        self.agent: LocalAgent | None = None
 
     def __enter__(self) -> Boards:
-        if not self.needed:
-            return self
-        cache_root = cache_dir(self.config.cache_dir)
-        if self.config.cache:
-            self.cache = MeasurementCache(cache_root)
-            self.reporter.note(f"measurement cache: {self.cache.path}")
-        from linas_host.devices import DevicePool, LocalAgent, load_devices
+        try:
+            self._open()
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
 
-        if self.config.devices is None:
-            self.agent = LocalAgent(name="local", cache_dir=cache_root / "agent-artifacts")
+    def _open(self) -> None:
+        if self.devices is None:
+            self.agent = LocalAgent(name="local", cache_dir=self.agent_cache)
             self.agent.start()
             specs, settings = [self.agent.spec()], None
             self.reporter.note(
@@ -74,99 +54,56 @@ class Boards:
                 f"at {self.agent.address}"
             )
         else:
-            devices = load_devices(self.config.devices)
+            devices = load_devices(self.devices)
             specs, settings = list(devices.devices.values()), devices.pool
-        self.serial = all(spec.loopback for spec in specs)
-        self.specs = {spec.name: spec for spec in specs}
         self.pool = DevicePool(specs, settings=settings)
-        self.status = self.pool.wait_ready(READY_TIMEOUT_S)
-        for device in self.status:
+        for device in self.pool.wait_ready(READY_TIMEOUT_S):
             if device.state != "alive":
                 self.reporter.note(
-                    f"device {device.name} ({device.address}) is {device.state}: "
-                    f"{device.reason}; its jobs wait for it or a peer"
+                    f"device {device.name} ({device.address}) is {device.state}: {device.reason}"
                 )
             for warning in device.info.warnings if device.info else ():
                 self.reporter.note(f"device {device.name}: {warning}")
-        return self
+        for target in self.targets:
+            self._check(target)
+
+    def _check(self, target: Target) -> None:
+        """Refuse a target no device can take; wait for (or give up on) one none answers."""
+        takers = self.pool.takers(target, self.runtime)
+        where = f"the devices file {self.devices}" if self.devices else "the local agent"
+        if not takers:
+            listed = "; ".join(
+                f"{d.name} at {d.address} (labels {dict(d.labels) or 'none'})"
+                for d in self.pool.status())
+            raise InvalidArgument(
+                f"no device in {where} can take {_jobs(target)} on {self.runtime}: "
+                f"expected a device of that name or with those labels; it has {listed}")
+        if any(d.state == "alive" for d in takers):
+            return
+        if self.wait_s > 0:
+            self.reporter.note(
+                f"waiting up to {self.wait_s:g} s for a device to take {_jobs(target)}: "
+                + _down(takers))
+            if self.pool.wait_alive(target, self.runtime, self.wait_s):
+                return
+            takers = self.pool.takers(target, self.runtime)
+        raise DeviceUnavailable(
+            f"no device answers to take {_jobs(target)}: {_down(takers)}. Expected a running "
+            "agent at each address (`linas agent serve` on the board); check the address, the "
+            "network and the token, or set wait_for_devices_s to wait for boards coming up")
 
     def __exit__(self, *exc: object) -> None:
         if self.pool is not None:
             self.pool.close()
         if self.agent is not None:
             self.agent.close()
-        if self.cache is not None:
-            self.cache.close()
 
     @property
     def names(self) -> list[str]:
-        return [d.name for d in self.status]
-
-    def evaluator(self, executor: Executor | None = None) -> Evaluator:
-        """The run's evaluator; a supernet's host work runs on `executor` (this process by
-        default)."""
-        if self.problem.table is not None:
-            return TableEvaluator(self.problem.table)
-        validation = None
-        if self.config.accuracy_on == "device" and self.needed:
-            validation = self.validation
-        return SupernetEvaluator(
-            self.problem.supernet,
-            self.config.objectives,
-            export=exporter(self.problem.supernet, self.config.runtime),
-            pool=self.pool,
-            runtime=self.config.agent_runtime,
-            provider=self.config.provider,
-            threads=self.config.threads,
-            settings=self.config.measure,
-            accuracy_on=self.config.accuracy_on,
-            accuracy_limit=self.config.accuracy_limit,
-            validation=validation,
-            cache=self.cache,
-            serial=self.serial,
-            device_identity=self.identity,
-            executor=executor,
-        )
-
-    def validation(self, config: dict) -> Artifact:
-        """The validation .npz `Artifact` for the sub-network `config`: one per input shape (a
-        supernet whose resolution is searched has one per resolution), made and hashed once."""
-        from linas_host.devices import Artifact
-
-        supernet = self.problem.supernet
-        shape = tuple(tuple(t.shape[1:]) for t in supernet.example_input(config))
-        if shape not in self._validation:
-            arrays = supernet.validation_arrays
-            options = {"config": config} if "config" in inspect.signature(arrays).parameters else {}
-            self._validation[shape] = Artifact.of(
-                _npz_bytes(arrays(self.config.accuracy_limit, **options), supernet.input_names)
-            )
-        return self._validation[shape]
-
-    def identity(self, target: Target) -> list[dict[str, Any]]:
-        """What a cached measurement for `target` must match: the hardware and runtime of every
-        device that may take the target's jobs, and the provider its devices-file entry names."""
-        out = []
-        for device in self.status:
-            if not target.accepts(device.name, device.labels):
-                continue
-            info, spec = device.info, self.specs[device.name]
-            runtime = info.runtime(self.config.agent_runtime) if info else None
-            out.append(
-                {
-                    "name": device.name,
-                    "hostname": info.hostname if info else device.address,
-                    "machine": info.machine if info else "",
-                    "cpu": info.cpu_model if info else "",
-                    "cores": info.cpu_count if info else 0,
-                    "runtime": f"{runtime.name} {runtime.version}" if runtime else "",
-                    "provider": [spec.provider, spec.provider_options],
-                }
-            )
-        return sorted(out, key=lambda d: d["name"])
+        return [d.name for d in self.pool.status()] if self.pool else []
 
     def manifests(self) -> list[dict[str, Any]]:
-        """What devices.json keeps: each device's address, labels, state and manifest (no
+        """What devices.json keeps: each device's address, labels, state and manifest (never a
         token)."""
         return [
             {
@@ -176,61 +113,13 @@ class Boards:
                 "state": d.state,
                 "manifest": d.info.to_dict() if d.info else None,
             }
-            for d in self.status
+            for d in (self.pool.status() if self.pool else [])
         ]
 
-    def export_front(self, front: list[Evaluation], run_dir: RunDirectory) -> dict[str, str]:
-        """Export each front sub-network into the run's models folder; -> key -> its path
-        relative to the run."""
-        if self.problem.supernet is None or not front:
-            return {}
-        run_dir.models.mkdir(parents=True, exist_ok=True)
-        files = {}
-        for evaluation in front:
-            data = subnetwork_bytes(self.problem.supernet, evaluation.config, self.config.runtime)
-            path = run_dir.model(evaluation.index, self.config.runtime)
-            path.write_bytes(data)
-            files[evaluation.key] = str(path.relative_to(run_dir.root))
-        return files
 
-    def summary(self) -> dict[str, Any]:
-        if not self.needed:
-            return {
-                "measured on": "host only"
-                if self.problem.table is None
-                else f"replayed from table {self.config.space.table}"
-            }
-        out = {
-            "runtime": f"{self.config.agent_runtime} {self.config.provider}".strip(),
-            "scheduling": "one measurement at a time, host idle while a board times a model"
-            if self.serial
-            else "boards measure concurrently, one model at a time each",
-            "devices": ", ".join(self.names),
-        }
-        if self.cache is not None:
-            out["measurement cache"] = (
-                f"{self.cache.path} ({self.cache.hits} hits, {self.cache.misses} measured)"
-            )
-        return out
+def _jobs(target: Target) -> str:
+    return "jobs for any device" if target.anywhere else f"jobs for '{target}'"
 
 
-def exporter(supernet: Any, fmt: str) -> Callable[[Any, dict], bytes]:
-    """The host work's export: (extracted module, config) -> the sub-network as an ONNX or
-    TFLite file's bytes. It pickles (the host work is shipped to Ray workers)."""
-    return partial(_export, supernet, fmt)
-
-
-def _export(supernet: Any, fmt: str, module: Any, config: dict) -> bytes:
-    return subnetwork_bytes(supernet, config, fmt, module)
-
-
-def _npz_bytes(arrays: dict[str, np.ndarray], input_names: tuple[str, ...]) -> bytes:
-    """A validation .npz for the agent. A single input is stored as "x", which the agent feeds
-    to a model's only input whatever its name (a TFLite file does not keep PyTorch's names).
-    A set scored on the host from returned outputs (BLEU) has no labels: the agent needs none
-    for METRIC_OUTPUTS."""
-    if len(input_names) == 1:
-        arrays = {"x" if k == input_names[0] else k: v for k, v in arrays.items()}
-    buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
-    return buffer.getvalue()
+def _down(devices: Sequence[Any]) -> str:
+    return "; ".join(f"{d.name} at {d.address} is {d.state} ({d.reason})" for d in devices)

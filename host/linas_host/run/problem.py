@@ -8,12 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from linas_host.config.schema import SearchConfig
+from linas_host.evaluate.table import MeasuredTable
 from linas_host.search.hypervolume import natural_reference, worst_point
 from linas_sdk.cell import Cell
 from linas_sdk.objectives import Constraint, Objective, parse_constraints
 from linas_sdk.space import SearchSpace
-
-UNITS = {"accuracy": "", "bleu": "", "latency": "ms", "memory": "MB", "macs": "", "params": ""}
 
 
 @dataclass
@@ -34,19 +33,16 @@ class Problem:
         return [(o.name, o.direction) for o in self.objectives]
 
 
-def build_problem(config: SearchConfig) -> Problem:
-    """Load the supernet (its weights) or the table, and name the objectives."""
-    objectives = tuple(
-        Objective(o.resolved_name, o.resolved_direction, UNITS.get(o.metric, ""))
-        for o in config.objectives
-    )
+def build_problem(config: SearchConfig, *, table: MeasuredTable | None = None) -> Problem:
+    """Load the supernet (its weights) or the table (`table`, when it is loaded already), and
+    name the objectives."""
+    objectives = tuple(o.objective() for o in config.objectives)
     constraints = parse_constraints(config.constraints)
     reference = dict(config.reference_point) if config.reference_point else None
     if config.space.table is not None:
-        from linas_host.evaluate.table import MeasuredTable
-
-        cell = Cell.from_dict(config.space.cell) if config.space.cell is not None else None
-        table = MeasuredTable.load(config.space.table, config.space.variables, cell=cell)
+        if table is None:
+            cell = Cell.from_dict(config.space.cell) if config.space.cell is not None else None
+            table = MeasuredTable.load(config.space.table, config.space.variables, cell=cell)
         table.check(objectives, constraints)
         if reference is None:
             reference = natural_reference(objectives, worst_point(table.minimised(objectives)))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -21,16 +22,26 @@ import numpy as np
 
 from linas_host.config.layout import RunDirectory
 from linas_host.config.schema import ConfigError, SearchConfig
+from linas_host.evaluate.cache import MeasurementCache
+from linas_host.evaluate.evaluators import Evaluator, TableEvaluator
+from linas_host.evaluate.plan import MeasurementPlan
+from linas_host.evaluate.supernet import SupernetEvaluator
 from linas_host.execute import Executor, open_executor
+from linas_host.export.subnet import subnetwork_bytes
+from linas_host.paths import cache_dir
 from linas_host.report.outputs import write_outputs
 from linas_host.run.boards import Boards
 from linas_host.run.log import RunLog
 from linas_host.run.problem import Problem, build_problem
 from linas_host.run.progress import Reporter, make_reporter
+from linas_host.run.resume import check_resumable
 from linas_host.search import registry
 from linas_host.search.evaluation import Evaluation
 from linas_host.search.hypervolume import non_dominated
+from linas_host.search.method import Method
 from linas_host.search.runner import Progress, SearchRun
+from linas_host.threads import passive_openmp
+from linas_sdk.measurement import MeasureRequest
 
 
 @dataclass(frozen=True)
@@ -49,8 +60,12 @@ def run_search(
     config: SearchConfig, *, resume: bool = False, progress: str = "rich",
     stream: TextIO | None = None,
 ) -> RunResult:
-    """Run the search `config` describes (continuing its journal with `resume`)."""
+    """Run the search `config` describes (continuing its journal with `resume`): what `linas
+    search` and `linas_sdk.search` both do."""
+    passive_openmp()
     run_dir = RunDirectory(Path(config.out))
+    if resume:
+        check_resumable(run_dir, config)
     run_dir.root.mkdir(parents=True, exist_ok=True)
     reporter = make_reporter(progress, stream)
     with contextlib.ExitStack() as stack:
@@ -65,30 +80,38 @@ def run_search(
 
             torch.set_num_threads(config.host_threads)
         problem = build_problem(config)
-        try:
-            method = registry.create(config.method, **config.method_options)
-        except TypeError as error:
-            raise ConfigError(
-                f"method_options do not fit method {config.method!r}: {error}") from None
         executor = stack.enter_context(open_executor(config.executor))
         if executor.kind != "local":
             reporter.note(f"host work on {_executor_line(executor.describe())}")
-        boards = stack.enter_context(Boards(config, problem, reporter))
-        watch = _Watch(reporter, problem, run_dir, method, executor)
-        run = SearchRun(
-            space=problem.space, objectives=problem.objectives, method=method,
-            evaluator=boards.evaluator(executor), budget=config.budget,
-            constraints=problem.constraints, population_size=config.population, seed=config.seed,
-            reference_point=problem.reference, journal=run_dir.journal, resume=resume,
-            callbacks=[watch],
-        )
+        plan = measurement_plan(config)
+        targets = plan.targets(problem.objectives) if problem.supernet is not None else []
+        boards = cache = None
+        if targets:
+            root = cache_dir(config.cache_dir)
+            if config.cache:
+                cache = stack.enter_context(contextlib.closing(MeasurementCache(root)))
+                reporter.note(f"measurement cache: {cache.path}")
+            boards = stack.enter_context(Boards(
+                config.devices, targets, config.runtime, agent_cache=root / "agent-artifacts",
+                reporter=reporter, wait_s=config.wait_for_devices_s))
+        if problem.table is not None:
+            evaluator: Evaluator = TableEvaluator(problem.table)
+        else:
+            evaluator = SupernetEvaluator(problem.supernet, problem.objectives, plan,
+                                          pool=boards and boards.pool, cache=cache,
+                                          executor=executor)
+        watch = _Watch(reporter, problem, run_dir, executor)
+        run = search_run(config, problem, evaluator, journal=run_dir.journal, resume=resume,
+                         callbacks=[watch])
         stack.callback(run.journal.close)
+        watch.method = run.method
         run_dir.config.write_text(config.to_yaml())
-        run_dir.write_devices(boards.manifests())
-        watch.begin(run.journal.evaluations(), boards.names, config.budget)
+        run_dir.write_devices(boards.manifests() if boards else [])
+        watch.begin(run.journal.evaluations(), boards.names if boards else [], config.budget)
         result = run.run()
         watch.save()  # the host work of the evaluations made since the last save
-        models = boards.export_front(result.front(), run_dir) if config.export_front else {}
+        models = (export_front(problem, result.front(), run_dir, config.format.name)
+                  if config.export_front else {})
         summary = {
             "method": config.method, "status": result.status, "budget": config.budget,
             "population": config.population, "seed": config.seed,
@@ -96,10 +119,10 @@ def run_search(
             "executor": _executor_line(watch.executor),
             "host work by node": ", ".join(f"{node}: {n}" for node, n in watch.host_work().items())
             or "-",
-            **boards.summary(),
+            **_measured_on(config, problem, boards, cache),
         }
         report = write_outputs(run_dir, result, predicted=watch.predicted(),
-                               iterations=getattr(method, "diagnostics", None) or [],
+                               iterations=getattr(run.method, "diagnostics", None) or [],
                                models=models, summary=summary)
         collected = log.summary()
         if collected:
@@ -112,6 +135,69 @@ def run_search(
         front=[{"key": e.key, "config": e.config, **e.values} for e in result.front()],
         hypervolume=hv,
     )
+
+
+def measurement_plan(config: SearchConfig) -> MeasurementPlan:
+    """How the config's candidates are measured on the boards and scored."""
+    request = MeasureRequest(runtime=config.runtime, provider=config.provider or None,
+                             threads=config.threads, settings=config.measure)
+    return MeasurementPlan(request, config.accuracy_on, config.accuracy_limit)
+
+
+def search_run(config: SearchConfig, problem: Problem, evaluator: Evaluator, *,
+               journal: Any, resume: bool = False, callbacks: Sequence[Any] = ()) -> SearchRun:
+    """The search core's run of `config`'s method over `problem`, measured by `evaluator`:
+    what `linas search` runs, and what `linas bench` runs for each method and seed."""
+    return SearchRun(
+        space=problem.space, objectives=problem.objectives, method=create_method(config),
+        evaluator=evaluator,
+        budget=config.budget, constraints=problem.constraints,
+        population_size=config.population, seed=config.seed,
+        reference_point=problem.reference, journal=journal, resume=resume, callbacks=callbacks,
+    )
+
+
+def create_method(config: SearchConfig) -> Method:
+    """The config's method, made with its `method_options`."""
+    try:
+        return registry.create(config.method, **config.method_options)
+    except TypeError as error:
+        raise ConfigError(
+            f"method_options do not fit method {config.method!r}: {error}") from None
+
+
+def export_front(problem: Problem, front: list[Evaluation], run_dir: RunDirectory,
+                 fmt: str) -> dict[str, str]:
+    """Export each front sub-network into the run's models folder; -> key -> its path relative
+    to the run."""
+    if problem.supernet is None or not front:
+        return {}
+    run_dir.models.mkdir(parents=True, exist_ok=True)
+    files = {}
+    for evaluation in front:
+        path = run_dir.model(evaluation.index, fmt)
+        path.write_bytes(subnetwork_bytes(problem.supernet, evaluation.config, fmt))
+        files[evaluation.key] = str(path.relative_to(run_dir.root))
+    return files
+
+
+def _measured_on(config: SearchConfig, problem: Problem, boards: Boards | None,
+                 cache: MeasurementCache | None) -> dict[str, str]:
+    """The report's lines on where the figures came from."""
+    if boards is None:
+        if problem.table is not None:
+            return {"measured on": f"replayed from table {config.space.table}"}
+        return {"measured on": "host only"}
+    out = {
+        "runtime": f"{config.runtime} {config.provider}".strip(),
+        "scheduling": "one measurement at a time, host idle while a board times a model"
+        if boards.pool.serial
+        else "boards measure concurrently, one model at a time each",
+        "devices": ", ".join(boards.names),
+    }
+    if cache is not None:
+        out["measurement cache"] = f"{cache.path} ({cache.hits} hits, {cache.misses} measured)"
+    return out
 
 
 def _executor_line(described: dict[str, Any]) -> str:
@@ -129,8 +215,9 @@ class _Watch:
     host work by node."""
 
     def __init__(self, reporter: Reporter, problem: Problem, run_dir: RunDirectory,
-                 method: Any, executor: Executor) -> None:
-        self.reporter, self.problem, self.run_dir, self.method = reporter, problem, run_dir, method
+                 executor: Executor) -> None:
+        self.reporter, self.problem, self.run_dir = reporter, problem, run_dir
+        self.method: Any = None
         self.executor = executor.describe()
         self.evaluations: list[Evaluation] = []
         self.reference: dict[str, float] | None = problem.reference

@@ -9,7 +9,7 @@ from linas_host.search.evaluation import Evaluation
 from linas_host.search.journal import Journal, MemoryJournal, SQLiteJournal, open_journal
 from linas_host.search.method import Method
 from linas_host.search.registry import available, create, register
-from linas_host.search.runner import Progress, SearchResult, SearchRun, run_search
+from linas_host.search.runner import Progress, SearchResult, SearchRun
 
 __all__ = [
     "Evaluation",
@@ -24,5 +24,4 @@ __all__ = [
     "create",
     "open_journal",
     "register",
-    "run_search",
 ]

@@ -128,6 +128,7 @@ class SearchRun:
         self.callbacks = tuple(callbacks)
         self.max_stalled_asks = max_stalled_asks
         self.journal = open_journal(journal)
+        self._owns_journal = not isinstance(journal, Journal)
         self._previous = self.journal.start(self._meta(), resume=resume)
 
     def _meta(self) -> dict:
@@ -144,6 +145,15 @@ class SearchRun:
         }
 
     def run(self) -> SearchResult:
+        """Ask, measure and tell until the budget is spent or the method ends; a journal the
+        run opened itself (from a path) is closed when it returns."""
+        try:
+            return self._run()
+        finally:
+            if self._owns_journal:
+                self.journal.close()
+
+    def _run(self) -> SearchResult:
         start = time.monotonic()
         archive: dict[str, Evaluation] = {}
         order: list[Evaluation] = []
@@ -224,13 +234,3 @@ class SearchRun:
             record=dict(record), device=str(record.get("device", "")),
             host=str(record.get("host", "")), iteration=iteration, time=time.time(),
         )
-
-
-def run_search(**options) -> SearchResult:
-    """Build a `SearchRun` from keyword options (see its signature) and run it."""
-    run = SearchRun(**options)
-    try:
-        return run.run()
-    finally:
-        if not isinstance(options.get("journal"), Journal):
-            run.journal.close()

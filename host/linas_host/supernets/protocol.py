@@ -22,14 +22,16 @@ no base class to inherit):
 - ``macs(config) -> int`` and ``params(config) -> int``: multiply-accumulates of one inference
   and parameter count of the extracted sub-network, computed without running it on a board.
 
-Optional, for quality measured on the board rather than the host:
+Optional, for quality measured on the board rather than the host (declared below as
+`ScoredOnDevice` and `ScoresOutputs`; callers test for them with ``isinstance``):
 
-- ``validation_arrays(limit=None) -> dict[str, numpy.ndarray]``: the validation inputs under
-  ``input_names`` (and, for top-1 accuracy, the labels under ``"y"``), written to the ``.npz``
-  a board scores the exported model on (``linas_host.export.validation.validation_npz``).
-  A supernet whose input shape follows the config (a searched resolution) takes a
-  ``config`` parameter too, and gets the sub-network's config; a search makes one set per
-  input shape.
+- ``validation_arrays(limit=None, config=None) -> dict[str, numpy.ndarray]``: the validation
+  inputs under ``input_names`` (and, for top-1 accuracy, the labels under ``"y"``) for the
+  sub-network at `config`, written to the ``.npz`` a board scores the exported model on. A
+  supernet whose input shape follows the config (a searched resolution) returns the inputs at
+  that shape; a search makes one set per input shape.
+- ``score_outputs(tokens, limit=None) -> dict[str, float]``: the score (``{"bleu": ...}``) of
+  the outputs a board returned for that set, when the references stay on the host.
 
 A supernet is made by a *factory*: a callable taking keyword options only and returning the
 supernet, loading (or, when asked, training) its weights. ``linas_host.supernets.registry``
@@ -43,6 +45,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
+    import numpy as np
     import torch
 
     from linas_sdk.space import SearchSpace
@@ -77,4 +80,24 @@ class Supernet(Protocol):
 
     def params(self, config: Config) -> int:
         """Parameters of the sub-network at `config` (what its exported file holds)."""
+        ...
+
+
+@runtime_checkable
+class ScoredOnDevice(Supernet, Protocol):
+    """A supernet whose sub-networks a board can score: it gives the validation arrays."""
+
+    def validation_arrays(
+        self, limit: int | None = None, config: Config | None = None
+    ) -> dict[str, np.ndarray]:
+        """Validation inputs by input name (and labels "y") for the sub-network at `config`."""
+        ...
+
+
+@runtime_checkable
+class ScoresOutputs(ScoredOnDevice, Protocol):
+    """A supernet that scores a board's returned outputs on the host (BLEU of tokens)."""
+
+    def score_outputs(self, tokens: np.ndarray, limit: int | None = None) -> dict[str, float]:
+        """The score of `tokens`, the outputs for `validation_arrays(limit)`."""
         ...

@@ -79,8 +79,11 @@ class MobileNetV3Supernet:
         x, y = self._validation
         return (x, y) if limit is None else (x[:limit], y[:limit])
 
-    def validation_arrays(self, limit: int | None = None) -> dict[str, np.ndarray]:
-        """The validation set as arrays for a ``.npz``: the input by its graph name, labels "y"."""
+    def validation_arrays(
+        self, limit: int | None = None, config: dict | None = None
+    ) -> dict[str, np.ndarray]:
+        """The validation set as arrays for a ``.npz``: the input by its graph name, labels "y"
+        (one resolution: every sub-network takes the same)."""
         x, y = self.validation(limit)
         return {self.input_names[0]: x.numpy().astype(np.float32), "y": y.numpy()}
 

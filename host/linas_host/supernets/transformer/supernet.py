@@ -167,9 +167,12 @@ class TransformerSupernet:
         pairs = self.corpus()["valid"][:limit]
         return source_ids(self.vocab, pairs, self.steps), [p.target for p in pairs]
 
-    def validation_arrays(self, limit: int | None = None) -> dict[str, np.ndarray]:
-        """The validation sources for a ``.npz`` (input "src"); the references stay on the host,
-        which scores the returned `tokens` with `score_outputs`."""
+    def validation_arrays(
+        self, limit: int | None = None, config: Mapping | None = None
+    ) -> dict[str, np.ndarray]:
+        """The validation sources for a ``.npz`` (input "src"; every sub-network takes the same
+        shape); the references stay on the host, which scores the returned `tokens` with
+        `score_outputs`."""
         return {self.input_names[0]: self.validation(limit)[0].numpy()}
 
     def score_outputs(self, tokens: np.ndarray, limit: int | None = None) -> dict[str, float]:
