@@ -12,16 +12,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from linas_sdk.errors import InvalidArgument
+from linas_sdk.formats import FORMATS
 from linas_sdk.grpc_settings import CHUNK_BYTES
 from linas_sdk.proto.agent.v1 import agent_pb2 as pb
 
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 
-KIND_BY_SUFFIX = {
-    ".onnx": pb.ARTIFACT_KIND_ONNX,
-    ".tflite": pb.ARTIFACT_KIND_TFLITE,
-    ".npz": pb.ARTIFACT_KIND_NPZ,
-}
+KIND_BY_SUFFIX = {**{f.suffix: f.kind for f in FORMATS}, ".npz": pb.ARTIFACT_KIND_NPZ}
 
 HEADER_BYTES = 8
 """How many leading bytes `looks_like` needs."""

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from linas_sdk.errors import InvalidArgument
+from linas_sdk.formats import RUNTIMES
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,6 @@ class MeasureSettings:
         return dataclasses.asdict(self)
 
 
-RUNTIMES = ("onnxruntime", "litert")
 """The runtimes a request may name."""
 METRICS = ("top1", "outputs")
 """What a validation pass computes: top-1 accuracy against labels "y", or the first output."""

@@ -35,9 +35,7 @@ from linas_host.run.problem import build_problem
 from linas_host.run.session import create_method, search_run
 from linas_host.search.hypervolume import (
     hypervolume,
-    natural_reference,
     reference_in_minimised_form,
-    worst_point,
 )
 from linas_sdk.cell import Cell
 from linas_sdk.errors import InvalidArgument
@@ -78,10 +76,9 @@ _TABLES: dict = {}
 
 
 def _run_one(job: _Job) -> BenchRun:
-    config = job.config
-    space = config.space
-    key = (str(space.table), tuple(space.variables or ()), repr(space.cell))
+    config, key = job.config, _table_key(job.config)
     if key not in _TABLES:  # each worker process loads a table once
+        space = config.space
         cell = Cell.from_dict(space.cell) if space.cell is not None else None
         _TABLES[key] = MeasuredTable.load(space.table, space.variables, cell=cell)
     problem = build_problem(config, table=_TABLES[key])
@@ -97,6 +94,11 @@ def _run_one(job: _Job) -> BenchRun:
         wall_seconds=result.wall_seconds,
         resumed=result.resumed,
     )
+
+
+def _table_key(config: SearchConfig) -> tuple:
+    space = config.space
+    return str(space.table), tuple(space.variables or ()), repr(space.cell)
 
 
 def run_bench(
@@ -145,23 +147,8 @@ def run_bench(
         raise InvalidArgument(
             f"options given for {stray}, which are not among the methods run ({methods})"
         )
-    data = MeasuredTable.load(table, variables, cell=cell)
-    data.check(objectives, constraints)
-    F = data.minimised(objectives)
-    feasible = np.all(data.violations(constraints) <= 0, axis=1)
-    if reference_point is None:
-        reference = worst_point(F)
-    else:
-        reference = reference_in_minimised_form(objectives, reference_point)
-    true_hv = hypervolume(F[feasible], reference)
-    if true_hv <= 0:
-        raise InvalidArgument(
-            "the table's true front has zero hypervolume w.r.t. the reference point "
-            f"{reference_point}; no feasible row is better than it in every objective"
-        )
-    natural = list(natural_reference(objectives, reference).values())
-    if journal_dir is not None:
-        Path(journal_dir).mkdir(parents=True, exist_ok=True)
+    if reference_point is not None:  # refused as a run refuses it, before anything runs
+        reference_in_minimised_form(objectives, reference_point)
     common = {
         "space": {"table": str(table), "variables": list(variables),
                   "cell": None if cell is None else cell.to_dict()},
@@ -169,7 +156,8 @@ def run_bench(
                        for o in objectives],
         "constraints": [str(c) for c in constraints],
         "population": population,
-        "reference_point": dict(zip([o.name for o in objectives], natural, strict=True)),
+        "reference_point": None if reference_point is None else dict(
+            zip([o.name for o in objectives], reference_point, strict=True)),
     }
     jobs_list = []
     for name in methods:  # every run's config is checked now, not after others ran
@@ -185,8 +173,21 @@ def run_bench(
             journal = (None if journal_dir is None
                        else str(Path(journal_dir) / f"{name}-seed{seed}.sqlite"))
             jobs_list.append(_Job(config, journal, resume))
-    _TABLES[(str(table), tuple(variables), repr(cell and cell.to_dict()))] = data  # forked
-    # workers inherit it
+    data = MeasuredTable.load(table, variables, cell=cell)
+    # the run's own rule (build_problem) fixes the reference: the given one, else the table's
+    # worst value of each objective; so the true front's hypervolume is the table's alone
+    natural = build_problem(jobs_list[0].config, table=data).reference
+    reference = reference_in_minimised_form(objectives, natural)
+    feasible = np.all(data.violations(constraints) <= 0, axis=1)
+    true_hv = hypervolume(data.minimised(objectives)[feasible], reference)
+    if true_hv <= 0:
+        raise InvalidArgument(
+            "the table's true front has zero hypervolume w.r.t. the reference point "
+            f"{natural}; no feasible row is better than it in every objective"
+        )
+    if journal_dir is not None:
+        Path(journal_dir).mkdir(parents=True, exist_ok=True)
+    _TABLES[_table_key(jobs_list[0].config)] = data  # forked workers inherit it
     try:
         runs = _execute(jobs_list, jobs, on_run)
     finally:
@@ -208,7 +209,7 @@ def run_bench(
             "first_seed": first_seed,
             "method_options": method_options,
             "population": population,
-            "reference_point": natural,
+            "reference_point": list(natural.values()),
             "true_hypervolume": true_hv,
             "cell": None if cell is None else cell.to_dict(),
         },

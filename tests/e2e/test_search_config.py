@@ -60,7 +60,7 @@ def test_every_error_names_its_field_in_one_message() -> None:
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        ({"budget": 5}, "budget (5) must be at least the population (10)"),
+        ({"budget": 5}, "budget (5 evaluations) is smaller than the population (10)"),
         ({"constraints": ["memory_mb<=3"]}, "names no objective"),
         ({"objectives": ["accuracy", "accuracy"]}, "accuracy repeats"),
         ({"objectives": ["accuracy", {"metric": "latency", "device": "pi"}]}, "'devices' file"),

@@ -30,6 +30,7 @@ from pydantic import (
 )
 
 from linas_host.config_files import read_mapping, validated
+from linas_host.search.runner import check_budget
 from linas_sdk.cell import Cell
 from linas_sdk.errors import InvalidArgument
 from linas_sdk.formats import RUNTIMES, Format, format_of_runtime
@@ -307,10 +308,10 @@ class SearchConfig(_Strict):
                 f"reference_point names {', '.join(sorted(self.reference_point))}: expected one "
                 f"value for each objective ({', '.join(names)})"
             )
-        if self.budget < self.population:
-            raise ValueError(
-                f"budget ({self.budget}) must be at least the population ({self.population})"
-            )
+        try:
+            check_budget(self.budget, self.population)
+        except InvalidArgument as error:
+            raise ValueError(str(error)) from None
         if self.data is not None and table:
             raise ValueError(
                 "data: images apply to a supernet space that scores on them, not to a table; "

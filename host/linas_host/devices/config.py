@@ -40,9 +40,9 @@ from pydantic import (
 
 from linas_host.config_files import read_mapping, validated
 from linas_sdk.errors import InvalidArgument
+from linas_sdk.formats import RUNTIMES
 from linas_sdk.grpc_settings import TOKEN_ENV
 
-RUNTIMES = ("onnxruntime", "litert")
 _NAME = re.compile(r"^[A-Za-z0-9[][A-Za-z0-9._:\[\]-]*$")
 _ADDRESS = re.compile(r"^(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(?P<port>\d{1,5})$")
 _LOOPBACK = ("127.", "localhost", "[::1]")
@@ -103,7 +103,7 @@ class DeviceSpec(_Strict):
     address: str
     """HOST:PORT of the agent, e.g. 192.168.1.20:50051 or [::1]:50051."""
     labels: dict[str, str] = Field(default_factory=dict)
-    runtime: Literal["onnxruntime", "litert"] | None = None
+    runtime: Literal[RUNTIMES] | None = None  # type: ignore[valid-type]
     """When set, the device only takes jobs for this runtime."""
     provider: str = ""
     """Execution provider or delegate for jobs that name none ("" = the runtime's CPU default)."""

@@ -84,6 +84,20 @@ class SearchResult:
         return [e for e, keep in zip(feasible, mask, strict=False) if keep]
 
 
+def check_budget(budget: int, population_size: int) -> None:
+    """A run's budget and population, or InvalidArgument: the budget counts evaluations and
+    must cover at least the initial population."""
+    if isinstance(budget, bool) or not isinstance(budget, numbers.Integral) or budget < 1:
+        raise InvalidArgument(f"the budget must be a positive number of evaluations: {budget}")
+    if population_size < 1:
+        raise InvalidArgument(f"the population size must be >= 1, got {population_size}")
+    if budget < population_size:
+        raise InvalidArgument(
+            f"the budget ({budget} evaluations) is smaller than the population "
+            f"({population_size}); it must cover at least the initial population"
+        )
+
+
 class SearchRun:
     """One search: a method, an evaluator, a budget and (optionally) a journal. Without a
     `reference_point`, one is fixed from the first population (`RunHypervolume`)."""
@@ -108,15 +122,7 @@ class SearchRun:
         self.space = space
         self.objectives = parse_objectives(objectives)
         self.constraints = parse_constraints(constraints)
-        if isinstance(budget, bool) or not isinstance(budget, numbers.Integral) or budget < 1:
-            raise InvalidArgument(f"the budget must be a positive number of evaluations: {budget}")
-        if population_size < 1:
-            raise InvalidArgument(f"the population size must be >= 1, got {population_size}")
-        if budget < population_size:
-            raise InvalidArgument(
-                f"the budget ({budget} evaluations) is smaller than the population "
-                f"({population_size}); it must cover at least the initial population"
-            )
+        check_budget(budget, population_size)
         if not isinstance(method, Method):
             raise InvalidArgument(f"method must be a linas Method, got {method!r}")
         evaluator.check(space, self.objectives, self.constraints)
