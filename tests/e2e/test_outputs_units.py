@@ -10,11 +10,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from linas_host.commands.flags import PROGRESS
 from linas_host.evaluate.cache import MeasurementCache, cache_key
 from linas_host.paths import cache_dir
 from linas_host.report.html import write_report
 from linas_host.report.plots import hypervolume_plot, pareto_plot
-from linas_host.run.progress import make_reporter
+from linas_host.run.progress import MODES, make_reporter
 
 from linas_sdk.errors import InvalidArgument
 from linas_sdk.measurement import Measurement
@@ -100,6 +101,10 @@ def test_quiet_reporter_prints_only_notes_and_the_end() -> None:
     assert stream.getvalue() == "search finished: 10 evaluations, report in runs/x\n"
     with pytest.raises(InvalidArgument, match="expected one of rich, quiet, jsonl"):
         make_reporter("loud")
+
+
+def test_the_commands_offer_every_progress_mode_and_no_other() -> None:
+    assert PROGRESS == MODES
 
 
 def test_plots_and_page_embed_the_images(tmp_path: Path) -> None:

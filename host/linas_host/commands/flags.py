@@ -14,7 +14,9 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from linas_host.run.progress import MODES
+PROGRESS = ("rich", "quiet", "jsonl")
+"""linas_host.run.progress.MODES, spelled again so that building the parser imports no host
+logic (tests/test_layering.py); a test checks that the two agree."""
 
 
 def add_json(parser: argparse.ArgumentParser) -> argparse.Action:
@@ -24,7 +26,7 @@ def add_json(parser: argparse.ArgumentParser) -> argparse.Action:
 
 
 def add_progress(parser: argparse.ArgumentParser, help: str) -> argparse.Action:
-    return parser.add_argument("--progress", choices=MODES, default="rich", help=help)
+    return parser.add_argument("--progress", choices=PROGRESS, default="rich", help=help)
 
 
 def add_constraint(parser: argparse.ArgumentParser, example: str) -> argparse.Action:
