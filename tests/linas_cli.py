@@ -44,7 +44,7 @@ def linas(
 
 
 def read_until_done(search: subprocess.Popen, done: int) -> None:
-    """Read a `linas search --jsonl` subprocess's events until `done` evaluations are in."""
+    """Read the events of `linas search --progress jsonl` until `done` evaluations are in."""
     for line in search.stdout:
         event = json.loads(line)
         if event["event"] == "update" and event["done"] >= done:

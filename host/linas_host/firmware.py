@@ -1,7 +1,7 @@
 """Hand a searched model to a firmware build: pick one from a run, export it, describe it.
 
-`export_model(run_dir, where=[...], objective=..., direction=..., fmt=..., out=...)` picks,
-among the run's measured feasible architectures, those meeting every `where` constraint (on an
+`export_model(run_dir, constraints=[...], objective=..., direction=..., fmt=..., out=...)` picks,
+among the run's measured feasible architectures, those meeting every constraint (on an
 objective or any numeric figure of the record, e.g. ``model_bytes``), the best by `objective`,
 and writes into `out`:
 
@@ -50,13 +50,14 @@ def figures(evaluation: Evaluation) -> dict[str, float]:
 
 def select(
     evaluations: Sequence[Evaluation],
-    where: Sequence[Constraint],
+    constraints: Sequence[Constraint],
     objective: str,
     direction: str,
 ) -> Evaluation | None:
-    """The best feasible evaluation by `objective` among those meeting `where` (None if none)."""
+    """The best feasible evaluation by `objective` among those meeting `constraints` (None if
+    none)."""
     known = set().union(*(figures(e) for e in evaluations)) if evaluations else set()
-    for name in [c.source for c in where] + [objective]:
+    for name in [c.source for c in constraints] + [objective]:
         if name not in known:
             raise InvalidArgument(
                 f"the run has no figure {name!r}; expected one of {', '.join(sorted(known))}"
@@ -64,7 +65,7 @@ def select(
     fitting = [
         e
         for e in evaluations
-        if e.feasible and all(c.violation(figures(e)[c.source]) <= 0 for c in where)
+        if e.feasible and all(c.violation(figures(e)[c.source]) <= 0 for c in constraints)
     ]
     if not fitting:
         return None
@@ -83,7 +84,7 @@ def load_run(run_dir: RunDirectory) -> tuple[SearchConfig, list[Evaluation]]:
 def export_model(
     run_dir: str | Path,
     *,
-    where: Sequence[str | Constraint] = (),
+    constraints: Sequence[str | Constraint] = (),
     objective: str | None = None,
     direction: str | None = None,
     fmt: str | None = None,
@@ -96,7 +97,7 @@ def export_model(
     if settings.space.table is not None:
         raise InvalidArgument(f"{run_dir} searched a table of recorded figures: it has no models")
     fmt = format_named(fmt or settings.format.name)
-    constraints = parse_constraints(list(where))
+    constraints = parse_constraints(list(constraints))
     if objective is None:
         first = settings.objectives[0]
         objective, direction = first.resolved_name, first.resolved_direction
@@ -118,7 +119,8 @@ def export_model(
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "run": str(run.root.resolve()),
         "selection": {
-            "where": [str(c) for c in constraints],
+            "constraints": [str(c) for c in constraints],
+            "where": [str(c) for c in constraints],  # its name until issue 25: kept one release
             "objective": objective,
             "direction": direction,
             "candidates": len(evaluations),

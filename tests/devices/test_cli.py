@@ -68,6 +68,19 @@ def test_devices_list_table_and_ping(devices_file, tmp_path, live_device):
     assert "rtt ms" in ping.stdout
 
 
+def test_devices_through_a_pipe_print_one_line_per_device(devices_file):
+    # a narrow COLUMNS makes rich fold every cell into a column; a pipe must not care
+    for action, figures in (("list", ["runtimes", "cores", "governor"]), ("ping", ["rtt", "ms"])):
+        done = linas_cli.linas("devices", action, "-d", devices_file, env={"COLUMNS": "40"})
+        assert done.returncode == (0 if action == "list" else 1), done.stderr
+        header, live, gone = done.stdout.splitlines()  # one line each, nothing else
+        assert header.split() == ["name", "address", "labels", "alive", *figures, "warnings"]
+        assert live.split()[:4] == ["live", live.split()[1], "board=loopback", "yes"]
+        assert gone.split()[:5] == ["gone", "127.0.0.1:1", "board=pi5", "no", "-"]
+        assert gone.endswith("Connection refused")  # the whole error, on its row
+        assert ("onnxruntime" in live) == (action == "list")
+
+
 def test_measure_json_uploads_once(devices_file, tmp_path):
     model = tmp_path / "tiny.onnx"
     model.write_bytes(tiny_onnx(77.0))

@@ -90,7 +90,7 @@ def test_a_short_search_on_that_agent_alone(devices, tmp_path) -> None:
         tmp_path / "search.yaml", devices=devices, budget=4, population=2, seed=1,
         measure=FAST_TIMING, cache=False, out=tmp_path / "run",
     )  # fmt: skip
-    run = linas("search", config, "--quiet", cwd=tmp_path, timeout=800)
+    run = linas("search", config, "--progress", "quiet", cwd=tmp_path, timeout=800)
     assert run.returncode == 0, run.stderr
     rows = (tmp_path / "run" / "results.csv").read_text().splitlines()
     assert len(rows) == 1 + 4 and "arm64" in rows[1]

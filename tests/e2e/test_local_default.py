@@ -115,7 +115,7 @@ def test_the_api_runs_what_the_cli_runs_with_the_same_defaults(tmp_path: Path) -
                "population": 6, "method": "nsga2"}
     config = tmp_path / "search.yaml"
     config.write_text(yaml.safe_dump({**options, "out": str(tmp_path / "cli")}))
-    done = linas("search", config, "--quiet", cwd=tmp_path)
+    done = linas("search", config, "--progress", "quiet", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     search(**options, out=tmp_path / "api", progress="quiet")
     cli, api = (yaml.safe_load((tmp_path / run / "config.yaml").read_text())

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
+from linas_host.commands.flags import PROGRESS
 from linas_host.evaluate.cache import MeasurementCache, cache_key
 from linas_host.paths import cache_dir
 from linas_host.report.html import write_report
 from linas_host.report.plots import hypervolume_plot, pareto_plot
-from linas_host.run.progress import make_reporter
+from linas_host.run.progress import MODES, make_reporter
 
 from linas_sdk.errors import InvalidArgument
 from linas_sdk.measurement import Measurement
@@ -101,6 +103,10 @@ def test_quiet_reporter_prints_only_notes_and_the_end() -> None:
         make_reporter("loud")
 
 
+def test_the_commands_offer_every_progress_mode_and_no_other() -> None:
+    assert PROGRESS == MODES
+
+
 def test_plots_and_page_embed_the_images(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     measured = [{"accuracy": a, "latency_ms": b, "memory_mb": c}
@@ -111,12 +117,32 @@ def test_plots_and_page_embed_the_images(tmp_path: Path) -> None:
     hv = hypervolume_plot(tmp_path / "hv.png", [1, 2, 3], [0.1, 0.3, 0.35], "linas")
     for image in (pareto, hv):
         assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    device = {"name": "box", "address": "10.0.0.5:50051", "state": "lost",
+              "manifest": {"machine": "aarch64", "cpu_model": "Cortex-A76 <4>"}}
     page = write_report(
         tmp_path / "report.html", title="run <x>", summary={"budget": 30},
-        config_yaml="space: mobilenetv3\n", devices=[{"name": "box", "cpu_model": "y"}],
+        config_yaml="space: mobilenetv3\n", devices=[device, {"name": "never", "manifest": None}],
         images={"Pareto": pareto, "Hypervolume": hv},
         tables={"Front": (measured[:5], ["accuracy", "latency_ms"])},
     ).read_text()
     assert page.count("data:image/png;base64,") == 2
     assert "run &lt;x&gt;" in page and "<td class='n'>" in page
-    assert "cpu_model" in page
+    assert "<td>box</td><td>10.0.0.5:50051</td><td></td><td>lost</td>" in page
+    assert "<td>aarch64 / Cortex-A76 &lt;4&gt;</td>" in page and "<td>never</td>" in page
+
+
+def test_page_front_puts_many_differing_genes_in_one_cell(tmp_path: Path) -> None:
+    genes = [f"kernel_{j}" for j in range(45)]  # 5 fixed along the front, 40 that differ
+    rows = [{"index": i, "accuracy": i / 10, **{g: 3 + (2 * (i + j) % 6 if j >= 5 else 0)
+                                                for j, g in enumerate(genes)}}
+            for i in range(4)]
+    page = write_report(
+        tmp_path / "report.html", title="ofa", summary={}, config_yaml="", devices=[],
+        images={}, tables={"Front": (rows, ["index", "accuracy", *genes])}, genes=genes,
+    ).read_text()
+    front = page[page.index("<h2>Front</h2>"):]
+    common = ", ".join(f"kernel_{j}=3" for j in range(5))
+    assert front.startswith(f"<h2>Front</h2>\n<p>Common to every row: {common}</p><table>")
+    assert re.findall(r"<th>(.*?)</th>", front) == ["index", "accuracy", "architecture"]
+    cells = re.findall(r"<td>(kernel_[^<]*)</td>", front)
+    assert cells == [" ".join(f"{g}={row[g]}" for g in genes[5:]) for row in rows]

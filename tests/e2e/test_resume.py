@@ -37,7 +37,7 @@ def test_killed_search_resumes_where_it_stopped(agent_process, tmp_path) -> None
         out=tmp_path / "run",
     )
     search = subprocess.Popen(
-        [*LINAS, "search", str(config), "--jsonl"],
+        [*LINAS, "search", str(config), "--progress", "jsonl"],
         cwd=tmp_path,
         env=cli_env(),
         stdout=subprocess.PIPE,
@@ -54,10 +54,10 @@ def test_killed_search_resumes_where_it_stopped(agent_process, tmp_path) -> None
     before = journal(tmp_path / "run")
     assert KILL_AFTER <= len(before) < BUDGET
 
-    refused = linas("search", config, "--quiet", cwd=tmp_path)
+    refused = linas("search", config, "--progress", "quiet", cwd=tmp_path)
     assert refused.returncode == 2 and "--resume" in refused.stderr
 
-    resumed = linas("search", config, "--resume", "--jsonl", cwd=tmp_path)
+    resumed = linas("search", config, "--resume", "--progress", "jsonl", cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
     events = [json.loads(line) for line in resumed.stdout.splitlines()]
     assert next(e for e in events if e["event"] == "start")["done"] == len(before)

@@ -121,7 +121,7 @@ def test_a_search_scores_bleu_on_the_users_validation_pair(trained):
         "threads": 1, "measure": FAST_TIMING, "out": str(folder / "run"),
         "cache_dir": str(folder / "cache"),
     })  # fmt: skip
-    done = linas("search", config, "--quiet", cwd=folder)
+    done = linas("search", config, "--progress", "quiet", cwd=folder)
     assert done.returncode == 0, done.stderr
     with (folder / "run" / "results.csv").open() as rows:
         rows = list(csv.DictReader(rows))

@@ -58,16 +58,16 @@ def two_board_run(module_agent_process, tmp_path_factory) -> dict:
         for name, board in (("board-a", "a"), ("board-b", "b"))
     }
     devices = devices_file(tmp / "devices.yaml", agents)
-    first = linas("search", search_config(tmp, devices, "first"), "--jsonl", cwd=tmp)
+    first = linas("search", search_config(tmp, devices, "first"), "--progress", "jsonl", cwd=tmp)
     assert first.returncode == 0, first.stderr
-    second = linas("search", search_config(tmp, devices, "second"), "--quiet", cwd=tmp)
+    second = linas("search", search_config(tmp, devices, "second"), "--progress", "quiet", cwd=tmp)
     assert second.returncode == 0, second.stderr
     spec = yaml.safe_load(devices.read_text())
     spec["devices"]["board-b"]["provider"] = "CPU"
     named = devices.with_name("devices-provider.yaml")
     named.write_text(yaml.safe_dump(spec))
     config = search_config(tmp, named, "provider", budget=POPULATION)
-    third = linas("search", config, "--quiet", cwd=tmp)
+    third = linas("search", config, "--progress", "quiet", cwd=tmp)
     assert third.returncode == 0, third.stderr
     return {"tmp": tmp, "run": tmp / "first", "again": tmp / "second",
             "provider": tmp / "provider", "stdout": first.stdout}  # fmt: skip
@@ -166,7 +166,7 @@ def test_export_meets_the_constraint_or_fails_the_build(two_board_run) -> None:
 
     def export(source: Path, where: str, out: str, *more: str):
         """`linas export` of the most accurate model that meets `where`, into tmp/`out`."""
-        where_maximize = ["--where", where, "--maximize", "accuracy"]
+        where_maximize = ["--constraint", where, "--maximize", "accuracy"]
         return linas("export", source, *where_maximize, *more, "-o", tmp / out, cwd=tmp)
 
     done = export(run, f"latency_ms_a<={bound!r}", "firmware", "--format", "onnx")
@@ -192,7 +192,7 @@ def test_export_meets_the_constraint_or_fails_the_build(two_board_run) -> None:
     assert again.returncode == 0, again.stderr
     assert (tmp / "again" / "model.onnx").read_bytes() == model
 
-    unknown = linas("export", run, "--where", "speed<=3", "-o", tmp / "bad", cwd=tmp)
+    unknown = linas("export", run, "--constraint", "speed<=3", "-o", tmp / "bad", cwd=tmp)
     assert unknown.returncode == 2 and "no figure 'speed'" in unknown.stderr
 
 

@@ -48,7 +48,7 @@ def test_ray_and_this_process_evaluate_the_same_architectures(ray_cluster, tmp_p
             executor=executor,
             out=tmp_path / kind,
         )
-        done = linas("search", config, "--quiet", cwd=tmp_path, env=RAY_ENV)
+        done = linas("search", config, "--progress", "quiet", cwd=tmp_path, env=RAY_ENV)
         assert done.returncode == 0, done.stderr
         runs[kind] = {key: json.loads(values) for _, key, values, _ in journal(tmp_path / kind)}
     assert len(runs["ray"]) == 12
@@ -76,7 +76,7 @@ def test_a_worker_killed_mid_task_is_retried(ray_cluster, tmp_path) -> None:
         out=tmp_path / "run",
     )
     search = subprocess.Popen(
-        [*LINAS, "search", str(config), "--quiet"],
+        [*LINAS, "search", str(config), "--progress", "quiet"],
         cwd=tmp_path,
         env=cli_env(RAY_ENV),
         stdout=subprocess.DEVNULL,
@@ -131,7 +131,7 @@ def test_a_stopped_cluster_stops_the_run_and_another_resumes_it(
         "RAY_CLIENT_INITIAL_CONNECTION_TIMEOUT_S": "1",
     }
     search = subprocess.Popen(
-        [*LINAS, "search", str(config), "--jsonl"],
+        [*LINAS, "search", str(config), "--progress", "jsonl"],
         cwd=tmp_path,
         env=cli_env({**RAY_ENV, **client}),
         stdout=subprocess.PIPE,
@@ -154,7 +154,7 @@ def test_a_stopped_cluster_stops_the_run_and_another_resumes_it(
     tiny_search_config(
         tmp_path / "search.yaml", **options, executor=ray_executor(ray_cluster.address)
     )
-    resumed = linas("search", config, "--resume", "--quiet", cwd=tmp_path, env=RAY_ENV)
+    resumed = linas("search", config, "--resume", "--progress", "quiet", cwd=tmp_path, env=RAY_ENV)
     assert resumed.returncode == 0, resumed.stderr
     after = journal(tmp_path / "run")
     assert after[: len(before)] == before, "what was measured before the stop is kept as it was"
@@ -181,7 +181,8 @@ def test_a_supernet_module_the_workers_lack_is_named(ray_cluster, tmp_path) -> N
     done = linas(
         "search",
         config,
-        "--quiet",
+        "--progress",
+        "quiet",
         cwd=tmp_path,
         env={**RAY_ENV, "PYTHONPATH": f"{cli_env()['PYTHONPATH']}:{tmp_path}"},
     )

@@ -36,7 +36,7 @@ def test_linas_search_loses_nothing_when_an_agent_is_killed_mid_measurement(tmp_
         )
         with open(tmp_path / "search.log", "wb") as stderr:
             search = subprocess.Popen(
-                [*LINAS, "search", str(config), "--jsonl"],
+                [*LINAS, "search", str(config), "--progress", "jsonl"],
                 stdout=subprocess.PIPE,
                 stderr=stderr,
                 env=cli_env(),

@@ -9,6 +9,7 @@ import json
 
 import numpy as np
 import pytest
+from linas_cli import linas
 from linas_host.bench import SHARED_TABLE, format_report, run_bench
 from pymoo.indicators.hv import HV
 
@@ -105,7 +106,7 @@ def test_evaluating_the_whole_table_closes_the_gap(tmp_path):
     assert "evaluations_to_target" not in report["methods"]["random"]  # no nsga2 to aim at
 
 
-def test_cli_prints_the_table_and_writes_json(tmp_path, capsys):
+def test_cli_prints_the_table_and_writes_the_json_file(tmp_path, capsys):
     table = write_table(tmp_path / "t.csv")
     out = tmp_path / "bench.json"
     code = main(
@@ -119,7 +120,7 @@ def test_cli_prints_the_table_and_writes_json(tmp_path, capsys):
             "nsga2,random",
             "--population",
             "4",
-            "--json",
+            "--out",
             str(out),
             "--constraint",
             "lat_ms<=5",
@@ -134,6 +135,37 @@ def test_cli_prints_the_table_and_writes_json(tmp_path, capsys):
     report = json.loads(out.read_text())
     assert report["constraints"] == ["lat_ms<=5"]
     assert [len(r["rows"]) for r in report["methods"]["random"]["runs"]] == [12, 12]
+
+
+def test_cli_json_prints_the_figures_and_jsonl_progress_is_a_line_per_run(tmp_path):
+    table = write_table(tmp_path / "t.csv")
+    args = ["--budget", "8", "--seeds", "2", "--methods", "nsga2,random", "--population", "4"]
+    done = linas(*bench_args(table, *args, "--json", "--progress", "jsonl"), timeout=120)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)  # stdout is the JSON figures alone, no table
+    events = [json.loads(line) for line in done.stderr.splitlines()]
+    assert [(e["event"], e["method"], e["seed"]) for e in events] == [
+        ("run", m, s) for m in ("nsga2", "random") for s in (0, 1)
+    ]
+    for event in events:
+        run = report["methods"][event["method"]]["runs"][event["seed"]]
+        assert event["evaluations"] == run["evaluations"] == 8 and event["hypervolume"] > 0
+
+
+def test_cli_old_spellings_json_file_and_quiet_still_work_and_say_so(tmp_path):
+    table = write_table(tmp_path / "t.csv")
+    out = tmp_path / "bench.json"
+    args = ["--budget", "8", "--seeds", "1", "--methods", "random", "--population", "4"]
+    done = linas(*bench_args(table, *args, "--json", out, "--quiet"), timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines() == [  # and no progress line: --quiet took effect
+        "linas bench: --json FILE is deprecated and will be removed in the next release; "
+        "use --out FILE",
+        "linas bench: --quiet is deprecated and will be removed in the next release; "
+        "use --progress quiet",
+    ]
+    assert done.stdout.startswith("table ")  # the table: --json FILE is not the new --json
+    assert json.loads(out.read_text())["methods"]["random"]["runs"][0]["evaluations"] == 8
 
 
 def test_cli_takes_a_cell_and_linas_runs_on_it(tmp_path, capsys):
@@ -154,7 +186,7 @@ def test_cli_takes_a_cell_and_linas_runs_on_it(tmp_path, capsys):
             "op=0-1",
             "--zero-op",
             "b",
-            "--json",
+            "--out",
             str(out),
         )
     )
@@ -206,7 +238,7 @@ def test_three_objectives_give_the_figures_of_the_three_dimensional_hypervolume(
             "5",
             "--option",
             "linas.predictions=300",
-            "--json",
+            "--out",
             str(out),
         )
     )
@@ -280,7 +312,7 @@ def test_method_options_reach_the_method_and_are_reported(tmp_path, capsys):
             "linas.trust_radius=null",
             "--option",
             "linas.predictors=[ridge, svr]",
-            "--json",
+            "--out",
             str(out),
         )
     )

@@ -135,7 +135,7 @@ def test_tokens_never_reach_logs_reports_or_manifests(agent_process, tmp_path) -
         return linas_cli.linas(*args, cwd=tmp_path, timeout=300, env={TOKEN_ENV: TOKEN_B})
 
     runs = [
-        linas("search", config, "--jsonl"),
+        linas("search", config, "--progress", "jsonl"),
         linas(
             "export",
             tmp_path / "run",

@@ -7,7 +7,7 @@ LINAS's predictors):
     linas bench --table nb201_pi5_cifar100.csv.gz --var e0 --var e1 --var e2 --var e3 \\
         --var e4 --var e5 --objective acc_cifar100:max --objective lat_pi5_onnx_ms:min \\
         --edge e0=0-1 --edge e1=0-2 --edge e2=1-2 --edge e3=0-3 --edge e4=1-3 --edge e5=2-3 \\
-        --zero-op none --budget 1000 --seeds 10 --methods linas,nsga2,random --json bench.json
+        --zero-op none --budget 1000 --seeds 10 --methods linas,nsga2,random --out bench.json
 
 Three objectives: a third --objective (e.g. energy_pi5_onnx_mj:min). A selection protocol's
 seed set: --first-seed 10 --seeds 10 --budget 400 --target-budget 1000. An ablation:
@@ -19,6 +19,9 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
+
+from linas_host.commands.flags import Deprecated, add_constraint, add_progress, constraints
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -49,13 +52,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="an objective column with its direction, e.g. acc_cifar100:max "
         "(repeat; 2 to 4: the hypervolume is N-dimensional)",
     )
-    parser.add_argument(
-        "--constraint",
-        action="append",
-        default=[],
-        metavar="COLUMN<=BOUND",
-        help="a feasibility constraint, e.g. 'lat_pi5_onnx_ms<=5' (repeat)",
-    )
+    add_constraint(parser, example="lat_pi5_onnx_ms<=5")
     parser.add_argument(
         "--edge",
         action="append",
@@ -109,19 +106,42 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--resume", action="store_true", help="continue the runs journaled in --journal DIR"
     )
-    parser.add_argument(
-        "--json",
-        type=Path,
-        metavar="OUT",
-        help="write the figures and every run's row numbers as JSON",
+    out = parser.add_argument(
+        "--out", type=Path, metavar="FILE",
+        help="write the figures and every run's row numbers as JSON to FILE",
     )
-    parser.add_argument("--quiet", action="store_true", help="no per-run progress lines")
+    parser.add_argument(
+        "--json", action=_JsonOrOut, to=out, nargs="?", default=False, metavar="FILE",
+        help="print the JSON figures to stdout instead of the table (--json FILE is deprecated: "
+        "use --out FILE)",
+    )
+    progress = add_progress(
+        parser, help="per finished run on stderr: a line (rich), nothing (quiet), or a JSON "
+        "object (jsonl); stdout keeps the table or the JSON figures",
+    )
+    parser.add_argument("--quiet", action=Deprecated, to=progress, value="quiet")
     parser.set_defaults(func=run)
 
 
+class _JsonOrOut(Deprecated):
+    """``--json`` prints the figures; ``--json FILE``, its old meaning, is ``--out FILE``."""
+
+    def __call__(
+        self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        if values is None:
+            setattr(namespace, self.dest, True)
+        else:
+            super().__call__(parser, namespace, values, option_string)
+
+
 def run(args: argparse.Namespace) -> int:
+    import json
+
     from linas_host.bench import (
         SHARED_TABLE,
+        BenchRun,
         format_report,
         parse_method_options,
         run_bench,
@@ -133,20 +153,25 @@ def run(args: argparse.Namespace) -> int:
         raise InvalidArgument("--resume needs --journal DIR (where the runs were journaled)")
     cell = _cell(args.edge, args.zero_op)
 
-    def on_run(r) -> None:
-        if not args.quiet:
-            print(
-                f"{r.method} seed {r.seed}: {len(r.rows)} evaluations, {r.status}, "
-                f"{r.wall_seconds:.1f} s",
-                file=sys.stderr,
-                flush=True,
-            )
+    def on_run(r: BenchRun) -> None:
+        if args.progress == "jsonl":
+            line = json.dumps({
+                "event": "run", "method": r.method, "seed": r.seed, "evaluations": len(r.rows),
+                "status": r.status, "wall_seconds": round(r.wall_seconds, 3),
+                "resumed": r.resumed, "hypervolume": r.hypervolume[-1] if r.hypervolume else None,
+            })
+        elif args.progress == "rich":
+            line = (f"{r.method} seed {r.seed}: {len(r.rows)} evaluations, {r.status}, "
+                    f"{r.wall_seconds:.1f} s")
+        else:
+            return
+        print(line, file=sys.stderr, flush=True)
 
     report = run_bench(
         table=SHARED_TABLE if str(args.table) == "shared" else args.table,
         variables=args.var,
         objectives=args.objective,
-        constraints=args.constraint,
+        constraints=constraints(args.constraint),
         budget=args.budget,
         seeds=args.seeds,
         first_seed=args.first_seed,
@@ -161,9 +186,9 @@ def run(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         on_run=on_run,
     )
-    print(format_report(report))
-    if args.json is not None:
-        write_json(report, args.json)
+    print(json.dumps(report, indent=1) if args.json else format_report(report))
+    if args.out is not None:
+        write_json(report, args.out)
     return 0
 
 

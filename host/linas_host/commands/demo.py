@@ -16,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+from linas_host.commands.flags import add_progress
+
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "mobilenetv3-local.yaml"
 
 
@@ -27,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--config", type=Path, default=EXAMPLE, help="search config (YAML)")
     parser.add_argument("--budget", type=int, help="evaluations (default: the config's)")
     parser.add_argument("--out", type=Path, help="run directory (default: runs/demo-<time>)")
-    parser.add_argument("--progress", choices=["rich", "quiet", "jsonl"], default="rich")
+    add_progress(parser, help="a live panel (rich), only notes (quiet), or JSON lines (jsonl)")
     parser.set_defaults(func=run)
 
 
@@ -57,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     if latencies:
         bound = f"{latencies[len(latencies) // 2]:.3g}"
         print(f"pick a model for a build: linas export {result.out} "
-              f"--where 'latency_ms<={bound}' --maximize accuracy -o build/model")
+              f"--constraint 'latency_ms<={bound}' --maximize accuracy -o build/model")
     return 0
 
 

@@ -1,12 +1,15 @@
 """`linas devices list|ping -d devices.yaml`: what each device is, and whether it answers.
 
-Thin wrapper over linas_host.devices.survey. `ping` exits with 1 when any device is down.
+Thin wrapper over linas_host.devices.survey. `ping` exits with 1 when any device is down. The
+table is drawn by rich on a terminal; piped, it is plain fixed columns, one line per device.
 """
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+
+from linas_host.commands.flags import add_json
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -22,23 +25,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ):
         sub = actions.add_parser(action, help=text, description=text)
         sub.add_argument("-d", "--devices", type=Path, required=True, help="the devices file")
-        sub.add_argument("--json", action="store_true", help="print JSON instead of a table")
+        add_json(sub)
         sub.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     import json
+    import sys
 
     from rich.console import Console
 
     from linas_host.devices.config import load_devices
-    from linas_host.devices.render import devices_table
+    from linas_host.devices.render import device_rows, devices_table, plain_table
     from linas_host.devices.survey import survey
 
     ping = args.action == "ping"
     reports = survey(load_devices(args.devices).devices.values(), ping=ping)
     if args.json:
         print(json.dumps([report.to_dict() for report in reports], indent=2))
-    else:
+    elif sys.stdout.isatty():
         Console().print(devices_table(reports, ping=ping))
+    else:
+        print(plain_table(*device_rows(reports, ping=ping)))
     return 1 if ping and not all(report.alive for report in reports) else 0

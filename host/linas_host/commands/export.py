@@ -11,8 +11,10 @@ import argparse
 import sys
 from pathlib import Path
 
+from linas_host.commands.flags import Deprecated, add_constraint, constraints
+
 EXIT_NO_MODEL = 3
-"""No measured architecture meets the --where constraints: the build should fail."""
+"""No measured architecture meets the --constraint bounds: the build should fail."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -24,10 +26,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "0 exported, 3 no model meets the constraints, 2 invalid input.",
     )
     parser.add_argument("run_dir", type=Path, help="a `linas search` output directory")
-    parser.add_argument(
-        "--where", action="append", default=[], metavar="EXPR",
-        help="a constraint such as 'latency_ms<=5' (repeat, or separate with commas)",
-    )
+    constraint = add_constraint(parser, example="latency_ms<=5")
+    parser.add_argument("--where", action=Deprecated, to=constraint)
     goal = parser.add_mutually_exclusive_group()
     goal.add_argument("--maximize", metavar="NAME", help="pick the highest NAME (e.g. accuracy)")
     goal.add_argument("--minimize", metavar="NAME", help="pick the lowest NAME (e.g. latency_ms)")
@@ -40,12 +40,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from linas_host.firmware import NoModelMeetsConstraints, export_model
 
-    where = [part for text in args.where for part in text.split(",") if part.strip()]
     objective, direction = ((args.minimize, "min") if args.minimize
                             else (args.maximize, "max") if args.maximize else (None, None))
     try:
-        manifest = export_model(args.run_dir, where=where, objective=objective,
-                                direction=direction, fmt=args.format, out=args.out)
+        manifest = export_model(args.run_dir, constraints=constraints(args.constraint),
+                                objective=objective, direction=direction, fmt=args.format,
+                                out=args.out)
     except NoModelMeetsConstraints as error:
         print(f"linas export: {error}", file=sys.stderr)
         return EXIT_NO_MODEL

@@ -12,6 +12,8 @@ import argparse
 import dataclasses
 from pathlib import Path
 
+from linas_host.commands.flags import add_json
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     from linas_sdk.measurement import MeasureSettings
@@ -31,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--validation", type=Path, help="a validation set (.npz with x and y)")
     parser.add_argument("--metric", choices=["top1", "outputs"],
                         help="what to do with the validation set (default: top1)")
-    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    add_json(parser)
     group = parser.add_argument_group("measurement settings (unset: the defaults shown)")
     for field in dataclasses.fields(MeasureSettings):
         flag = "--" + field.name.replace("_", "-")

@@ -8,6 +8,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from linas_host.commands.flags import Deprecated, add_progress
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -21,12 +23,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--resume", action="store_true",
         help="continue the run in the output directory from its journal, re-measuring nothing",
     )
-    mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--quiet", action="store_const", dest="progress", const="quiet",
-                      help="print only notes and the closing line")
-    mode.add_argument("--jsonl", action="store_const", dest="progress", const="jsonl",
-                      help="print one JSON object per event on stdout (for CI logs)")
-    parser.set_defaults(func=run, progress="rich")
+    progress = add_progress(
+        parser, help="a live panel on stderr (rich), only notes and the closing line (quiet), "
+        "or one JSON object per event on stdout (jsonl, for CI logs)",
+    )
+    parser.add_argument("--quiet", action=Deprecated, to=progress, value="quiet")
+    parser.add_argument("--jsonl", action=Deprecated, to=progress, value="jsonl")
+    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

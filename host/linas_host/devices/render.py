@@ -1,10 +1,12 @@
-"""Rich tables for device reports and measurements (the CLIs' and the demo's output)."""
+"""Tables for device reports and measurements (the CLIs' output): rich ones for a terminal, and
+a plain one for the devices when the output is piped."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from rich.table import Table
+from rich.text import Text
 
 from linas_host.devices.survey import DeviceReport
 from linas_sdk.measurement import Measurement
@@ -14,17 +16,17 @@ def _labels(labels: dict[str, str]) -> str:
     return ",".join(f"{k}={v}" for k, v in sorted(labels.items())) or "-"
 
 
-def devices_table(reports: Sequence[DeviceReport], *, ping: bool = False) -> Table:
-    """One row per device: who it is, whether it answers, what it runs, what is off."""
-    table = Table(title="devices")
+def device_rows(
+    reports: Sequence[DeviceReport], *, ping: bool = False
+) -> tuple[list[str], list[list[str]]]:
+    """The devices table's header and one row per device (who it is, whether it answers, what
+    it runs, what is off), every cell one line of plain text."""
     columns = ["name", "address", "labels", "alive"]
     columns += ["rtt ms"] if ping else ["runtimes", "cores", "governor"]
-    for column in [*columns, "warnings"]:
-        table.add_column(column, overflow="fold")
+    rows = []
     for report in reports:
         spec, info = report.spec, report.info
-        row = [spec.name, spec.address, _labels(spec.labels),
-               "[green]yes[/]" if report.alive else "[red]no[/]"]
+        row = [spec.name, spec.address, _labels(spec.labels), "yes" if report.alive else "no"]
         if ping:
             row.append(f"{report.rtt_ms:.2f}" if report.rtt_ms is not None else "-")
         elif info is None:
@@ -33,9 +35,33 @@ def devices_table(reports: Sequence[DeviceReport], *, ping: bool = False) -> Tab
             runtimes = ", ".join(f"{r.name} {r.version}" for r in info.runtimes) or "-"
             row += [runtimes, str(info.cpu_count), info.cpu_governor or "-"]
         notes = report.warnings if report.alive else (report.error,)
-        row.append("\n".join(notes) or "-")
-        table.add_row(*row)
+        row.append("; ".join(notes) or "-")
+        rows.append([" ".join(cell.split()) for cell in row])  # an error may span lines
+    return [*columns, "warnings"], rows
+
+
+def devices_table(reports: Sequence[DeviceReport], *, ping: bool = False) -> Table:
+    """`device_rows` drawn by rich, for a terminal (alive in green, down in red)."""
+    columns, rows = device_rows(reports, ping=ping)
+    table = Table(title="devices")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    alive = columns.index("alive")
+    for report, row in zip(reports, rows, strict=True):
+        cells = [Text(cell) for cell in row]  # Text: a "[" in an error is not rich markup
+        cells[alive].stylize("green" if report.alive else "red")
+        table.add_row(*cells)
     return table
+
+
+def plain_table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Left-aligned fixed columns, one line per row, as wide as the cells need: what a pipe,
+    grep or a log keep readable (rich would fold every cell into the terminal's width)."""
+    widths = [max(len(cell) for cell in cells) for cells in zip(columns, *rows, strict=True)]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        for line in [columns, *rows]
+    )
 
 
 def _ms(value: float) -> str:

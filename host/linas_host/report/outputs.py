@@ -72,10 +72,11 @@ def write_outputs(
             [e.index + 1 for e in evaluations if e.hypervolume is not None], series,
             (summary or {}).get("method", ""),
         )
-    rows = [{"index": e.index, "iteration": e.iteration, "device": e.device, "host": e.host,
-             **e.values, **e.config, "model": models.get(e.key, "")} for e in front]
-    columns = ["index", "iteration", "device", "host", *[o.name for o in objectives],
-               *list(dict.fromkeys(n for e in front for n in e.config)), "model"]
+    # the page's front shows the figures and genes; pareto.csv keeps iteration, device, host
+    rows = [{"index": e.index, **e.values, **e.config, "model": models.get(e.key, "")}
+            for e in front]
+    genes = list(dict.fromkeys(n for e in front for n in e.config))
+    columns = ["index", *[o.name for o in objectives], *genes, "model"]
     return write_report(
         out / "report.html",
         title=f"linas search: {out.name}",
@@ -95,6 +96,7 @@ def write_outputs(
             **({"Predictors per iteration (k-fold cross-validation)": predictor_table(iterations)}
                if iterations else {}),
         },
+        genes=genes,
     )
 
 
