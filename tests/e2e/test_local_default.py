@@ -148,8 +148,8 @@ def test_linas_searches_a_table_of_cells_through_the_api(tmp_path: Path) -> None
 
 
 @pytest.mark.timeout(300)
-@pytest.mark.parametrize("runtime", ["onnx", "tflite"])
-def test_accuracy_on_the_device_matches_the_host(runtime: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("runtime", "suffix"), [("onnxruntime", ".onnx"), ("litert", ".tflite")])
+def test_accuracy_on_the_device_matches_the_host(runtime: str, suffix: str, tmp_path: Path) -> None:
     import tiny_supernet
 
     on_device = dict(accuracy_on="device", runtime=runtime)
@@ -159,7 +159,7 @@ def test_accuracy_on_the_device_matches_the_host(runtime: str, tmp_path: Path) -
     for row in result.front:
         host = supernet.evaluate(supernet.extract(row["config"]))["accuracy"]
         assert row["accuracy"] == pytest.approx(host, abs=1e-6)
-    magic = {"onnx": (0, b"\x08"), "tflite": (4, b"TFL3")}[runtime]
+    magic = {".onnx": (0, b"\x08"), ".tflite": (4, b"TFL3")}[suffix]
     for model in (tmp_path / "run" / "models").iterdir():
-        assert model.suffix == f".{runtime}"
+        assert model.suffix == suffix
         assert model.read_bytes()[magic[0] : magic[0] + len(magic[1])] == magic[1]
