@@ -41,8 +41,8 @@ def test_demo_config_on_the_real_supernet(tmp_path: Path) -> None:
         timeout=1100,
     )
     assert done.returncode == 0, done.stderr
-    events = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
-    assert f"report: {tmp_path / 'run' / 'report.html'}" in done.stdout
+    events = [json.loads(line) for line in done.stdout.splitlines()]  # stdout is JSON only
+    assert f"report: {tmp_path / 'run' / 'report.html'}" in done.stderr
     assert events[-1] == {**events[-1], "event": "finish", "done": 2 * POPULATION}
     second_batch = [e for e in events if e["event"] == "update" and e["iteration"] == 2]
     assert second_batch and set(second_batch[-1]["predictors"]) == {"accuracy", "latency_ms"}

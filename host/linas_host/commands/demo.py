@@ -11,6 +11,7 @@ shared cache. Prints where the report is.
 from __future__ import annotations
 
 import argparse
+import functools
 import subprocess
 import sys
 import time
@@ -51,15 +52,18 @@ def run(args: argparse.Namespace) -> int:
             options = {**settings.space.options, "weights": str(weights)}
             update["space"] = settings.space.model_copy(update={"options": options})
     settings = settings.model_copy(update=update)
-    print(f"linas demo: {args.config} -> {settings.out}", flush=True)
+    # JSON lines own stdout; the demo's own words then go to stderr
+    say = functools.partial(print, file=sys.stderr if args.progress == "jsonl" else sys.stdout,
+                            flush=True)
+    say(f"linas demo: {args.config} -> {settings.out}")
     result = run_search(settings, progress=args.progress)
-    print(f"\n{result.evaluations} evaluations, {len(result.front)} on the Pareto front.")
-    print(f"report: {result.report.resolve()}")
+    say(f"\n{result.evaluations} evaluations, {len(result.front)} on the Pareto front.")
+    say(f"report: {result.report.resolve()}")
     latencies = sorted(row["latency_ms"] for row in result.front if "latency_ms" in row)
     if latencies:
         bound = f"{latencies[len(latencies) // 2]:.3g}"
-        print(f"pick a model for a build: linas export {result.out} "
-              f"--constraint 'latency_ms<={bound}' --maximize accuracy -o build/model")
+        say(f"pick a model for a build: linas export {result.out} "
+            f"--constraint 'latency_ms<={bound}' --maximize accuracy -o build/model")
     return 0
 
 
