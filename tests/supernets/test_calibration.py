@@ -6,6 +6,8 @@ bundled MobileNetV3 and of an OFA w1.0 checkpoint, and runs each image through t
 from __future__ import annotations
 
 import copy
+import os
+import platform
 
 import pytest
 import torch
@@ -98,4 +100,24 @@ def test_each_image_goes_through_the_network_once_and_the_module_is_left_as_it_w
     assert not module.training
     norms = [m for m in module.modules() if isinstance(m, nn.BatchNorm2d)]
     assert {m.momentum for m in norms} == {0.1}
+    activations = [m for m in module.modules() if isinstance(m, (nn.ReLU, nn.Hardswish))]
+    assert activations and not any(m.inplace for m in activations)
     assert all(p.is_contiguous() for p in module.parameters())
+
+
+def _resident_bytes() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the pass tunes glibc's heap")
+def test_the_pass_gives_its_memory_back_and_large_blocks_are_unmapped_again(ofa):
+    module = ofa.extract(ofa.largest, calibrate=False)
+    images = torch.randn(256, 3, 64, 64, generator=torch.Generator().manual_seed(0))
+    recalibrate_batchnorm(module, images[:8])  # the kernels' caches, made once
+    before = _resident_bytes()
+    recalibrate_batchnorm(module, images)  # a pass of about 200 MB at its peak
+    assert _resident_bytes() - before < 32 << 20
+    block = torch.ones(256 << 20, dtype=torch.uint8)
+    del block
+    assert _resident_bytes() - before < 32 << 20
