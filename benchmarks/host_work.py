@@ -82,23 +82,36 @@ def seconds(run) -> tuple[float, object]:
     return time.perf_counter() - started, result
 
 
-def forward_seconds(model: bytes, images: np.ndarray, batch: int) -> float:
-    """onnxruntime's time to run `images` through `model` (session made beforehand)."""
+def forward_seconds(model: bytes, parts: list[np.ndarray], batch: int) -> list[float]:
+    """onnxruntime's time to run each of `parts` through `model` in batches of `batch` (one
+    session, made beforehand)."""
     options = ort.SessionOptions()
     options.intra_op_num_threads, options.inter_op_num_threads = THREADS, 1
     session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
     name = session.get_inputs()[0].name
-    started = time.perf_counter()
-    for start in range(0, len(images), batch):
-        session.run(None, {name: images[start : start + batch]})
-    return time.perf_counter() - started
+    times = []
+    for images in parts:
+        started = time.perf_counter()
+        for start in range(0, len(images), batch):
+            session.run(None, {name: images[start : start + batch]})
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def machine() -> str:
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            return next(line.split(":", 1)[1].strip() for line in cpuinfo
+                        if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.machine()
 
 
 def load_average() -> str:
     return " ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
-def measure(supernet, work, export, config: dict, images: np.ndarray, batch: int) -> dict:
+def measure(supernet, work, export, config: dict, images: list[np.ndarray], batch: int) -> dict:
     """One repeat of every measurement for one end (seconds)."""
     figures = {}
     figures["host work"], (_, model) = seconds(lambda: work(config))
@@ -107,8 +120,9 @@ def measure(supernet, work, export, config: dict, images: np.ndarray, batch: int
     figures["recalibration"], _ = seconds(lambda: recalibrate_batchnorm(module, calibration))
     figures["scoring"], _ = seconds(lambda: supernet.evaluate(module, limit=VALIDATION))
     figures["export"], _ = seconds(lambda: export(module, config))
-    figures["floor"] = forward_seconds(model, images, batch)
-    figures["floor, validation part"] = forward_seconds(model, images[CALIBRATION:], batch)
+    calibration_part, validation_part = forward_seconds(model, images, batch)
+    figures["floor"] = calibration_part + validation_part
+    figures["floor, validation part"] = validation_part
     return figures
 
 
@@ -118,7 +132,7 @@ def main() -> None:
     parser.add_argument("--floor-batch", type=int, default=64, help="onnxruntime batch size")
     args = parser.parse_args()
     torch.set_num_threads(THREADS)
-    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch "
+    print(f"{machine()}, {os.cpu_count()} CPUs, torch "
           f"{torch.__version__}, onnxruntime {ort.__version__}, {THREADS} threads; "
           f"load average at start {load_average()}", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -130,7 +144,7 @@ def main() -> None:
             data={"val": str(validation), "calibration": str(calibration)},
             calibration_samples=CALIBRATION,
         )  # fmt: skip
-        images = np.concatenate([np.load(p)["x"] for p in (calibration, validation)])
+        images = [np.load(path)["x"] for path in (calibration, validation)]
         objectives = [Objective("accuracy", "max", metric="accuracy"),
                       Objective("latency_ms", "min", "ms", metric="latency")]
         plan = MeasurementPlan(MeasureRequest(runtime="onnxruntime", threads=THREADS),
