@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import resource
 import signal
 import threading
 from pathlib import Path
@@ -84,11 +85,25 @@ def test_hanging_model_is_killed_at_its_timeout(client, mlp) -> None:
     still_serves(client, mlp)
 
 
-def test_crashing_model_process_is_internal(client, mlp) -> None:
-    error = rpc_error(client.measure, mlp, provider="linas-test-fault:crash")
-    assert error.code() == grpc.StatusCode.INTERNAL
-    assert "model process crashed (killed by SIGABRT)" in error.details()
+@pytest.mark.parametrize("sig", [signal.SIGABRT, signal.SIGSEGV, signal.SIGKILL],
+                         ids=lambda sig: sig.name)
+def test_crashing_model_process_costs_one_internal_reply(client, mlp, sig) -> None:
+    """A model process that dies mid-run (a runtime's abort, a segfault, the OOM killer) is
+    crashed for real: signalled while it runs hang.onnx. One INTERNAL reply naming the signal;
+    the agent and its worker carry on."""
+    worker = zygote_of(client.agent.pid)
+    call, errors = hang_in_background(client, 30)
+    model_process = running_model(client.agent.pid)
+    resource.prlimit(model_process, resource.RLIMIT_CORE, (0, 0))  # a crash, not a core file
+    os.kill(model_process, sig)
+    call.join(60)  # a hang guard: the reply comes as soon as the worker reaps the process
+    assert not call.is_alive(), "the Measure call did not end after its model process died"
+    assert len(errors) == 1 and errors[0].code() == grpc.StatusCode.INTERNAL
+    assert f"the model process crashed (killed by {sig.name}); the agent is fine" in (
+        errors[0].details()
+    )
     still_serves(client, mlp)
+    assert client.agent.alive() and zygote_of(client.agent.pid) == worker
 
 
 def test_model_spinning_past_its_cpu_time_limit_is_stopped(agent_process) -> None:
