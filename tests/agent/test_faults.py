@@ -7,12 +7,19 @@ import contextlib
 import os
 import resource
 import signal
-import threading
 from pathlib import Path
 
 import grpc
 import pytest
-from agent_helpers import MODELS, Client, rpc_error
+from agent_helpers import (
+    MODELS,
+    Client,
+    children_of,
+    hang_in_background,
+    rpc_error,
+    running_model,
+    zygote_of,
+)
 from linas_agent.zygote import MODEL_PROCESS_NAME
 from polling import wait_for
 
@@ -135,28 +142,7 @@ def test_dead_worker_is_restarted(client, mlp) -> None:
     assert zygote_of(client.agent.pid) != worker
 
 
-def hang_in_background(client, timeout_seconds: float):
-    """Measure hang.onnx in a thread with that execution timeout, its model process running
-    when this returns; -> (the thread, the list its call's RpcError lands in)."""
-    hang = client.upload(MODELS / "hang.onnx")
-    errors: list[grpc.RpcError] = []
-    settings = {"timeout_seconds": timeout_seconds}
-    call = threading.Thread(
-        target=lambda: errors.append(rpc_error(client.measure, hang, settings=settings))
-    )
-    call.start()
-    wait_for(lambda: running_model(client.agent.pid) is not None, 30, "the model process")
-    return call, errors
 
-
-def running_model(agent_pid: int) -> int | None:
-    """The model process that has taken a job under the agent's worker, if any."""
-    with contextlib.suppress(AssertionError, OSError):
-        for pid in children_of(zygote_of(agent_pid)):
-            with contextlib.suppress(OSError):
-                if Path(f"/proc/{pid}/comm").read_text().strip() == MODEL_PROCESS_NAME:
-                    return pid
-    return None
 
 
 def test_worker_killed_mid_measurement_costs_one_reply(client, mlp) -> None:
@@ -167,19 +153,6 @@ def test_worker_killed_mid_measurement_costs_one_reply(client, mlp) -> None:
     assert errors[0].code() == grpc.StatusCode.INTERNAL
     assert "worker process died" in errors[0].details()
     still_serves(client, mlp)
-
-
-def zygote_of(pid: int) -> int:
-    """The only child of a process, found in /proc: an agent's worker, a worker's model."""
-    children = children_of(pid)
-    if not children:
-        raise AssertionError(f"process {pid} has no child")
-    return children[0]
-
-
-def children_of(pid: int) -> list[int]:
-    return [int(c) for task in Path(f"/proc/{pid}/task").iterdir()
-            for c in (task / "children").read_text().split()]  # fmt: skip
 
 
 def test_model_process_is_forked_before_its_job_and_runs_only_that_one(client, mlp) -> None:
