@@ -140,8 +140,10 @@ class Agent:
 
     def _run(self, request: MeasureRequest, model: Path, valid: Path | None, cancelled):
         settings = request.settings
-        if settings.cooldown_seconds:
-            time.sleep(settings.cooldown_seconds)
+        # The cool-down idles the board, its turn held; a client that goes away ends it.
+        gone = cancelled or threading.Event()
+        if settings.cooldown_seconds and gone.wait(settings.cooldown_seconds):
+            raise ResourceExhausted("the measurement was cancelled: its client went away")
         result_dir = tempfile.mkdtemp(prefix="linas-job-")
         try:
             job = Job(
