@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import time
 import traceback
 from collections.abc import Mapping
@@ -71,7 +70,6 @@ def measure(job: Job, runtimes: Mapping[str, Runtime]) -> tuple[Measurement, dic
     if request.cpu_affinity:
         os.sched_setaffinity(0, request.cpu_affinity)
     affinity = tuple(sorted(os.sched_getaffinity(0)))
-    inject_fault(job.fault)
     runtime = runtimes[request.runtime]
     info = runtime.info()
     baseline = memory.reset_peak()
@@ -132,16 +130,3 @@ def measure(job: Job, runtimes: Mapping[str, Runtime]) -> tuple[Measurement, dic
     )  # fmt: skip
     return measurement, outputs
 
-
-FAULTS_ENV = "LINAS_AGENT_TEST_FAULTS"
-"""Test-only: when this is "1" in the agent's environment, a request whose provider is
-"linas-test-fault:crash" makes its model process abort (SIGABRT), so tests can check that a
-crashing model costs one INTERNAL reply and the agent keeps serving. Off by default."""
-
-FAULT_PREFIX = "linas-test-fault:"
-
-
-def inject_fault(fault: str) -> None:
-    if fault == "crash":
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a test crash leaves no core file
-        os.abort()

@@ -284,6 +284,12 @@ class LiteRtSession(Session):
         self._out = [d["index"] for d in outs]
         self.output_names = [d["name"] for d in outs]
 
+    def delegated(self) -> bool | None:
+        """Whether a delegate took nodes of the graph (DELEGATE nodes in the interpreter's
+        execution plan); None when this interpreter cannot say."""
+        ops = getattr(self._interp, "_get_ops_details", None)  # in LiteRT and tflite-runtime
+        return None if ops is None else any(op["op_name"] == "DELEGATE" for op in ops())
+
     def set_inputs(self, feeds: Mapping[str, np.ndarray]) -> None:
         for name, array in feeds.items():
             self._interp.set_tensor(self._in[name], array)
@@ -304,7 +310,9 @@ class LiteRtSession(Session):
 class LiteRt(Runtime):
     """LiteRT. Provider "XNNPACK" (the default) runs with the XNNPACK delegate the interpreter
     applies by default, on the request's threads; "CPU" runs the built-in kernels without
-    default delegates. The GPU delegate is not in LiteRT's pip wheels, so it is not offered."""
+    default delegates. A session's provider is read back from the interpreter: XNNPACK only
+    if the delegate took nodes of the graph. The GPU delegate is not in LiteRT's pip wheels,
+    so it is not offered."""
 
     name = "litert"
 
@@ -340,7 +348,9 @@ class LiteRt(Runtime):
         kinds = self.module.OpResolverType
         resolver = kinds.AUTO if provider == "XNNPACK" else kinds.BUILTIN_WITHOUT_DEFAULT_DELEGATES
         session = LiteRtSession(self.module.Interpreter, resolver, path, threads, inputs)
-        session.provider = provider
+        # The one that ran, as onnxruntime's sessions say: XNNPACK only if it took nodes.
+        delegated = session.delegated()
+        session.provider = provider if delegated is None else "XNNPACK" if delegated else "CPU"
         return session
 
 

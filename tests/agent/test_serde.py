@@ -168,5 +168,5 @@ def test_a_request_is_checked_and_normalised_when_made() -> None:
 def test_a_job_crosses_the_worker_pipe_whole() -> None:
     """The agent sends its worker the request it validated plus the resolved files, as JSON."""
     job = Job(request=request(), model_path="/s/ab", validation_path="/s/cd", result_dir="/r",
-              memory_limit_bytes=2**20, fault="crash")  # fmt: skip
+              memory_limit_bytes=2**20, cpu_limit_seconds=7)  # fmt: skip
     assert Job.from_json(job.to_json()) == job

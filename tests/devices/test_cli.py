@@ -59,7 +59,7 @@ def test_devices_list_table_and_ping(devices_file, tmp_path, live_device):
     ping = linas("devices", "ping", "-d", devices_file, "--json")
     assert ping.returncode == 1  # gone is down
     rows = {row["name"]: row for row in json.loads(ping.stdout)}
-    assert rows["live"]["alive"] and 0 < rows["live"]["rtt_ms"] < 5000
+    assert rows["live"]["alive"] and rows["live"]["rtt_ms"] > 0  # a health check was timed
     assert not rows["gone"]["alive"] and rows["gone"]["rtt_ms"] is None
     only_live = tmp_path / "live.yaml"
     only_live.write_text(f"devices:\n  live: {{address: '{live_device.address}'}}\n")
