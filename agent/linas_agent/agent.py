@@ -32,10 +32,10 @@ from linas_sdk.errors import (
     ResourceExhausted,
     WorkerCrashed,
 )
+from linas_sdk.formats import format_of_runtime
 from linas_sdk.measurement import DeviceInfo, Measurement, MeasureRequest, MeasureSettings
 from linas_sdk.proto.agent.v1 import agent_pb2 as pb
 
-KIND_OF_RUNTIME = {"onnxruntime": pb.ARTIFACT_KIND_ONNX, "litert": pb.ARTIFACT_KIND_TFLITE}
 ERRORS = {cls.__name__: cls for cls in LinasError.__subclasses__()}
 
 
@@ -95,7 +95,7 @@ class Agent:
                 raise ResourceExhausted("the measurement was cancelled: its client went away")
             start = time.perf_counter()
             with self.store.use(model_sha256) as model:
-                _check_kind(model, KIND_OF_RUNTIME[request.runtime], request.runtime)
+                _check_kind(model, format_of_runtime(request.runtime).kind, request.runtime)
                 if validation_sha256:
                     with self.store.use(validation_sha256) as valid:
                         _check_kind(valid, pb.ARTIFACT_KIND_NPZ, "validation")

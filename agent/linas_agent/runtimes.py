@@ -354,8 +354,8 @@ class LiteRt(Runtime):
         return session
 
 
-RUNTIMES = {"onnxruntime": OnnxRuntime, "litert": LiteRt}
-"""Every runtime the agent knows, by the name a request uses."""
+RUNTIMES = {cls.name: cls for cls in (OnnxRuntime, LiteRt)}
+"""Every runtime the agent knows, by the name a request uses (`linas_sdk.formats`' names)."""
 
 
 def load_runtimes() -> tuple[dict[str, Runtime], dict[str, str]]:

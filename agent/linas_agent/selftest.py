@@ -23,6 +23,7 @@ from linas_agent import launch
 from linas_sdk import serde
 from linas_sdk.artifacts import sha256_hex, upload_chunks
 from linas_sdk.errors import LinasError
+from linas_sdk.formats import FORMATS, format_of_runtime
 from linas_sdk.grpc_settings import bearer_metadata, channel_options
 from linas_sdk.measurement import MeasureRequest
 from linas_sdk.proto.agent.v1 import agent_pb2 as pb
@@ -36,7 +37,7 @@ def run(out: TextIO) -> int:
     token = secrets.token_urlsafe(24)
     examples = files("linas_agent.examples")
     models = {name: examples.joinpath(f"tiny_mlp.{ext}").read_bytes()
-              for name, ext in (("onnxruntime", "onnx"), ("litert", "tflite"))}  # fmt: skip
+              for name, ext in ((f.runtime, f.name) for f in FORMATS)}  # fmt: skip
     valid = examples.joinpath("tiny_mlp.npz").read_bytes()
     with tempfile.TemporaryDirectory(prefix="linas-selftest-") as cache:
         server = launch.start(name="selftest", cache_dir=cache, token=token)
@@ -68,7 +69,7 @@ def _exercise(channel, auth, models: dict[str, bytes], valid: bytes, out: TextIO
         if info.runtime(runtime) is None:
             print(f"{runtime}: not installed, skipped", file=out)
             continue
-        kind = pb.ARTIFACT_KIND_ONNX if runtime == "onnxruntime" else pb.ARTIFACT_KIND_TFLITE
+        kind = format_of_runtime(runtime).kind
         agent.PutArtifact(upload_chunks(model, kind), metadata=auth, timeout=30)
         again = agent.PutArtifact(upload_chunks(model, kind), metadata=auth, timeout=30)
         if not again.already_present:

@@ -38,6 +38,7 @@ from importlib.resources import as_file, files
 from linas_agent import child
 from linas_agent.jobs import Job
 from linas_agent.runtimes import Runtime, load_runtimes, normal_stream, random_inputs
+from linas_sdk.formats import FORMATS
 from linas_sdk.measurement import MeasureRequest, MeasureSettings
 
 PR_SET_PDEATHSIG = 1
@@ -106,7 +107,7 @@ def outcome_of(status: int | None, timeout: float) -> dict:
 
 PREWARM_SETTINGS = MeasureSettings(warmup_runs=1, warmup_seconds=0.0, min_runs=1,
                                    min_seconds=0.0, max_runs=2, timeout_seconds=30.0)
-EXAMPLES = {"onnxruntime": "tiny_mlp.onnx", "litert": "tiny_mlp.tflite"}
+EXAMPLES = {f.runtime: f"tiny_mlp{f.suffix}" for f in FORMATS}
 
 
 def prewarm(runtimes: Mapping[str, Runtime]) -> None:
