@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from linas_agent.runtimes import RUNTIMES as AGENT_RUNTIMES
 from linas_agent.store import KIND_NAMES
 from linas_host.config.layout import RunDirectory
 from linas_host.config.schema import SearchConfig, validate
@@ -13,6 +12,7 @@ from linas_sdk.errors import InvalidArgument
 from linas_sdk.formats import FORMATS, RUNTIMES, format_named, format_of_runtime
 from linas_sdk.measurement import MeasureRequest
 from linas_sdk.metrics import METRICS
+from linas_sdk.runtimes import RUNTIMES as AGENT_RUNTIMES
 
 
 def test_the_agent_runs_every_format_and_names_every_kind() -> None:

@@ -18,12 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
-from linas_agent import child, system, validation
+from linas_agent import child, system
 from linas_agent.jobs import Job
 from linas_agent.queue import MeasureQueue
-from linas_agent.runtimes import RUNTIMES, choose_provider
 from linas_agent.store import KIND_NAMES, ArtifactStore, PutResult
 from linas_agent.worker import Worker
+from linas_sdk import scoring
 from linas_sdk.artifacts import HEADER_BYTES, looks_like
 from linas_sdk.errors import (
     InvalidArgument,
@@ -35,6 +35,7 @@ from linas_sdk.errors import (
 from linas_sdk.formats import format_of_runtime
 from linas_sdk.measurement import DeviceInfo, Measurement, MeasureRequest, MeasureSettings
 from linas_sdk.proto.agent.v1 import agent_pb2 as pb
+from linas_sdk.runtimes import RUNTIMES, choose_provider
 
 ERRORS = {cls.__name__: cls for cls in LinasError.__subclasses__()}
 
@@ -100,7 +101,7 @@ class Agent:
                     with self.store.use(validation_sha256) as valid:
                         _check_kind(valid, pb.ARTIFACT_KIND_NPZ, "validation")
                         if request.metric == "top1":
-                            validation.require_labels(valid)
+                            scoring.require_labels(valid)
                         result = self._run(request, model, valid, cancelled)
                 else:
                     result = self._run(request, model, None, cancelled)

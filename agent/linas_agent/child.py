@@ -16,12 +16,12 @@ from pathlib import Path
 
 import numpy as np
 
-from linas_agent import memory, system, timing, validation
+from linas_agent import memory, system, timing
 from linas_agent.jobs import Job
-from linas_agent.runtimes import Runtime, choose_provider, random_inputs
-from linas_sdk import errors
+from linas_sdk import errors, scoring
 from linas_sdk.grpc_settings import MAX_MESSAGE_BYTES
 from linas_sdk.measurement import Measurement
+from linas_sdk.runtimes import Runtime, choose_provider, random_inputs
 
 RESULT = "result.json"
 OUTPUTS = "outputs.npz"
@@ -94,20 +94,16 @@ def measure(job: Job, runtimes: Mapping[str, Runtime]) -> tuple[Measurement, dic
 
     accuracy, n_valid, outputs = None, 0, {}
     if request.metric:
-        feeds, labels = validation.load_set(
-            Path(job.validation_path), session.inputs, labels=request.metric == "top1"
-        )
-        batch = session.model_inputs[0].shape[0] if session.model_inputs else -1
-        result = validation.first_output(session, feeds, batch if batch > 0 else None)
+        arrays = scoring.read_set(Path(job.validation_path))
+        accuracy, result = scoring.run_validation(session, arrays, request.metric)
         n_valid = len(result)
-        if request.metric == "top1":
-            accuracy = validation.top1(result, labels)
-        elif result.nbytes > MAX_MESSAGE_BYTES // 2:
-            raise errors.ResourceExhausted(
-                f"the outputs over the validation set take {result.nbytes} bytes, more than "
-                f"a reply may carry ({MAX_MESSAGE_BYTES // 2}); use a smaller set or METRIC_TOP1"
-            )
-        else:
+        if request.metric == "outputs":
+            if result.nbytes > MAX_MESSAGE_BYTES // 2:
+                raise errors.ResourceExhausted(
+                    f"the outputs over the validation set take {result.nbytes} bytes, more "
+                    f"than a reply may carry ({MAX_MESSAGE_BYTES // 2}); use a smaller set or "
+                    "METRIC_TOP1"
+                )
             outputs = {session.output_names[0]: result}
 
     measurement = Measurement(

@@ -37,9 +37,9 @@ from importlib.resources import as_file, files
 
 from linas_agent import child
 from linas_agent.jobs import Job
-from linas_agent.runtimes import Runtime, load_runtimes, normal_stream, random_inputs
 from linas_sdk.formats import FORMATS
 from linas_sdk.measurement import MeasureRequest, MeasureSettings
+from linas_sdk.runtimes import Runtime, load_runtimes, normal_stream, random_inputs
 
 PR_SET_PDEATHSIG = 1
 PR_SET_NAME = 15

@@ -75,5 +75,16 @@ def zygote_of(pid: int) -> int:
 
 
 def children_of(pid: int) -> list[int]:
-    return [int(c) for task in Path(f"/proc/{pid}/task").iterdir()
-            for c in (task / "children").read_text().split()]  # fmt: skip
+    """The live children of a process: not the zombie of one that died and is not reaped yet
+    (a killed worker, an earlier job's model process), which keeps its name until it is."""
+    children = [int(c) for task in Path(f"/proc/{pid}/task").iterdir()
+                for c in (task / "children").read_text().split()]  # fmt: skip
+    return [c for c in children if _state(c) not in ("Z", None)]
+
+
+def _state(pid: int) -> str | None:
+    """A process's state letter (/proc/PID/stat: "pid (comm) state ..."), None once gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return None
