@@ -3,9 +3,9 @@ validation set and score it (top-1), or return its outputs for the host to score
 
 Both sides call `run_validation` on a session of the same runtime, so a candidate's accuracy
 is the file's, scored the same way wherever it is scored. A set holds one array per model
-input, named like the input (or "x" for a single-input model), and labels "y" (class indices,
-or one-hot rows), which only top-1 needs. A file on the wire is loaded with allow_pickle=False,
-so an .npz carrying objects is refused rather than unpickled.
+input, named like the input (a single-input model takes the only array, whatever its name),
+and labels "y" (class indices, or one-hot rows), which only top-1 needs. A file on the wire is
+loaded with allow_pickle=False, so an .npz carrying objects is refused rather than unpickled.
 
 A quantized input (an integer tensor with a scale and zero point, as a fully-int8 TFLite model
 has) is fed float data through its own parameters, ``round(x / scale) + zero_point`` clipped to
@@ -75,13 +75,15 @@ def _feeds(
         raise _no_labels(sorted(arrays))
     y = arrays.pop(LABELS, None)
     inputs = session.inputs
-    if len(inputs) == 1 and inputs[0].name not in arrays and "x" in arrays:
-        arrays[inputs[0].name] = arrays.pop("x")
+    if len(inputs) == 1 and inputs[0].name not in arrays and len(arrays) == 1:
+        # a model's only input takes the set's only array, whatever the names: a TFLite file
+        # does not keep the graph's input names
+        arrays[inputs[0].name] = arrays.popitem()[1]
     feeds = {}
     for spec in inputs:
         if spec.name not in arrays:
             raise InvalidArgument(
-                f"the validation set has no array for input {spec.name!r} (nor 'x'); it holds "
+                f"the validation set has no array for input {spec.name!r}; it holds "
                 f"{sorted(arrays)}"
             )
         array = arrays[spec.name]

@@ -99,7 +99,7 @@ def run_search(
         else:
             evaluator = SupernetEvaluator(problem.supernet, problem.objectives, plan,
                                           pool=boards and boards.pool, cache=cache,
-                                          executor=executor)
+                                          executor=executor, host_threads=config.host_threads)
         watch = _Watch(reporter, problem, run_dir, executor)
         run = search_run(config, problem, evaluator, journal=run_dir.journal, resume=resume,
                          callbacks=[watch])
