@@ -156,7 +156,10 @@ def test_cooldown_holds_the_board_idle_before_the_model_runs(agent_process) -> N
         wait_for(lambda: held.stat().st_mtime != 0, 30, "the cooling request to take the board")
         assert running_model(agent.pid) is None, "a model process ran during the cool-down"
         error = rpc_error(client.measure, mlp)
-        assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED and "busy" in error.details()
+        assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert error.details() == (
+            "the agent is busy: one measurement running and 0 waiting (at most 0); retry later"
+        )
         assert not cooling.done()
         cooling.cancel()
         wait_for(lambda: served(client, mlp), 30, "the board freed by the cancelled cool-down")
