@@ -38,7 +38,7 @@ def host_work():
     from linas_host.config.schema import SearchConfig
     from linas_host.evaluate.scored import FileScorer
     from linas_host.evaluate.supernet import HostWork
-    from linas_host.export.subnet import exporter
+    from linas_host.export.subnet import Exporter
     from linas_host.run.problem import build_problem
 
     torch.set_num_threads(1)
@@ -50,7 +50,7 @@ def host_work():
     work = HostWork(
         supernet,
         problem.objectives,
-        exporter(supernet, "onnx"),
+        Exporter(supernet, "onnx"),
         "onnxruntime",
         measured=True,
         score_on_host=True,

@@ -152,10 +152,10 @@ def _write_artifact(run: RunDirectory, settings, chosen: Evaluation, fmt: str, p
     if saved.is_file():
         shutil.copyfile(saved, path)
         return
-    from linas_host.export.subnet import subnetwork_bytes
-    from linas_host.run.problem import build_problem
+    from linas_host.run.problem import build_problem, candidate_exporter
 
-    path.write_bytes(subnetwork_bytes(build_problem(settings).supernet, chosen.config, fmt))
+    exporter = candidate_exporter(settings, build_problem(settings).supernet, fmt)
+    path.write_bytes(exporter(exporter.supernet.extract(chosen.config), chosen.config))
 
 
 def _manifests(run: RunDirectory, chosen: Evaluation) -> dict[str, Any]:

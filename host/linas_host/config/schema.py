@@ -191,6 +191,15 @@ class ObjectiveSpec(_Strict):
         )
 
 
+class QuantizationSpec(_Strict):
+    """How `precision: int8` quantizes a candidate: `calibration_samples` images to calibrate
+    its activations on (the supernet's calibration or training images), and integer inputs
+    and outputs (`integer_io`, for a TFLite file; an ONNX QDQ file keeps float ones)."""
+
+    calibration_samples: int = Field(256, ge=1)
+    integer_io: bool = False
+
+
 class ExecutorSpec(_Strict):
     """Where each candidate's host work runs: ``local`` (this process, the default) or ``ray``
     (a task of `num_cpus` CPUs and `num_gpus` GPUs on the Ray cluster at `address`: ``auto``,
@@ -233,6 +242,8 @@ class SearchConfig(_Strict):
     devices: Path | None = None
     wait_for_devices_s: float = Field(0.0, ge=0)
     runtime: Literal[RUNTIMES] = "onnxruntime"  # type: ignore[valid-type]
+    precision: Literal["fp32", "int8"] = "fp32"
+    quantization: QuantizationSpec = Field(default_factory=QuantizationSpec)
     provider: str = ""
     accuracy_on: Literal["host", "device"] = "host"
     accuracy_limit: int | None = Field(None, ge=1)
@@ -319,6 +330,12 @@ class SearchConfig(_Strict):
         if self.data is not None and "data" in self.space.options:
             raise ValueError(
                 "data is given twice, as 'data' and as space.options.data: expected one of them")
+        if self.quantization.integer_io and self.runtime != "litert":
+            raise ValueError(
+                "quantization.integer_io: integer inputs and outputs apply to a TFLite file "
+                "(runtime litert); an ONNX QDQ file keeps float ones")
+        if table and self.precision != "fp32":
+            raise ValueError("precision: a table space replays recorded figures; expected fp32")
         if table and self.executor.kind != "local":
             raise ValueError(
                 "executor: a table space is replayed, with no host work to run elsewhere; "

@@ -52,7 +52,7 @@ from linas_host.evaluate.plan import MeasurementPlan
 from linas_host.evaluate.scored import FileScorer
 from linas_host.evaluate.validation import ValidationSets
 from linas_host.execute import Executor, LocalExecutor
-from linas_host.export.subnet import exporter
+from linas_host.export.subnet import Exporter
 from linas_host.supernets.protocol import ScoredOnDevice, ScoresOutputs
 from linas_sdk.artifacts import sha256_hex
 from linas_sdk.errors import InvalidArgument, LinasError
@@ -101,6 +101,10 @@ class HostWork:
         if self.measured or (scored and self.scorer is not None):
             model = self.export(module, config)
             record.update(model_sha256=sha256_hex(model), model_bytes=len(model))
+            if isinstance(self.export, Exporter):
+                record.update(precision=self.export.precision)
+                if self.export.precision != "fp32":
+                    record.update(calibration_sha256=self.export.calibration_sha256(config))
         if scored:
             if model is not None and self.scorer is not None:
                 scores = self.scorer(model, self.runtime, config, self._threads())
@@ -197,7 +201,7 @@ class SupernetEvaluator(Evaluator):
                 )
             self.validation = ValidationSets(supernet, plan.accuracy_limit)
         if export is None:
-            export = exporter(supernet, format_of_runtime(plan.runtime).name)
+            export = Exporter(supernet, format_of_runtime(plan.runtime).name)
         self.host_work = HostWork(
             supernet, tuple(self.objectives), export, plan.runtime, measured=bool(self.targets),
             score_on_host=plan.accuracy_on == "host", accuracy_limit=plan.accuracy_limit,
@@ -355,6 +359,8 @@ class SupernetEvaluator(Evaluator):
             device=self.pool.identity(target, self.plan.runtime),
             validation=item.validation.sha256 if scored else "",
             metric=self.metric if scored else "",
+            precision=item.record.get("precision", "fp32"),
+            calibration=item.record.get("calibration_sha256", ""),
             **self.plan.identity(),
         )
 

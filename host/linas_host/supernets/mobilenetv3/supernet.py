@@ -87,6 +87,13 @@ class MobileNetV3Supernet:
         x, y = self.validation(limit)
         return {self.input_names[0]: x.numpy().astype(np.float32), "y": y.numpy()}
 
+    def calibration_arrays(
+        self, limit: int | None = None, config: dict | None = None
+    ) -> dict[str, np.ndarray]:
+        """Distorted training images (the batch-norm calibration draw), for int8 calibration."""
+        return {self.input_names[0]: self.task.calibration(limit or self.calibration_samples)
+                .numpy().astype(np.float32)}
+
     def evaluate(
         self, module: nn.Module, *, limit: int | None = None, batch_size: int = 500
     ) -> dict[str, float]:
