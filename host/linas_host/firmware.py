@@ -139,8 +139,11 @@ def export_model(
             "measured_sha256": measured_sha,
             "measured_format": settings.format.name,
             "identical_to_measured": measured_sha == sha if measured_sha else None,
+            "precision": settings.precision,
         },
     }
+    if settings.precision != "fp32":
+        manifest["artifact"]["quantization"] = _quantization(settings, chosen, data, fmt.runtime)
     path = out / "manifest.json"
     path.write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n")
     return path
@@ -156,6 +159,39 @@ def _write_artifact(run: RunDirectory, settings, chosen: Evaluation, fmt: str, p
 
     exporter = candidate_exporter(settings, build_problem(settings).supernet, fmt)
     path.write_bytes(exporter(exporter.supernet.extract(chosen.config), chosen.config))
+
+
+def _quantization(settings: SearchConfig, chosen: Evaluation, data: bytes,
+                  runtime: str) -> dict[str, Any]:
+    """How the file was quantized, for a firmware build that feeds it integers: the scheme,
+    the calibration images (count and hash) and each integer input's and output's scale and
+    zero point, read from the file itself."""
+    from linas_host.evaluate.scored import runtime as load_runtime
+    from linas_host.run.problem import build_problem, candidate_exporter
+
+    exporter = candidate_exporter(settings, build_problem(settings).supernet)
+    scheme = exporter.quantization
+    engine = load_runtime(runtime)
+    session = engine.load(data, provider=engine.info().providers[0], options={}, threads=1,
+                          inputs=())
+    static = scheme.scheme == "static"
+    return {
+        "scheme": scheme.scheme,
+        "weights": "int8 per channel" if scheme.per_channel else "int8 per tensor",
+        "activations": "int8" if static else "float, quantized at run time",
+        "calibration_images": settings.quantization.calibration_samples if static else 0,
+        "calibration_sha256": chosen.record.get("calibration_sha256", ""),
+        "inputs": [_io(spec.name, session.input_quantization.get(spec.name))
+                   for spec in session.model_inputs],
+        "outputs": [_io(name, session.output_quantization.get(i))
+                    for i, name in enumerate(session.output_names)],
+    }
+
+
+def _io(name: str, parameters: tuple[float, int] | None) -> dict[str, Any]:
+    if parameters is None:
+        return {"name": name, "integer": False}
+    return {"name": name, "integer": True, "scale": parameters[0], "zero_point": parameters[1]}
 
 
 def _manifests(run: RunDirectory, chosen: Evaluation) -> dict[str, Any]:

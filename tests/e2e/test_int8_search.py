@@ -17,10 +17,12 @@ from linas_host.search.journal import SQLiteJournal
 
 from linas_sdk import search
 from linas_sdk.artifacts import sha256_hex
+from linas_sdk.errors import InvalidArgument
 
 
 def int8_search(tmp_path: Path, **options):
-    return search(space="tiny_supernet:make", objectives=["accuracy", "latency"], budget=3,
+    options.setdefault("space", "tiny_supernet:make")
+    return search(objectives=["accuracy", "latency"], budget=3,
                   population=3, method="random", precision="int8", measure=FAST_TIMING,
                   out=tmp_path / "run", cache_dir=tmp_path / "cache", progress="quiet",
                   quantization={"calibration_samples": 64, **options.pop("quantization", {})},
@@ -63,6 +65,20 @@ def test_an_int8_tflite_search_with_integer_io(tmp_path: Path) -> None:
     (given,), (taken,) = interpreter.get_input_details(), interpreter.get_output_details()
     assert given["dtype"].__name__ == taken["dtype"].__name__ == "int8"
     assert {d["dtype"].__name__ for d in interpreter.get_tensor_details()} >= {"int8", "int32"}
+    out = tmp_path / "firmware"
+    done = linas("export", tmp_path / "run", "--maximize", "accuracy", "-o", out)
+    assert done.returncode == 0, done.stderr
+    artifact = json.loads((out / "manifest.json").read_text())["artifact"]
+    quantization = artifact["quantization"]
+    assert artifact["precision"] == "int8" and quantization["scheme"] == "static"
+    assert quantization["calibration_images"] == 64
+    assert quantization["calibration_sha256"] == rows[0]["calibration_sha256"]
+    interpreter = Interpreter(model_path=str(out / "model.tflite"))
+    (given,), (taken,) = interpreter.get_input_details(), interpreter.get_output_details()
+    for io, detail in ((quantization["inputs"], given), (quantization["outputs"], taken)):
+        assert io == [{"name": detail["name"], "integer": True,
+                       "scale": pytest.approx(detail["quantization"][0]),
+                       "zero_point": detail["quantization"][1]}]
 
 
 def test_integer_io_is_for_tflite_and_tables_stay_fp32(tmp_path: Path) -> None:
@@ -71,3 +87,20 @@ def test_integer_io_is_for_tflite_and_tables_stay_fp32(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="precision: a table space replays"):
         search(space={"table": "t.csv", "variables": ["a"]}, objectives=["a:max", "b:min"],
                budget=50, precision="int8", out=tmp_path / "t")
+
+
+def wrong_calibration(**options):
+    """The tiny supernet, its calibration images one feature short of its input."""
+    import tiny_supernet
+
+    supernet = tiny_supernet.make(**options)
+    supernet.calibration_arrays = lambda limit=None, config=None: {
+        "input": supernet.train_x[:limit, :-1].numpy()}
+    return supernet
+
+
+def test_calibration_images_of_another_shape_are_refused_before_any_work(tmp_path) -> None:
+    with pytest.raises(InvalidArgument, match=r"calibration images have the shape \[\(63,\)\] per "
+                                        r"sample; the sub-network takes \[\(64,\)\]"):
+        int8_search(tmp_path, space="test_int8_search:wrong_calibration")
+    assert not (tmp_path / "run" / "journal.sqlite").exists()
