@@ -59,11 +59,12 @@ class _Step(nn.Module):
 def unrolled_greedy_onnx(
     model: nn.Module, src: torch.Tensor, *, steps: int, vocab_size: int,
     input_names: Sequence[str], output_names: Sequence[str], dynamic_batch: bool, opset: int,
+    start: int = BOS,
 ) -> onnx.ModelProto:  # fmt: skip
     """`unrolled_greedy(model, src.clamp(...), steps)` as ONNX, for source ids shaped like `src`;
-    `model` has ``encode``/``decode`` (`translation_decode`). Outputs, named by
-    `output_names`: token ids (batch, steps) int64 and each step's winning logit (batch, steps)
-    float32."""
+    `model` has ``encode``/``decode`` (`decode`), its decoder starting from `start`. Outputs,
+    named by `output_names`: token ids (batch, steps) int64 and each step's winning logit
+    (batch, steps) float32."""
     (source,), (tokens_out, scores_out) = input_names, output_names
     batch = {0: "batch"} if dynamic_batch else {}
     with torch.no_grad():
@@ -75,7 +76,7 @@ def unrolled_greedy_onnx(
         _Encode(model, vocab_size), (src,), input_names=[source], output_names=memory_names,
         dynamic_axes={n: batch for n in [source, *memory_names]}, opset=opset,
     )  # fmt: skip
-    prefix = torch.full((src.shape[0], 2), BOS, dtype=torch.long)  # 2: no size-1 special case
+    prefix = torch.full((src.shape[0], 2), start, dtype=torch.long)  # 2: no size-1 special case
     step = trace(
         _Step(model, parts), (prefix, *memory), input_names=["prefix", *memory_names],
         output_names=["next", "best"],
@@ -90,7 +91,7 @@ def unrolled_greedy_onnx(
         helper.make_node("Shape", [source], ["rows"], start=0, end=1),
         helper.make_node("Concat", ["rows", "one"], ["bos_shape"], axis=0),
         helper.make_node("ConstantOfShape", ["bos_shape"], ["tokens_0"],
-                         value=helper.make_tensor("", TensorProto.INT64, [1], [BOS])),
+                         value=helper.make_tensor("", TensorProto.INT64, [1], [start])),
     ])  # fmt: skip
     _append_steps(graph, step.graph, steps, keep=memory_names)
     graph.node.extend([
