@@ -131,10 +131,13 @@ class HatSupernet:
 
     def extract(self, config: Mapping) -> SubHat:
         """The sub-network `config` standalone: each tensor the leading slice of the file's."""
-        net = self._net(self.arch(config))
-        with torch.no_grad():
-            for name, tensor in net.state_dict().items():
-                tensor.copy_(self.file.state[name][tuple(slice(0, n) for n in tensor.shape)])
+        with torch.device("meta"):  # no initialisation: every tensor is assigned below
+            net = self._net(self.arch(config))
+        state = {
+            name: self.file.state[name][tuple(slice(0, n) for n in tensor.shape)].clone()
+            for name, tensor in net.state_dict().items()
+        }
+        net.load_state_dict(state, assign=True)  # the shared embedding's module takes one
         return SubHat(net, self.steps).eval()
 
     # -- data -------------------------------------------------------------------------------
