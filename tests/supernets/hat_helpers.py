@@ -59,30 +59,17 @@ SMALL = {  # space0 scaled down 20 times in width: 16-wide heads at most
 
 def hat_args(sizes: dict | None = None, **changes) -> argparse.Namespace:
     """fairseq's args of a HAT SuperTransformer (space0's sizes by default)."""
-    return argparse.Namespace(
-        arch="transformersuper_wmt_en_de",
-        share_all_embeddings=True,
-        share_decoder_input_output_embed=True,
-        encoder_normalize_before=False,
-        decoder_normalize_before=False,
-        encoder_learned_pos=False,
-        decoder_learned_pos=False,
-        no_token_positional_embeddings=False,
-        activation_fn="relu",
-        vocab_original_scaling=False,
-        adaptive_softmax_cutoff=None,
-        dropout=0.3,
-        attention_dropout=0.1,
-        max_source_positions=1024,
-        max_target_positions=1024,
-        source_lang="en",
-        target_lang="de",
-        data="data/binary/wmt16_en_de",
-        adam_betas="(0.9, 0.98)",
-        lr=[1e-7],
-        get_attn=False,
-        **{**(sizes or SPACE0), **changes},
-    )
+    fixed = dict(
+        arch="transformersuper_wmt_en_de", share_all_embeddings=True,
+        share_decoder_input_output_embed=True, encoder_normalize_before=False,
+        decoder_normalize_before=False, encoder_learned_pos=False, decoder_learned_pos=False,
+        no_token_positional_embeddings=False, activation_fn="relu",
+        vocab_original_scaling=False, adaptive_softmax_cutoff=None, dropout=0.3,
+        attention_dropout=0.1, max_source_positions=1024, max_target_positions=1024,
+        source_lang="en", target_lang="de", data="data/binary/wmt16_en_de",
+        adam_betas="(0.9, 0.98)", lr=[1e-7], get_attn=False,
+    )  # fmt: skip
+    return argparse.Namespace(**{**fixed, **(sizes or SPACE0), **changes})
 
 
 def hat_state(args: argparse.Namespace, vocab: int, seed: int = 0) -> dict[str, torch.Tensor]:
