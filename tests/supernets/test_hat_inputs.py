@@ -41,7 +41,7 @@ def test_text_round_trips_through_moses_bpe_and_the_dictionary(files):
     ids = pipeline.encode(line)
     assert ids[-1] == EOS and 3 not in ids  # ends with </s>; no <unk>
     assert any(pipeline.dictionary.symbols[i].endswith("@@") for i in ids)  # BPE cut words
-    tokenized = pipeline.tokenized(ids + [7, 8])  # what follows </s> is ignored
+    tokenized = pipeline.tokenized([*ids, 7, 8])  # what follows </s> is ignored
     assert "@@" not in tokenized
     assert pipeline.detokenize(tokenized) == line
     assert compound_split("a well-known , long-term x-y-z") == (
@@ -132,7 +132,7 @@ def test_bpe_codes_that_do_not_match_the_dictionary_are_refused(files, tmp_path)
 
 
 def test_options_of_the_variant_are_checked(files):
-    with pytest.raises(InvalidArgument, match="unknown option.* beam_width of variant hat"):
+    with pytest.raises(InvalidArgument, match=r"unknown option.* beam_width of variant hat"):
         _create(files, beam_width=4)
     with pytest.raises(InvalidArgument, match="bleu is 'chrf'"):
         _create(files, bleu="chrf")
