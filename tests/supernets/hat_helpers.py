@@ -233,10 +233,8 @@ def _sentences(words: list[str], n: int, seed: int) -> list[str]:
     rng = np.random.default_rng(seed)
     out = []
     for _ in range(n):
-        picked = rng.choice(words, size=int(rng.integers(3, 9)))
-        out.append(
-            " ".join(picked).capitalize() + rng.choice([".", "!", " - ok.", ", well-known."])
-        )
+        picked = rng.choice(words, size=int(rng.integers(2, 6)))
+        out.append(" ".join(picked).capitalize() + rng.choice([".", "!", " - ok.", "'s."]))
     return out
 
 

@@ -9,7 +9,8 @@ as it reached HAT's and BLEU is scored the two ways HAT reports it.
   detokenisation;
 - BLEU: *tokenised* with compound splitting (HAT's ``test.sh`` ``normal``: hyphens between
   non-spaces become ``##AT##-##AT##`` in the output and the Moses-tokenised reference, then
-  BLEU on spaces) and *sacreBLEU* on detokenised text (``sacre``).
+  BLEU on spaces) and *sacreBLEU* on detokenised text, the references through the same Moses
+  round trip (``sacre``).
 """
 
 from __future__ import annotations
@@ -135,8 +136,11 @@ def tokenized_bleu(pipeline: TextPipeline, hypotheses: Sequence[str], references
 
 
 def sacre_bleu(pipeline: TextPipeline, hypotheses: Sequence[str], references: Sequence[str]):
-    """sacreBLEU (13a) of detokenised `hypotheses` against raw `references` (HAT's ``sacre``)."""
+    """sacreBLEU (13a) of detokenised `hypotheses` against the raw `references` put through the
+    same Moses round trip, as HAT's ``sacre`` scores its tokenised references (the round trip
+    is not exact: German ``groß's.`` comes back ``groß 's.``)."""
     import sacrebleu
 
     hyps = [pipeline.detokenize(h) for h in hypotheses]
-    return float(sacrebleu.corpus_bleu(hyps, [list(references)]).score)
+    refs = [pipeline.detokenize(pipeline.tokenize(r, pipeline.target)) for r in references]
+    return float(sacrebleu.corpus_bleu(hyps, [refs]).score)
