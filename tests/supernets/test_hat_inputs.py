@@ -11,6 +11,7 @@ import pytest
 import torch
 from hat_helpers import SMALL, hat_args, hat_state, text_files, write_checkpoint
 from linas_host.supernets import create
+from linas_host.supernets.transformer.decode import unrolled_beam, unrolled_greedy
 from linas_host.supernets.transformer.hat_text import EOS, compound_split
 
 from linas_sdk.errors import ArtifactCorrupt, InvalidArgument
@@ -136,3 +137,20 @@ def test_options_of_the_variant_are_checked(files):
         _create(files, beam_width=4)
     with pytest.raises(InvalidArgument, match="bleu is 'chrf'"):
         _create(files, bleu="chrf")
+
+
+def test_unrolled_beam_scores_its_tokens_as_teacher_forcing_does(files):
+    supernet = _create(files)
+    module = supernet.extract(supernet.largest)
+    src = torch.from_numpy(supernet.validation_arrays(limit=3)["src"])
+
+    def log_prob(tokens: torch.Tensor) -> torch.Tensor:
+        prev = torch.cat([torch.full((3, 1), EOS), tokens[:, :-1]], dim=1)
+        return module.log_probs(src, prev).gather(-1, tokens[..., None]).sum((1, 2))
+
+    with torch.no_grad():
+        tokens, score = unrolled_beam(module, src, 6, size=4, start=EOS)
+        greedy, _ = unrolled_greedy(module, src, 6, start=EOS)
+        torch.testing.assert_close(score, log_prob(tokens), atol=1e-4, rtol=0)
+        assert bool((log_prob(greedy) <= score + 1e-4).all())  # as likely as greedy's at least
+        assert torch.equal(unrolled_beam(module, src, 6, size=1, start=EOS)[0], greedy)

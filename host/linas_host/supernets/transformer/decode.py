@@ -112,3 +112,28 @@ def unrolled_greedy(
         tokens = torch.cat([tokens, token[:, None]], dim=1)
         scores.append(best)
     return tokens[:, 1:], torch.stack(scores, dim=1)
+
+
+def unrolled_beam(
+    model: nn.Module, src: torch.Tensor, steps: int, *, size: int = 4, start: int = BOS
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Beam search's work made comparable, as `unrolled_greedy` makes greedy's: `steps` tokens
+    for each of `size` hypotheses per sentence, the best `size` of ``size x vocabulary``
+    extensions kept at each step, with no data-dependent stop (a finished hypothesis keeps
+    growing: only the timed work matters). Returns the best hypothesis's `tokens` (batch,
+    steps) and its summed log-probability (batch,)."""
+    batch = src.shape[0]
+    memory = [tuple(_per_beam(t, batch, size) for t in part) for part in model.encode(src)]
+    tokens = torch.full((batch * size, 1), start, dtype=torch.long)
+    scores = torch.full((batch, size), -1e9)
+    scores[:, 0] = 0.0  # one live hypothesis at the start
+    for _ in range(steps):
+        logp = torch.log_softmax(model.decode(tokens, memory, last=True)[:, -1], dim=-1)
+        vocab = logp.shape[-1]
+        scores, index = (
+            (scores[..., None] + logp.view(batch, size, vocab)).view(batch, -1).topk(size, dim=-1)
+        )
+        rows = (index // vocab + torch.arange(batch)[:, None] * size).view(-1)
+        tokens = torch.cat([tokens[rows], (index % vocab).view(-1, 1)], dim=1)
+    best = scores.argmax(-1) + torch.arange(batch) * size
+    return tokens[best, 1:], scores.max(-1).values
