@@ -46,9 +46,10 @@ def supernet(steps: int) -> HatSupernet:
     net = HatNet(VOCAB, largest, qkv_dim=512, position_dim=640)
     with torch.no_grad():
         for name, tensor in net.named_parameters():
-            if tensor.dim() == 1:
-                tensor.copy_((0.5 + torch.rand_like(tensor)) if "norm.weight" in name
-                             else 0.1 * torch.randn_like(tensor))  # fmt: skip
+            if "norm.weight" in name:
+                tensor.copy_(0.5 + torch.rand_like(tensor))
+            else:  # every weight distinct: equal ones would be stored once in the file
+                tensor.copy_(torch.randn_like(tensor) * tensor.shape[-1] ** -0.5)
     file = HatFile(
         path=Path("random-weights"), largest=largest, qkv_dim=512,
         decoder_layers=(1, 2, 3, 4, 5, 6),

@@ -170,8 +170,17 @@ class HatNet(nn.Module):
             DecoderLayer(d, e, f, qkv_dim) for f in arch.decoder_ffn
         )
 
-    def _embed(self, ids: torch.Tensor, dim: int) -> torch.Tensor:
-        table = self.encoder.embed_tokens.weight[:, :dim]
+    def _table(self, dim: int) -> torch.Tensor:
+        """The embedding's first `dim` columns; the whole table when that is all of it (so an
+        exported graph stores the parameter itself, not a sliced copy folded from it)."""
+        weight = self.encoder.embed_tokens.weight
+        return (
+            weight
+            if dim == max(self.arch.encoder_embed, self.arch.decoder_embed)
+            else (weight[:, :dim])
+        )
+
+    def _embed(self, ids: torch.Tensor, table: torch.Tensor, dim: int) -> torch.Tensor:
         return F.embedding(ids, table) * math.sqrt(dim) + sinusoid(ids, self.position_dim, dim)
 
     def encode(self, src: torch.Tensor) -> list[LayerMemory]:
@@ -179,7 +188,7 @@ class HatNet(nn.Module):
         encoder-decoder keys, values and additive mask, computed once per sentence."""
         arch = self.arch
         mask = (src == PAD).to(torch.float32)[:, None, None, :] * _NEG
-        x = self._embed(src, arch.encoder_embed)
+        x = self._embed(src, self._table(arch.encoder_embed), arch.encoder_embed)
         outputs = []
         for layer, heads in zip(self.encoder.layers, arch.encoder_heads, strict=True):
             x = layer(x, mask, heads)
@@ -199,11 +208,14 @@ class HatNet(nn.Module):
         the last one only; `tgt` starts with fairseq's EOS, as ``prev_output_tokens`` do."""
         arch, steps = self.arch, tgt.shape[1]
         causal = torch.triu(torch.full((steps, steps), _NEG), diagonal=1)
-        x = self._embed(tgt, arch.decoder_embed)
+        table = self._table(arch.decoder_embed)
+        x = self._embed(tgt, table, arch.decoder_embed)
         for i, layer in enumerate(self.decoder.layers):
             x = layer(x, causal, memory[i], arch.decoder_self_heads[i], arch.decoder_cross_heads[i])
         x = x[:, -1:] if last else x
-        return F.linear(x, self.decoder.embed_tokens.weight[:, : arch.decoder_embed])
+        # table @ x^T, not x @ table^T: the lookups and this product read one (vocab, dim)
+        # tensor, so an exported graph holds the table once, with no transposed copy
+        return torch.matmul(table, x.transpose(1, 2)).transpose(1, 2)
 
     def forward(self, src: torch.Tensor, tgt: torch.Tensor) -> torch.Tensor:
         """Teacher-forced logits of `tgt` (``prev_output_tokens``) given `src`."""

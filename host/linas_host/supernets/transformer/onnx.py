@@ -114,11 +114,18 @@ def _append_steps(
     ``tokens_i`` and writes ``tokens_{i+1}`` and ``best_i``, its values renamed
     ``step{i}/...``. The names in `keep` (the encoder's outputs), the weights and the nodes
     that do not depend on the prefix (constants) are added once, as ``step/...``, and shared,
-    as tracing the whole workload has them."""
-    shared = {tensor.name: f"step/{tensor.name}" for tensor in step.initializer}
+    as tracing the whole workload has them; a weight the encoder holds already (a table
+    shared by encoder and decoder) is not stored twice."""
+    held: dict[tuple, list[onnx.TensorProto]] = {}
+    for tensor in graph.initializer:
+        held.setdefault(_kind(tensor), []).append(tensor)
+    shared = {}
     for tensor in step.initializer:
-        tensor.name = shared[tensor.name]
-    graph.initializer.extend(step.initializer)
+        same = [t for t in held.get(_kind(tensor), []) if _same(t, tensor)]
+        shared[tensor.name] = same[0].name if same else f"step/{tensor.name}"
+        if not same:
+            tensor.name = shared[tensor.name]
+            graph.initializer.append(tensor)
     varying, per_step, once = {"prefix"}, [], []
     for node in step.node:
         if varying.intersection(node.input):
@@ -132,6 +139,20 @@ def _append_steps(
     for i in range(steps):
         names = {**fixed, "prefix": f"tokens_{i}", "next": f"tokens_{i + 1}", "best": f"best_{i}"}
         _append_renamed(graph, per_step, names, f"step{i}/")
+
+
+def _kind(tensor: onnx.TensorProto) -> tuple:
+    return tensor.data_type, tuple(tensor.dims)
+
+
+def _same(a: onnx.TensorProto, b: onnx.TensorProto) -> bool:
+    """Whether two initializers of one kind hold the same values (compared only when their
+    type and shape agree, so most weights are never read twice)."""
+    return (
+        a.raw_data == b.raw_data
+        and list(a.float_data) == list(b.float_data)
+        and (list(a.int64_data) == list(b.int64_data))
+    )
 
 
 def _append_renamed(
