@@ -35,6 +35,7 @@ from typing import Any
 
 import torch
 
+from linas_host.supernets.transformer.hat_layers import HatNet
 from linas_host.supernets.transformer.layers import Arch
 from linas_sdk.errors import ArtifactCorrupt, InvalidArgument
 
@@ -221,8 +222,6 @@ def _describe(path: Path, args: dict[str, Any]) -> dict[str, Any]:
 
 def expected_shapes(largest: Arch, qkv_dim: int, vocab_size: int) -> dict[str, tuple[int, ...]]:
     """`HatNet`'s parameter names and shapes at `largest` (encoder-decoder attention split)."""
-    from linas_host.supernets.transformer.hat_layers import HatNet
-
     with torch.device("meta"):
         net = HatNet(vocab_size, largest, qkv_dim=qkv_dim, position_dim=largest.encoder_embed)
     return {k: tuple(v.shape) for k, v in net.state_dict().items()}
