@@ -39,7 +39,7 @@ from linas_sdk.objectives import STATISTICS, Objective
 from linas_sdk.target import Target
 
 METRIC_NAMES = (*METRICS, "column")
-PATH_OPTIONS = ("weights", "checkpoint", "corpus", "valid")
+PATH_OPTIONS = ("weights", "checkpoint", "corpus", "valid", "dictionary", "bpe_codes")
 """The supernet options that name files (a path, or a list of paths for ``valid``)."""
 RENAMED_RUNTIMES = {"onnx": "onnxruntime", "tflite": "litert"}
 """The runtime spellings of earlier releases (they named the format), read for one more."""
