@@ -60,8 +60,13 @@ class RuntimeInfo:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict."""
-        return {"name": self.name, "version": self.version, "providers": list(self.providers),
-                "module": self.module, "int8": {p: list(s) for p, s in self.int8.items()}}  # fmt: skip
+        return {
+            "name": self.name,
+            "version": self.version,
+            "providers": list(self.providers),
+            "module": self.module,
+            "int8": {provider: list(schemes) for provider, schemes in self.int8.items()},
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RuntimeInfo:

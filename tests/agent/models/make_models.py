@@ -5,6 +5,10 @@
 Writes, next to this script:
 - mlp.onnx      16 -> 32 -> 4 MLP (Gemm, Relu, Gemm), dynamic batch; well under a millisecond
 - mlp.tflite    the same MLP (same weights), converted from torch with litert-torch, batch 1
+- mlp_int8.tflite, mlp_dynamic.tflite  mlp.tflite quantized by ai-edge-quantizer: full integer
+                (int8 weights and activations, calibrated on valid.npz's first 64 samples) and
+                dynamic range (int8 weights); the agent runs them once at start to find which
+                LiteRT providers run int8 with integer kernels (linas_agent.int8)
 - hang.onnx     an ONNX Loop whose trip count is 2**62: it never ends (the timeout test)
 - bloat.onnx    expands its one-float input to 2**27 floats (512 MiB) and sums them (the memory
                 limit test)
@@ -13,7 +17,8 @@ Writes, next to this script:
                 on the rest, so top-1 accuracy is 0.6
 and copies mlp.onnx / mlp.tflite / valid.npz into agent/linas_agent/examples/ as
 tiny_mlp.onnx / tiny_mlp.tflite / tiny_mlp.npz, which `linas agent selftest` measures and the
-agent's worker runs once at start to warm up. Fixed seeds: the same weights and data every run.
+agent's worker runs once at start to warm up, and the two quantized ones as tiny_mlp_int8.tflite
+/ tiny_mlp_dynamic.tflite. Fixed seeds: the same weights and data every run.
 """
 
 from __future__ import annotations
@@ -126,6 +131,22 @@ def make_tflite(w: dict[str, np.ndarray], path: Path) -> None:
     litert_torch.convert(net.eval(), (torch.zeros(1, 16),)).export(str(path))
 
 
+def make_quantized(fp32: Path, x: np.ndarray) -> dict[str, bytes]:
+    from ai_edge_quantizer import quantizer, recipe
+
+    made = {}
+    for name, scheme in (("mlp_int8.tflite", recipe.static_wi8_ai8()),
+                         ("mlp_dynamic.tflite", recipe.dynamic_wi8_afp32())):  # fmt: skip
+        quantize = quantizer.Quantizer(str(fp32))
+        quantize.load_quantization_recipe(scheme)
+        calibration = None
+        if quantize.need_calibration:
+            samples = [{"args_0": row[None]} for row in x[:64]]
+            calibration = quantize.calibrate({"serving_default": samples})
+        made[name] = bytes(quantize.quantize(calibration).quantized_model)
+    return made
+
+
 def main() -> None:
     w = mlp_weights()
     models = {"mlp.onnx": make_mlp(w), "hang.onnx": make_hang(), "bloat.onnx": make_bloat()}
@@ -138,6 +159,9 @@ def main() -> None:
     shutil.copyfile(HERE / "mlp.onnx", EXAMPLES / "tiny_mlp.onnx")
     shutil.copyfile(HERE / "valid.npz", EXAMPLES / "tiny_mlp.npz")
     shutil.copyfile(HERE / "mlp.tflite", EXAMPLES / "tiny_mlp.tflite")
+    for name, model in make_quantized(HERE / "mlp.tflite", make_validation(w)["x"]).items():
+        (HERE / name).write_bytes(model)
+        shutil.copyfile(HERE / name, EXAMPLES / f"tiny_{name}")
     print("wrote", ", ".join(p.name for p in sorted(HERE.glob("*.[ont]*")) if p.suffix != ".py"))
 
 
