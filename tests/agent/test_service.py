@@ -138,6 +138,9 @@ def test_selftest_passes(tmp_path) -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "top-1 0.600 on 200 samples" in result.stdout
+    (int8,) = [line for line in result.stdout.splitlines() if line.startswith("int8: ")]
+    assert "CPU dot-product instructions: " in int8
+    assert "onnxruntime CPUExecutionProvider static+dynamic" in int8
     assert result.stdout.rstrip().endswith("selftest passed")
     assert not (tmp_path / ".cache").exists()  # its cache is temporary
 
