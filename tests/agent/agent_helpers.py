@@ -44,15 +44,21 @@ class Client(WireClient):
 def hang_in_background(client, timeout_seconds: float, **fields):
     """Measure hang.onnx in a thread with that execution timeout (and the request's other
     `fields`), its model process running when this returns; -> (the thread, the list its
-    call's RpcError lands in)."""
+    call's RpcError lands in).
+
+    An earlier job's model process may still be exiting (named, not yet a zombie) when the
+    call starts: it is not this one. The worker reaps it before it forks the next, so once
+    another runs, `running_model` names that one."""
     hang = client.upload(MODELS / "hang.onnx")
     errors: list[grpc.RpcError] = []
     settings = {"timeout_seconds": timeout_seconds}
     call = threading.Thread(
         target=lambda: errors.append(rpc_error(client.measure, hang, settings=settings, **fields))
     )
+    earlier = running_model(client.agent.pid)
     call.start()
-    wait_for(lambda: running_model(client.agent.pid) is not None, 30, "the model process")
+    wait_for(lambda: running_model(client.agent.pid) not in (None, earlier), 30,
+             "the model process")  # fmt: skip
     return call, errors
 
 

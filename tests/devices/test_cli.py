@@ -70,7 +70,8 @@ def test_devices_list_table_and_ping(devices_file, tmp_path, live_device):
 
 def test_devices_through_a_pipe_print_one_line_per_device(devices_file):
     # a narrow COLUMNS makes rich fold every cell into a column; a pipe must not care
-    for action, figures in (("list", ["runtimes", "cores", "governor"]), ("ping", ["rtt", "ms"])):
+    for action, figures in (("list", ["runtimes", "cores", "governor", "int8"]),
+                            ("ping", ["rtt", "ms"])):  # fmt: skip
         done = linas_cli.linas("devices", action, "-d", devices_file, env={"COLUMNS": "40"})
         assert done.returncode == (0 if action == "list" else 1), done.stderr
         header, live, gone = done.stdout.splitlines()  # one line each, nothing else
