@@ -9,17 +9,16 @@ from rich.table import Table
 from rich.text import Text
 
 from linas_host.devices.survey import DeviceReport
-from linas_sdk.measurement import DeviceInfo, Measurement
+from linas_sdk.measurement import Measurement
 
 
 def _labels(labels: dict[str, str]) -> str:
     return ",".join(f"{k}={v}" for k, v in sorted(labels.items())) or "-"
 
 
-def _int8(info: DeviceInfo) -> str:
-    """The CPU's int8 dot-product instructions, "emulated" without any, "?" when the agent
-    does not say (an older one)."""
-    dot = info.cpu_int8_dot
+def int8_text(dot: Sequence[str] | None) -> str:
+    """A manifest's int8 dot-product instructions (`DeviceInfo.cpu_int8_dot`), "emulated"
+    without any, "?" when the agent does not say (an older one)."""
     return "?" if dot is None else ",".join(dot) or "emulated"
 
 
@@ -40,7 +39,8 @@ def device_rows(
             row += ["-", "-", "-", "-"]
         else:
             runtimes = ", ".join(f"{r.name} {r.version}" for r in info.runtimes) or "-"
-            row += [runtimes, str(info.cpu_count), info.cpu_governor or "-", _int8(info)]
+            row += [runtimes, str(info.cpu_count), info.cpu_governor or "-",
+                    int8_text(info.cpu_int8_dot)]
         notes = report.warnings if report.alive else (report.error,)
         row.append("; ".join(notes) or "-")
         rows.append([" ".join(cell.split()) for cell in row])  # an error may span lines
