@@ -6,8 +6,10 @@ every sub-network at once.
   adapted), or nothing (the small member, from scratch). The head gets one output per class
   folder, newly initialised; every other weight comes from the checkpoint.
 - **Steps**: the sandwich rule, the largest, the smallest and `random_subnets` random
-  sub-networks on each batch; the largest learns from the labels, the others from its
-  predictions (in-place distillation), gradients summed. AdamW, linear warm-up then cosine.
+  sub-networks on each batch; the largest learns from the labels, the others from the labels
+  and its predictions (in-place distillation, added to the label loss as Once-for-All adds its
+  teacher's: the new head's teacher knows nothing at first), gradients summed. AdamW, linear
+  warm-up then cosine.
   `head_epochs` first trains the head alone (the new head would otherwise send large, random
   gradients into the pretrained features); `freeze_stages` keeps the stem and the first
   stages fixed throughout (their batch norms too).
@@ -305,7 +307,9 @@ class Adaptation:
             *self.space.sample(rng, self.recipe.random_subnets),
         ]:
             out = self.net(x, config)
-            (-(teacher * F.log_softmax(out, 1)).sum(1).mean()).backward()
+            log_p = F.log_softmax(out, 1)
+            distill = -(teacher * log_p).sum(1).mean()
+            (distill + F.nll_loss(log_p, y)).backward()
         self.optimizer.step()
         self.schedule.step()
         return loss.item()
