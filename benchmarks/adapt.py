@@ -140,7 +140,7 @@ def main() -> None:
         from linas_sdk import search
 
         run = work / "search"
-        print(f"\nLINAS search of adapted-{args.seeds[0]}.pt, {args.budget} evaluations", flush=True)
+        print(f"\nLINAS search of adapted-{args.seeds[0]}.pt, budget {args.budget}", flush=True)
         search_started = time.perf_counter()
         search(
             space={"supernet": "mobilenetv3",
