@@ -502,6 +502,7 @@ def adapt(
         val_limit=val_limit,
     )
     state = state_path(out) if resume is True or not resume else Path(resume)
+    out.parent.mkdir(parents=True, exist_ok=True)
     if resume:
         run_.restore(read_state(state, identity))
         log(f"resuming {state} after epoch {run_.epoch}/{recipe.epochs}")
