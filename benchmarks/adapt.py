@@ -14,6 +14,11 @@ stopped: finished runs are read back, an interrupted one continues from its last
 
     nice -n 10 python benchmarks/adapt.py [--work .cache/adapt-bench] [--seeds 0 1 2]
         [--epochs 10] [--pretrain-epochs 10] [--budget 100] [--threads 1]
+    python benchmarks/adapt.py --ofa-step [--threads 2]
+
+`--ofa-step` times sandwich steps of OFA w1.0 at 224 px instead (a random-weight checkpoint
+with the reference's keys, batch 32, the largest, the smallest and 2 random sub-networks, as
+the trainer steps) and reports the process's peak resident memory.
 
 Targets: after 1 epoch the adapted supernet leads scratch by at least 10 points at both ends;
 after 10 epochs it is at least level; the searched front spans at least 5 top-1 points; all
@@ -85,6 +90,33 @@ def front_span(run: Path) -> dict:
             "latency_ms": (min(latency), max(latency))}  # fmt: skip
 
 
+def ofa_step(threads: int, steps: int = 3) -> None:
+    """Seconds of one sandwich step of OFA w1.0 at 224 px, batch 32, and peak memory."""
+    import resource
+
+    from linas_host.supernets.mobilenetv3.adapt import sandwich_loss
+    from linas_host.supernets.mobilenetv3.net import Architecture, ElasticMobileNetV3
+    from linas_host.supernets.mobilenetv3.space import mobilenetv3_space
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    net = ElasticMobileNetV3(Architecture(width=1.0, num_classes=10)).train()
+    arch = net.arch
+    space = mobilenetv3_space(arch.depths, arch.expand_ratios, arch.kernel_sizes)
+    optimizer = torch.optim.AdamW(net.parameters(), lr=1e-3)
+    x, y = torch.randn(32, 3, 224, 224), torch.randint(0, 10, (32,))
+    rng = np.random.default_rng(0)
+    times = []
+    for _ in range(steps):
+        began = time.perf_counter()
+        sandwich_loss(net, space, x, y, rng, AdaptRecipe())
+        optimizer.step()
+        times.append(time.perf_counter() - began)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    print(f"OFA w1.0, 224 px, batch 32, 4 sub-networks, {threads} thread(s): step "
+          f"{', '.join(f'{t:.1f}' for t in times)} s; peak resident memory {peak:.2f} GiB")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--work", type=Path, default=Path(".cache/adapt-bench"))
@@ -93,7 +125,11 @@ def main() -> None:
     parser.add_argument("--pretrain-epochs", type=int, default=10)
     parser.add_argument("--budget", type=int, default=100, help="search evaluations (0: none)")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--ofa-step", action="store_true", help="time OFA w1.0 steps instead")
     args = parser.parse_args()
+    if args.ofa_step:
+        ofa_step(args.threads)
+        return
     started = time.perf_counter()
     work = args.work
     for name, digits in (("old", range(0, 5)), ("new", range(5, 10))):

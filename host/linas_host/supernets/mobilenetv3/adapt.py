@@ -45,6 +45,7 @@ from linas_host.supernets.mobilenetv3.net import Architecture, ElasticMobileNetV
 from linas_host.supernets.mobilenetv3.ofa import VARIANTS, load_checkpoint
 from linas_host.supernets.mobilenetv3.space import mobilenetv3_space
 from linas_sdk.errors import ArtifactCorrupt, InvalidArgument
+from linas_sdk.space import SearchSpace
 
 HEAD = "classifier.linear."
 GRAY = {"mode": "L", "mean": [0.5], "std": [0.5]}  # the digits task's normalisation
@@ -297,22 +298,10 @@ class Adaptation:
 
     def train_step(self, x: torch.Tensor, y: torch.Tensor, rng: np.random.Generator) -> float:
         """One sandwich step; the largest sub-network's loss."""
-        self.optimizer.zero_grad(set_to_none=True)
-        logits = self.net(x, self.space.extreme(largest=True))
-        loss = F.cross_entropy(logits, y, label_smoothing=self.recipe.label_smoothing)
-        loss.backward()
-        teacher = F.softmax(logits.detach(), dim=1)
-        for config in [
-            self.space.extreme(largest=False),
-            *self.space.sample(rng, self.recipe.random_subnets),
-        ]:
-            out = self.net(x, config)
-            log_p = F.log_softmax(out, 1)
-            distill = -(teacher * log_p).sum(1).mean()
-            (distill + F.nll_loss(log_p, y)).backward()
+        loss = sandwich_loss(self.net, self.space, x, y, rng, self.recipe)
         self.optimizer.step()
         self.schedule.step()
-        return loss.item()
+        return loss
 
     def train_mode(self, head_only: bool) -> None:
         """Training mode, except frozen parts: no gradients, and their batch norms keep their
@@ -336,6 +325,29 @@ class Adaptation:
             )
             result[end] = self.scorer.evaluate(module, limit=self.val_limit)["accuracy"]
         return result
+
+
+def sandwich_loss(
+    net: ElasticMobileNetV3, space: SearchSpace, x: torch.Tensor, y: torch.Tensor,
+    rng: np.random.Generator, recipe: AdaptRecipe,
+) -> float:  # fmt: skip
+    """Zero `net`'s gradients and accumulate one sandwich step's: the largest sub-network on the
+    labels, the smallest and `recipe.random_subnets` random ones on the labels and the
+    largest's predictions. Returns the largest's loss."""
+    net.zero_grad(set_to_none=True)
+    logits = net(x, space.extreme(largest=True))
+    loss = F.cross_entropy(logits, y, label_smoothing=recipe.label_smoothing)
+    loss.backward()
+    teacher = F.softmax(logits.detach(), dim=1)
+    for config in [
+        space.extreme(largest=False),
+        *space.sample(rng, recipe.random_subnets),
+    ]:
+        out = net(x, config)
+        log_p = F.log_softmax(out, 1)
+        distill = -(teacher * log_p).sum(1).mean()
+        (distill + F.nll_loss(log_p, y)).backward()
+    return loss.item()
 
 
 def fingerprint(start: Start, training: dict, validation: dict, recipe: AdaptRecipe) -> dict:
