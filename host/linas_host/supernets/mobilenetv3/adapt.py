@@ -71,7 +71,8 @@ class AdaptRecipe:
 
 @dataclass
 class Start:
-    """The network training starts from, with the new head, and what it came from."""
+    """The network training starts from (its head still the source's), what it came from,
+    and the input it takes."""
 
     net: ElasticMobileNetV3
     source: dict[str, Any]  # variant ("digits" or an OFA one), kind, path, sha256
@@ -116,8 +117,6 @@ def start_from(
             variant = adapted["source"]["variant"]
         else:  # the digits task's weights: grayscale
             preprocess, side, variant = GRAY, manifest["task"]["resolution"], "digits"
-        if arch.in_channels != len(preprocess["mode"]):
-            raise InvalidArgument(f"checkpoint {checkpoint}: its manifest is inconsistent")
         net = ElasticMobileNetV3(arch)
         net.load_state_dict(state)
         kind = "linas"
@@ -494,6 +493,11 @@ def adapt(
     torch.set_num_threads(threads)
     out = Path(out)
     _check_recipe(recipe)
+    if checkpoint is not None and grayscale:
+        raise InvalidArgument(
+            "--grayscale applies from scratch: with --checkpoint, the input channels are the "
+            "checkpoint's; expected one or the other"
+        )
     start = start_from(checkpoint, width=width, grayscale=grayscale, resolution=resolution)
     trained = start.preprocess
     start.preprocess = {
