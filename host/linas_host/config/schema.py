@@ -109,8 +109,17 @@ class DataSpec(_Strict):
     val: Path | None = None
     calibration: Path | None = None
     classes: Path | None = None
-    mean: tuple[float, float, float] | tuple[float] | None = None
-    std: tuple[PositiveFloat, PositiveFloat, PositiveFloat] | tuple[PositiveFloat] | None = None
+    mean: tuple[float, ...] | None = None
+    std: tuple[PositiveFloat, ...] | None = None
+
+    @field_validator("mean", "std")
+    @classmethod
+    def _one_per_channel(cls, value: tuple[float, ...] | None) -> tuple[float, ...] | None:
+        if value is not None and len(value) not in (1, 3):
+            raise ValueError(
+                f"{len(value)} values: expected 3 (RGB) or 1 (a grayscale network), one a channel"
+            )
+        return value
 
     def options(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude_none=True)
