@@ -6,11 +6,15 @@ file loaded by `create` with its classes (a val folder of other classes refused)
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from linas_cli import LINAS, cli_env
 from linas_host.supernets import create
 from linas_host.supernets.images import Preprocess
 from linas_host.supernets.mobilenetv3.adapt import (
@@ -73,24 +77,35 @@ def test_the_new_head_has_one_output_per_class_and_the_body_is_the_checkpoints()
             assert torch.equal(value, source[key]), key
 
 
-def test_deterministic_for_a_seed_and_resume_continues_exactly(folders, tmp_path):
-    recipe = AdaptRecipe(epochs=2, batch_size=4, head_epochs=1, freeze_stages=1)
+def test_a_run_killed_mid_epoch_resumes_to_the_uninterrupted_weights(folders, tmp_path):
+    """Deterministic for a seed across processes, and a kill loses at most the epoch under
+    way: `linas train` is SIGKILLed once its first checkpoint lands, then resumed here."""
+    recipe = AdaptRecipe(epochs=3, batch_size=4, head_epochs=1, freeze_stages=1)
     whole = _adapt(folders, tmp_path / "whole.pt", recipe)
-    again = _adapt(folders, tmp_path / "again.pt", recipe)
-    a, b = torch.load(whole), torch.load(again)
-    assert all(torch.equal(a[k], b[k]) for k in a)
-    # a run stopped after its first epoch (3 steps of 4 images), then resumed
-    _adapt(folders, tmp_path / "cut.pt", recipe, max_steps=3)
-    saved = torch.load(state_path(tmp_path / "cut.pt"), weights_only=True)
-    assert saved["epoch"] == 1 and saved["step"] == 3
-    resumed = _adapt(folders, tmp_path / "cut.pt", recipe, resume=True)
-    c = torch.load(resumed)
+    killed = tmp_path / "killed.pt"
+    argv = [*LINAS, "train", "mobilenetv3", "--train", str(folders[0]), "--valid",
+            str(folders[1]), "--out", str(killed), "--epochs", "3", "--batch-size", "4",
+            "--head-epochs", "1", "--freeze-stages", "1", "--resolution", "16",
+            "--threads", "1"]  # fmt: skip
+    process = subprocess.Popen(argv, env=cli_env(), stdout=subprocess.DEVNULL)
+    try:
+        while not state_path(killed).exists() and process.poll() is None:
+            time.sleep(0.01)
+        process.send_signal(signal.SIGKILL)
+    finally:
+        assert process.wait(timeout=60) == -signal.SIGKILL, "killed before the run ended"
+    assert not killed.exists()
+    saved = torch.load(state_path(killed), weights_only=True)
+    assert 1 <= saved["epoch"] < 3 and saved["step"] == 3 * saved["epoch"]
+    resumed = _adapt(folders, killed, recipe, resume=True)
+    a, c = torch.load(whole), torch.load(resumed)
     assert all(torch.equal(a[k], c[k]) for k in a), "resume must give the uninterrupted weights"
+
     def scores(weights: Path) -> list[dict]:  # every epoch's record but its wall time
         history = json.loads(weights.with_suffix(".json").read_text())["history"]
         return [{k: v for k, v in h.items() if k != "seconds"} for h in history]
 
-    assert scores(whole) == scores(resumed) and [h["epoch"] for h in scores(whole)] == [1, 2]
+    assert scores(whole) == scores(resumed) and [h["epoch"] for h in scores(whole)] == [1, 2, 3]
     # the head warmed up alone and stage 1 stayed frozen: the stem is the initial one
     initial = with_head(start_from(None, width=0.15, grayscale=False, resolution=16), 3, 0)
     initial = initial.state_dict()
@@ -101,8 +116,8 @@ def test_deterministic_for_a_seed_and_resume_continues_exactly(folders, tmp_path
         assert not torch.equal(a[key], initial[key]), key
     # another run's checkpoint is refused: another seed
     with pytest.raises(InvalidArgument, match=r"another run's checkpoint.*recipe"):
-        _adapt(folders, tmp_path / "other.pt", AdaptRecipe(epochs=2, batch_size=4, seed=1),
-               resume=state_path(tmp_path / "cut.pt"))  # fmt: skip
+        _adapt(folders, tmp_path / "other.pt", AdaptRecipe(epochs=3, batch_size=4, seed=1),
+               resume=state_path(killed))  # fmt: skip
 
 
 def _folder(root: Path, classes: dict[str, int]) -> Path:
