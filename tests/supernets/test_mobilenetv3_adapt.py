@@ -184,3 +184,20 @@ def test_cli_adapts_the_committed_weights_and_a_search_loads_them(folders, tmp_p
         create("mobilenetv3", variant="ofa-w1.0", checkpoint=str(out))
     with pytest.raises(InvalidArgument, match="trained on the digits task"):
         create("mobilenetv3", data={"val": str(folders[1])})
+
+
+def test_options_of_the_other_task_are_refused(folders, tmp_path, capsys):
+    base = ["train", "mobilenetv3", "--out", str(tmp_path / "w.pt")]
+    for extra, expected in (
+        (["--checkpoint", str(DIGITS)], "--checkpoint adapt(s) to image folders: expected both"),
+        (["--train", str(folders[0])], "expected both --train DIR and --valid DIR"),
+        (["--train", str(folders[0]), "--valid", str(folders[1]), "--noise", "0.1"],
+         "--noise apply to the digits task"),
+        (["--train", str(folders[0]), "--valid", str(folders[1]), "--checkpoint", str(DIGITS),
+          "--grayscale"], "--grayscale applies from scratch"),
+        (["--train", str(folders[0]), "--valid", str(folders[1]), "--freeze-stages", "6"],
+         "--freeze-stages 6: expected 0 to 5"),
+    ):  # fmt: skip
+        assert main([*base, *extra]) == 2
+        assert expected in capsys.readouterr().err
+    assert not (tmp_path / "w.pt").exists()
