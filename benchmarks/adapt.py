@@ -14,6 +14,7 @@ stopped: finished runs are read back, an interrupted one continues from its last
 
     nice -n 10 python benchmarks/adapt.py [--work .cache/adapt-bench] [--seeds 0 1 2]
         [--epochs 10] [--pretrain-epochs 10] [--budget 100] [--threads 1]
+    python benchmarks/adapt.py --search-only    # the search alone, once adapted-0.pt is done
     python benchmarks/adapt.py --ofa-step [--threads 2]
 
 `--ofa-step` times sandwich steps of OFA w1.0 at 224 px instead (a random-weight checkpoint
@@ -90,6 +91,29 @@ def front_span(run: Path) -> dict:
             "latency_ms": (min(latency), max(latency))}  # fmt: skip
 
 
+def searched(work: Path, seed: int, budget: int, threads: int) -> None:
+    """A LINAS search of adapted-SEED.pt (top-1 on the host on the 5-9 validation folder,
+    latency through a local agent), resumed from its journal; print its front's span."""
+    from linas_sdk import search
+
+    run, weights = work / "search", work / f"adapted-{seed}.pt"
+    if not weights.with_suffix(".json").is_file():
+        raise SystemExit(f"{weights} is not finished: run the benchmark first")
+    print(f"\nLINAS search of {weights.name}, budget {budget}", flush=True)
+    started = time.perf_counter()
+    search(
+        space={"supernet": "mobilenetv3", "options": {"weights": str(weights)}},
+        data={"val": str(work / "new" / "valid")}, objectives=["accuracy", "latency"],
+        method="linas", population=20, budget=budget, seed=0, threads=threads, out=run,
+        resume=(run / "journal.sqlite").is_file(), progress="quiet",
+    )  # fmt: skip
+    span = front_span(run)
+    print(f"front: {span['points']} points, top-1 {span['top1'][0]:.1f}-{span['top1'][1]:.1f} "
+          f"% (span {span['top1'][1] - span['top1'][0]:.1f} points), latency "
+          f"{span['latency_ms'][0]:.3f}-{span['latency_ms'][1]:.3f} ms "
+          f"({time.perf_counter() - started:.0f} s)")  # fmt: skip
+
+
 def ofa_step(threads: int, steps: int = 3) -> None:
     """Seconds of one sandwich step of OFA w1.0 at 224 px, batch 32, and peak memory."""
     import resource
@@ -126,12 +150,17 @@ def main() -> None:
     parser.add_argument("--budget", type=int, default=100, help="search evaluations (0: none)")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--ofa-step", action="store_true", help="time OFA w1.0 steps instead")
+    parser.add_argument("--search-only", action="store_true",
+                        help="only the search of the finished adapted-SEED.pt")  # fmt: skip
     args = parser.parse_args()
     if args.ofa_step:
         ofa_step(args.threads)
         return
     started = time.perf_counter()
     work = args.work
+    if args.search_only:
+        searched(work, args.seeds[0], args.budget, args.threads)
+        return
     for name, digits in (("old", range(0, 5)), ("new", range(5, 10))):
         if not (work / name / "valid").is_dir():
             write_digits(work / name, digits)
@@ -173,23 +202,7 @@ def main() -> None:
                   f"{mean[0]:+.1f}, largest {mean[1]:+.1f} points (worst seed {low[0]:+.1f}, "
                   f"{low[1]:+.1f})")  # fmt: skip
     if args.budget:
-        from linas_sdk import search
-
-        run = work / "search"
-        print(f"\nLINAS search of adapted-{args.seeds[0]}.pt, budget {args.budget}", flush=True)
-        search_started = time.perf_counter()
-        search(
-            space={"supernet": "mobilenetv3",
-                   "options": {"weights": str(work / f"adapted-{args.seeds[0]}.pt")}},
-            data={"val": str(work / "new" / "valid")}, objectives=["accuracy", "latency"],
-            method="linas", population=20, budget=args.budget, seed=0, threads=args.threads,
-            out=run, resume=(run / "journal.sqlite").is_file(), progress="quiet",
-        )  # fmt: skip
-        span = front_span(run)
-        print(f"front: {span['points']} points, top-1 {span['top1'][0]:.1f}-{span['top1'][1]:.1f} "
-              f"% (span {span['top1'][1] - span['top1'][0]:.1f} points), latency "
-              f"{span['latency_ms'][0]:.3f}-{span['latency_ms'][1]:.3f} ms "
-              f"({time.perf_counter() - search_started:.0f} s)")  # fmt: skip
+        searched(work, args.seeds[0], args.budget, args.threads)
     print(f"\nwall time of this invocation: {time.perf_counter() - started:.0f} s")
 
 
