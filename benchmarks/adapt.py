@@ -164,10 +164,10 @@ def main() -> None:
     for name, digits in (("old", range(0, 5)), ("new", range(5, 10))):
         if not (work / name / "valid").is_dir():
             write_digits(work / name, digits)
-    common = {"threads": args.threads, "grayscale": True, "resolution": 16, "val_limit": None}
+    common = {"threads": args.threads, "resolution": 16}
     print(f"pretraining on the digits 0-4 ({args.pretrain_epochs} epochs, seed 0)", flush=True)
     pre = trained(work / "pretrained.pt", train_dir=work / "old" / "train",
-                  valid_dir=work / "old" / "valid",
+                  valid_dir=work / "old" / "valid", grayscale=True,
                   recipe=AdaptRecipe(epochs=args.pretrain_epochs, **RECIPE), **common)  # fmt: skip
     print(f"  digits 0-4: {pre['accuracy']}", flush=True)
     rows = []
@@ -177,7 +177,7 @@ def main() -> None:
             print(f"seed {seed}: {start}", flush=True)
             manifest = trained(work / f"{start}-{seed}.pt", train_dir=work / "new" / "train",
                                valid_dir=work / "new" / "valid", checkpoint=checkpoint,
-                               recipe=recipe, **common)  # fmt: skip
+                               grayscale=checkpoint is None, recipe=recipe, **common)  # fmt: skip
             rows.append({"seed": seed, "start": start, "history": manifest["history"],
                          "seconds": manifest["train_seconds"]})  # fmt: skip
     print("\nval top-1 (%) on the digits 5-9, smallest / largest sub-network")
