@@ -9,7 +9,9 @@ and writes into `out`:
   one in that format, else extracted from the supernet again);
 - ``manifest.json``: the architecture (config and key), the measured figures with the manifests
   of the devices that measured them, the artifact's sha256 and whether it is byte-identical to
-  the file that was measured, the selection, and the linas version.
+  the file that was measured, the selection, the linas version, and ``labels``: the class
+  names in the order of the model's outputs when the supernet's weights carry them (weights
+  adapted to the user's classes), else null.
 
 No architecture meeting the constraints raises `NoModelMeetsConstraints`, which the CLI turns
 into its own exit code, so a build step fails visibly.
@@ -127,6 +129,7 @@ def export_model(
         },
         "supernet": {"name": settings.space.supernet, "options": settings.space.options},
         "architecture": {"key": chosen.key, "config": chosen.config, "evaluation": chosen.index},
+        "labels": labels(settings),
         "figures": figures(chosen),
         "measurements": chosen.record.get("measurements", {}),
         "devices": _manifests(run, chosen),
@@ -192,6 +195,19 @@ def _io(name: str, parameters: tuple[float, int] | None) -> dict[str, Any]:
     if parameters is None:
         return {"name": name, "integer": False}
     return {"name": name, "integer": True, "scale": parameters[0], "zero_point": parameters[1]}
+
+
+def labels(settings: SearchConfig) -> list[str] | None:
+    """The class names, in output order, that the supernet's weights file records in its
+    manifest (``classes``: weights adapted to the user's classes), else None."""
+    for option in ("weights", "checkpoint"):
+        path = settings.space.options.get(option)
+        meta = Path(str(path)).with_suffix(".json") if path else None
+        if meta is not None and meta.is_file():
+            classes = json.loads(meta.read_text()).get("classes")
+            if classes is not None:
+                return list(classes)
+    return None
 
 
 def _manifests(run: RunDirectory, chosen: Evaluation) -> dict[str, Any]:

@@ -99,17 +99,27 @@ class SpaceSpec(_Strict):
 
 
 class DataSpec(_Strict):
-    """The user's data for a supernet that scores on it (``mobilenetv3`` variants ``ofa-*``):
-    ``val`` and ``calibration`` are image folders (one sub-folder a class) or ``.npz`` files
-    (``x`` float32 NCHW normalised, ``y`` labels); ``classes`` a file naming the folders'
-    class order, one a line; ``mean`` and ``std`` the per-channel normalisation (ImageNet's by
-    default). Given to the supernet's factory as its ``data`` option."""
+    """The user's data for a supernet that scores on it (``mobilenetv3`` variants ``ofa-*``,
+    and weights adapted to the user's classes, the small supernet's too): ``val`` and
+    ``calibration`` are image folders (one sub-folder a class) or ``.npz`` files (``x`` float32
+    NCHW normalised, ``y`` labels); ``classes`` a file naming the folders' class order, one a
+    line; ``mean`` and ``std`` the per-channel normalisation (ImageNet's by default; one value
+    each for a grayscale network). Given to the supernet's factory as its ``data`` option."""
 
     val: Path | None = None
     calibration: Path | None = None
     classes: Path | None = None
-    mean: tuple[float, float, float] | None = None
-    std: tuple[PositiveFloat, PositiveFloat, PositiveFloat] | None = None
+    mean: tuple[float, ...] | None = None
+    std: tuple[PositiveFloat, ...] | None = None
+
+    @field_validator("mean", "std")
+    @classmethod
+    def _one_per_channel(cls, value: tuple[float, ...] | None) -> tuple[float, ...] | None:
+        if value is not None and len(value) not in (1, 3):
+            raise ValueError(
+                f"{len(value)} values: expected 3 (RGB) or 1 (a grayscale network), one a channel"
+            )
+        return value
 
     def options(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude_none=True)
