@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import socket
 from pathlib import Path
 
@@ -70,7 +71,10 @@ def test_quiet_prints_notes_and_the_closing_line_and_logs_the_tracer_warnings(
     assert "Converting a tensor to a Python boolean" not in out + err
     assert "TracerWarning: Converting a tensor to a Python boolean" in log
     count = log.count("TracerWarning: Converting")
-    assert f"{count} warnings from libraries (TracerWarning x{count}): see" in out + err
+    # every tracer warning is counted in the closing note (a process that imported JAX, as
+    # the int8 tests do, also warns once about forking the local agent: counted beside them)
+    assert re.search(rf"\d+ warnings from libraries \((.*, )?TracerWarning x{count}(, .*)?\): "
+                     rf"see {re.escape(str(tmp_path / 'run' / 'run.log'))}", out + err), out + err
     for line in lines[:-1]:  # every other line is a note, and the log has each one
         assert line in log, line
 
