@@ -86,10 +86,12 @@ class OFAMobileNetV3Supernet:
         module = self.net.extract(config)
         module.resolution = self.resolution(config)
         if self.calibration is not None if calibrate is None else calibrate:
-            recalibrate_batchnorm(module, self._calibration_images(module.resolution))
+            recalibrate_batchnorm(module, self.calibration_images(module.resolution))
         return module.eval()
 
-    def _calibration_images(self, resolution: int) -> torch.Tensor:
+    def calibration_images(self, resolution: int) -> torch.Tensor:
+        """The first `calibration_samples` calibration images at `resolution`, read once and
+        kept channels-last, the layout the recalibration runs in."""
         if self.calibration is None:
             raise InvalidArgument(
                 "calibrate=True needs calibration images: give data.calibration (an image "
@@ -97,7 +99,9 @@ class OFAMobileNetV3Supernet:
             )
         if resolution not in self._calibration:
             x, _ = image_data.arrays(self.calibration, resolution, self.calibration_samples)
-            self._calibration[resolution] = torch.from_numpy(x)
+            self._calibration[resolution] = torch.from_numpy(x).contiguous(
+                memory_format=torch.channels_last
+            )
         return self._calibration[resolution]
 
     def example_input(self, config: dict | None = None) -> tuple[torch.Tensor, ...]:
