@@ -33,7 +33,6 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 from linas_agent import timing
-from linas_agent.runtimes import random_inputs
 from onnx import TensorProto, helper, numpy_helper
 
 from linas_sdk import serde
@@ -42,6 +41,7 @@ from linas_sdk.grpc_settings import channel_options
 from linas_sdk.measurement import MeasureRequest, MeasureSettings, TensorSpec
 from linas_sdk.proto.agent.v1 import agent_pb2 as pb
 from linas_sdk.proto.agent.v1 import agent_pb2_grpc
+from linas_sdk.runtimes import random_inputs
 
 # name: (kind, batch, width, layers); MatMul chains [batch, width] x L, Conv chains on 56x56.
 # The names give the rough latency on one x86 core (the table prints what was measured).

@@ -36,8 +36,9 @@ BOARD_SECONDS = 0.1 + 0.3 + 0.05
 def host_work():
     import torch
     from linas_host.config.schema import SearchConfig
+    from linas_host.evaluate.scored import FileScorer
     from linas_host.evaluate.supernet import HostWork
-    from linas_host.export.subnet import exporter
+    from linas_host.export.subnet import Exporter
     from linas_host.run.problem import build_problem
 
     torch.set_num_threads(1)
@@ -49,9 +50,12 @@ def host_work():
     work = HostWork(
         supernet,
         problem.objectives,
-        exporter(supernet, "onnx"),
+        Exporter(supernet, "onnx"),
+        "onnxruntime",
+        measured=True,
         score_on_host=True,
         accuracy_limit=config.accuracy_limit,
+        scorer=FileScorer(supernet, config.accuracy_limit),
     )
     return work, supernet.space
 

@@ -39,14 +39,41 @@ class SystemSnapshot:
     throttled: bool = False
 
 
+INT8_SCHEMES = ("static", "dynamic")
+"""Quantized schemes a provider may run with int8 kernels: "static" (int8 weights and
+activations: ONNX QDQ or QOperator, TFLite full integer) and "dynamic" (int8 weights,
+activations quantized as the model runs)."""
+
+
 @dataclass(frozen=True)
 class RuntimeInfo:
-    """One inference runtime a device offers, with its execution providers or delegates."""
+    """One inference runtime a device offers, with its execution providers or delegates.
+
+    `int8` maps a provider to the INT8_SCHEMES it runs with integer kernels, as far as the
+    agent could tell; a provider missing is not known (a scheme missing may run in float)."""
 
     name: str
     version: str
     providers: tuple[str, ...] = ()
     module: str = ""
+    int8: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict."""
+        return {
+            "name": self.name,
+            "version": self.version,
+            "providers": list(self.providers),
+            "module": self.module,
+            "int8": {provider: list(schemes) for provider, schemes in self.int8.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RuntimeInfo:
+        """Read back what `to_dict()` wrote (an older one, without `int8`, too)."""
+        int8 = {p: tuple(s) for p, s in data.get("int8", {}).items()}
+        return cls(data["name"], data["version"], tuple(data.get("providers", ())),
+                   data.get("module", ""), int8)  # fmt: skip
 
 
 _HOUR = 3600.0
@@ -353,6 +380,10 @@ class DeviceInfo:
     thermal_zones: Mapping[str, float] = field(default_factory=dict)
     throttled: bool = False
     warnings: tuple[str, ...] = ()
+    cpu_int8_dot: tuple[str, ...] | None = None
+    """The CPU's int8 dot-product instructions as /proc/cpuinfo names them ("avx512_vnni",
+    "amx_int8", "asimddp", "i8mm"...); () when it has none, so int8 runs emulated; None when
+    not known (not read on this machine, or an agent older than this field)."""
 
     def runtime(self, name: str) -> RuntimeInfo | None:
         """The runtime called `name`, or None when the device does not offer it."""
@@ -362,13 +393,11 @@ class DeviceInfo:
         """A JSON-safe dict."""
         out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         out["labels"] = dict(self.labels)
-        out["runtimes"] = [
-            {"name": r.name, "version": r.version, "providers": list(r.providers),
-             "module": r.module}
-            for r in self.runtimes
-        ]
+        out["runtimes"] = [r.to_dict() for r in self.runtimes]
         out["thermal_zones"] = dict(self.thermal_zones)
         out["warnings"] = list(self.warnings)
+        if self.cpu_int8_dot is not None:
+            out["cpu_int8_dot"] = list(self.cpu_int8_dot)
         return out
 
     @classmethod
@@ -376,12 +405,11 @@ class DeviceInfo:
         """Read back what `to_dict()` wrote."""
         values = dict(data)
         values["labels"] = dict(values.get("labels", {}))
-        values["runtimes"] = tuple(
-            RuntimeInfo(r["name"], r["version"], tuple(r.get("providers", ())), r.get("module", ""))
-            for r in values.get("runtimes", ())
-        )
+        values["runtimes"] = tuple(RuntimeInfo.from_dict(r) for r in values.get("runtimes", ()))
         values["thermal_zones"] = dict(values.get("thermal_zones", {}))
         values["warnings"] = tuple(values.get("warnings", ()))
+        if values.get("cpu_int8_dot") is not None:
+            values["cpu_int8_dot"] = tuple(values["cpu_int8_dot"])
         return cls(**values)
 
 

@@ -242,15 +242,24 @@ def measurement_from_proto(
 
 def runtime_info_to_proto(info: RuntimeInfo) -> pb.RuntimeInfo:
     return pb.RuntimeInfo(
-        name=info.name, version=info.version, providers=list(info.providers), module=info.module
+        name=info.name,
+        version=info.version,
+        providers=list(info.providers),
+        module=info.module,
+        int8={p: pb.Int8Schemes(schemes=list(s)) for p, s in info.int8.items()},
     )
 
 
 def runtime_info_from_proto(message: pb.RuntimeInfo) -> RuntimeInfo:
-    return RuntimeInfo(message.name, message.version, tuple(message.providers), message.module)
+    order = [*message.providers, *sorted(message.int8)]  # the providers' order: a map has none
+    int8 = {p: tuple(message.int8[p].schemes) for p in order if p in message.int8}
+    return RuntimeInfo(
+        message.name, message.version, tuple(message.providers), message.module, int8
+    )
 
 
 def device_info_to_proto(info: DeviceInfo) -> pb.DeviceInfo:
+    dot = info.cpu_int8_dot
     return pb.DeviceInfo(
         name=info.name,
         labels=dict(info.labels),
@@ -268,10 +277,13 @@ def device_info_to_proto(info: DeviceInfo) -> pb.DeviceInfo:
         thermal_zones=_zones_to_proto(info.thermal_zones),
         throttled=info.throttled,
         warnings=list(info.warnings),
+        cpu_int8_dot=None if dot is None else pb.Int8DotProduct(flags=list(dot)),
     )
 
 
 def device_info_from_proto(message: pb.DeviceInfo) -> DeviceInfo:
+    # unset: not known (an agent older than the field reads so too), not "none"
+    known = message.HasField("cpu_int8_dot")
     return DeviceInfo(
         name=message.name,
         labels=dict(message.labels),
@@ -289,4 +301,5 @@ def device_info_from_proto(message: pb.DeviceInfo) -> DeviceInfo:
         thermal_zones=_zones_from_proto(message.thermal_zones),
         throttled=message.throttled,
         warnings=tuple(message.warnings),
+        cpu_int8_dot=tuple(message.cpu_int8_dot.flags) if known else None,
     )

@@ -18,12 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
-from linas_agent import child, system, validation
+from linas_agent import child, system
 from linas_agent.jobs import Job
 from linas_agent.queue import MeasureQueue
-from linas_agent.runtimes import RUNTIMES, choose_provider
 from linas_agent.store import KIND_NAMES, ArtifactStore, PutResult
 from linas_agent.worker import Worker
+from linas_sdk import scoring
 from linas_sdk.artifacts import HEADER_BYTES, looks_like
 from linas_sdk.errors import (
     InvalidArgument,
@@ -32,10 +32,11 @@ from linas_sdk.errors import (
     ResourceExhausted,
     WorkerCrashed,
 )
+from linas_sdk.formats import format_of_runtime
 from linas_sdk.measurement import DeviceInfo, Measurement, MeasureRequest, MeasureSettings
 from linas_sdk.proto.agent.v1 import agent_pb2 as pb
+from linas_sdk.runtimes import RUNTIMES, choose_provider
 
-KIND_OF_RUNTIME = {"onnxruntime": pb.ARTIFACT_KIND_ONNX, "litert": pb.ARTIFACT_KIND_TFLITE}
 ERRORS = {cls.__name__: cls for cls in LinasError.__subclasses__()}
 
 
@@ -52,7 +53,6 @@ class Agent:
         max_waiting: int = 8,
         max_model_memory: int = 0,
         max_model_cpu_seconds: int = 0,
-        allow_faults: bool = False,
     ) -> None:
         self.name = name
         self.labels = dict(labels)
@@ -61,7 +61,6 @@ class Agent:
         self.queue = MeasureQueue(max_waiting)
         self.max_model_memory = max_model_memory
         self.max_model_cpu_seconds = max_model_cpu_seconds
-        self.allow_faults = allow_faults
 
     def close(self) -> None:
         self.worker.close()
@@ -91,23 +90,21 @@ class Agent:
     ) -> Measurement:
         """Measure the model the store holds as `model_sha256` (scored on the validation set
         `validation_sha256`, if any); waits its turn behind at most `max_waiting` others."""
-        fault = self._check(request, validation_sha256)
-        if fault:
-            request = request.replace(provider=None, provider_options={})
+        self._check(request, validation_sha256)
         with self.queue.turn():
             if cancelled is not None and cancelled.is_set():
                 raise ResourceExhausted("the measurement was cancelled: its client went away")
             start = time.perf_counter()
             with self.store.use(model_sha256) as model:
-                _check_kind(model, KIND_OF_RUNTIME[request.runtime], request.runtime)
+                _check_kind(model, format_of_runtime(request.runtime).kind, request.runtime)
                 if validation_sha256:
                     with self.store.use(validation_sha256) as valid:
                         _check_kind(valid, pb.ARTIFACT_KIND_NPZ, "validation")
                         if request.metric == "top1":
-                            validation.require_labels(valid)
-                        result = self._run(request, model, valid, fault, cancelled)
+                            scoring.require_labels(valid)
+                        result = self._run(request, model, valid, cancelled)
                 else:
-                    result = self._run(request, model, None, fault, cancelled)
+                    result = self._run(request, model, None, cancelled)
             warnings = self._warnings(result, request)
             return dataclasses.replace(
                 result,
@@ -117,9 +114,8 @@ class Agent:
                 warnings=tuple(warnings),
             )
 
-    def _check(self, request: MeasureRequest, validation_sha256: str) -> str:
-        """Validate what this agent must (the request checked its own fields) before queueing;
-        returns the test fault, if any."""
+    def _check(self, request: MeasureRequest, validation_sha256: str) -> None:
+        """Validate what this agent must (the request checked its own fields) before queueing."""
         if request.runtime is None:
             raise InvalidArgument(
                 f"the request names no runtime; expected one of {sorted(RUNTIMES)}"
@@ -141,17 +137,14 @@ class Agent:
                     f"cpu_affinity names CPUs {outside} this agent may not use; "
                     f"allowed: {sorted(allowed)}"
                 )
-        if self.allow_faults and (request.provider or "").startswith(child.FAULT_PREFIX):
-            return request.provider.removeprefix(child.FAULT_PREFIX)
         choose_provider(info, request.provider or "")  # refused before it queues
-        return ""
 
-    def _run(
-        self, request: MeasureRequest, model: Path, valid: Path | None, fault: str, cancelled
-    ):
+    def _run(self, request: MeasureRequest, model: Path, valid: Path | None, cancelled):
         settings = request.settings
-        if settings.cooldown_seconds:
-            time.sleep(settings.cooldown_seconds)
+        # The cool-down idles the board, its turn held; a client that goes away ends it.
+        gone = cancelled or threading.Event()
+        if settings.cooldown_seconds and gone.wait(settings.cooldown_seconds):
+            raise ResourceExhausted("the measurement was cancelled: its client went away")
         result_dir = tempfile.mkdtemp(prefix="linas-job-")
         try:
             job = Job(
@@ -161,7 +154,6 @@ class Agent:
                 result_dir=result_dir,
                 memory_limit_bytes=self.max_model_memory,
                 cpu_limit_seconds=self.max_model_cpu_seconds,
-                fault=fault,
             )
             self.worker.run(job, cancelled)
             return _read_result(Path(result_dir))

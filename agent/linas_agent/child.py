@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import time
 import traceback
 from collections.abc import Mapping
@@ -17,12 +16,12 @@ from pathlib import Path
 
 import numpy as np
 
-from linas_agent import memory, system, timing, validation
+from linas_agent import memory, system, timing
 from linas_agent.jobs import Job
-from linas_agent.runtimes import Runtime, choose_provider, random_inputs
-from linas_sdk import errors
+from linas_sdk import errors, scoring
 from linas_sdk.grpc_settings import MAX_MESSAGE_BYTES
 from linas_sdk.measurement import Measurement
+from linas_sdk.runtimes import Runtime, choose_provider, random_inputs
 
 RESULT = "result.json"
 OUTPUTS = "outputs.npz"
@@ -71,7 +70,6 @@ def measure(job: Job, runtimes: Mapping[str, Runtime]) -> tuple[Measurement, dic
     if request.cpu_affinity:
         os.sched_setaffinity(0, request.cpu_affinity)
     affinity = tuple(sorted(os.sched_getaffinity(0)))
-    inject_fault(job.fault)
     runtime = runtimes[request.runtime]
     info = runtime.info()
     baseline = memory.reset_peak()
@@ -96,20 +94,16 @@ def measure(job: Job, runtimes: Mapping[str, Runtime]) -> tuple[Measurement, dic
 
     accuracy, n_valid, outputs = None, 0, {}
     if request.metric:
-        feeds, labels = validation.load_set(
-            Path(job.validation_path), session.inputs, labels=request.metric == "top1"
-        )
-        batch = session.model_inputs[0].shape[0] if session.model_inputs else -1
-        result = validation.first_output(session, feeds, batch if batch > 0 else None)
+        arrays = scoring.read_set(Path(job.validation_path))
+        accuracy, result = scoring.run_validation(session, arrays, request.metric)
         n_valid = len(result)
-        if request.metric == "top1":
-            accuracy = validation.top1(result, labels)
-        elif result.nbytes > MAX_MESSAGE_BYTES // 2:
-            raise errors.ResourceExhausted(
-                f"the outputs over the validation set take {result.nbytes} bytes, more than "
-                f"a reply may carry ({MAX_MESSAGE_BYTES // 2}); use a smaller set or METRIC_TOP1"
-            )
-        else:
+        if request.metric == "outputs":
+            if result.nbytes > MAX_MESSAGE_BYTES // 2:
+                raise errors.ResourceExhausted(
+                    f"the outputs over the validation set take {result.nbytes} bytes, more "
+                    f"than a reply may carry ({MAX_MESSAGE_BYTES // 2}); use a smaller set or "
+                    "METRIC_TOP1"
+                )
             outputs = {session.output_names[0]: result}
 
     measurement = Measurement(
@@ -132,16 +126,3 @@ def measure(job: Job, runtimes: Mapping[str, Runtime]) -> tuple[Measurement, dic
     )  # fmt: skip
     return measurement, outputs
 
-
-FAULTS_ENV = "LINAS_AGENT_TEST_FAULTS"
-"""Test-only: when this is "1" in the agent's environment, a request whose provider is
-"linas-test-fault:crash" makes its model process abort (SIGABRT), so tests can check that a
-crashing model costs one INTERNAL reply and the agent keeps serving. Off by default."""
-
-FAULT_PREFIX = "linas-test-fault:"
-
-
-def inject_fault(fault: str) -> None:
-    if fault == "crash":
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a test crash leaves no core file
-        os.abort()

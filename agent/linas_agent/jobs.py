@@ -25,14 +25,13 @@ class Job:
     result_dir: str = ""
     memory_limit_bytes: int = 0  # address space the model may add; 0 = no limit
     cpu_limit_seconds: int = 0  # CPU seconds the model process may use; 0 = see cpu_seconds
-    fault: str = ""  # test-only fault to inject in the model process (see child.py)
 
     def to_json(self) -> str:
         return json.dumps({
             "request": self.request.to_dict(),
             **{k: getattr(self, k) for k in (
                 "model_path", "validation_path", "result_dir", "memory_limit_bytes",
-                "cpu_limit_seconds", "fault")},
+                "cpu_limit_seconds")},
         })  # fmt: skip
 
     def cpu_seconds(self, cpus: int) -> int:

@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from linas_agent.agent import Agent
-from linas_agent.child import FAULTS_ENV
 from linas_agent.server import AgentServer, Tls, check_exposure
 from linas_agent.store import ArtifactStore
 from linas_agent.worker import Worker
@@ -102,7 +101,6 @@ def start(
         max_waiting=max_waiting,
         max_model_memory=max_model_memory,
         max_model_cpu_seconds=max_model_cpu_seconds,
-        allow_faults=os.environ.get(FAULTS_ENV) == "1",
     )
     try:
         return AgentServer(

@@ -1,9 +1,10 @@
 """`linas agent selftest`: prove that this machine can serve measurements.
 
 Starts an agent in this process on loopback, guarded by a random token, with a throw-away
-cache; then, as a host would, over gRPC: checks health, reads the manifest, uploads the bundled
-tiny model and its validation set, measures it with top-1 accuracy (and checks a second upload
-is skipped), measures its TFLite twin too when LiteRT is installed, and prints the figures;
+cache; then, as a host would, over gRPC: checks health, reads the manifest (and prints what
+int8 costs there), uploads the bundled tiny model and its validation set, measures it with
+top-1 accuracy (and checks a second upload is skipped), measures its TFLite twin too when
+LiteRT is installed, and prints the figures;
 then asks each other ONNX Runtime provider listed (CUDA, TensorRT, ...) to run it and says
 which one did: a provider whose libraries are missing is listed, but the CPU runs instead.
 Needs only `pip install linas-sdk[agent]`.
@@ -23,8 +24,9 @@ from linas_agent import launch
 from linas_sdk import serde
 from linas_sdk.artifacts import sha256_hex, upload_chunks
 from linas_sdk.errors import LinasError
+from linas_sdk.formats import FORMATS, format_of_runtime
 from linas_sdk.grpc_settings import bearer_metadata, channel_options
-from linas_sdk.measurement import MeasureRequest
+from linas_sdk.measurement import DeviceInfo, MeasureRequest
 from linas_sdk.proto.agent.v1 import agent_pb2 as pb
 from linas_sdk.proto.agent.v1 import agent_pb2_grpc
 
@@ -36,7 +38,7 @@ def run(out: TextIO) -> int:
     token = secrets.token_urlsafe(24)
     examples = files("linas_agent.examples")
     models = {name: examples.joinpath(f"tiny_mlp.{ext}").read_bytes()
-              for name, ext in (("onnxruntime", "onnx"), ("litert", "tflite"))}  # fmt: skip
+              for name, ext in ((f.runtime, f.name) for f in FORMATS)}  # fmt: skip
     valid = examples.joinpath("tiny_mlp.npz").read_bytes()
     with tempfile.TemporaryDirectory(prefix="linas-selftest-") as cache:
         server = launch.start(name="selftest", cache_dir=cache, token=token)
@@ -47,6 +49,19 @@ def run(out: TextIO) -> int:
             server.stop(grace=1.0)
     print("selftest passed", file=out)
     return 0
+
+
+def _int8_line(info: DeviceInfo) -> str:
+    """What int8 costs here: the CPU's dot-product instructions, and each runtime's providers
+    with the int8 schemes they run with integer kernels."""
+    dot = info.cpu_int8_dot
+    cpu = "not known" if dot is None else ", ".join(dot) or "none (int8 runs emulated)"
+    kernels = "; ".join(
+        f"{r.name} " + ", ".join(f"{p} {'+'.join(s) or 'none'}" for p, s in r.int8.items())
+        for r in info.runtimes
+        if r.int8
+    )
+    return f"CPU dot-product instructions: {cpu}; kernels: {kernels or 'not known'}"
 
 
 def _exercise(channel, auth, models: dict[str, bytes], valid: bytes, out: TextIO) -> None:
@@ -61,6 +76,7 @@ def _exercise(channel, auth, models: dict[str, bytes], valid: bytes, out: TextIO
     print(f"device: {info.hostname} ({info.machine}, {info.cpu_model}, {info.cpu_count} CPUs)",
           file=out)  # fmt: skip
     print(f"runtimes: {runtimes}", file=out)
+    print(f"int8: {_int8_line(info)}", file=out)
     for warning in info.warnings:
         print(f"warning: {warning}", file=out)
     agent.PutArtifact(upload_chunks(valid, pb.ARTIFACT_KIND_NPZ), metadata=auth, timeout=30)
@@ -68,7 +84,7 @@ def _exercise(channel, auth, models: dict[str, bytes], valid: bytes, out: TextIO
         if info.runtime(runtime) is None:
             print(f"{runtime}: not installed, skipped", file=out)
             continue
-        kind = pb.ARTIFACT_KIND_ONNX if runtime == "onnxruntime" else pb.ARTIFACT_KIND_TFLITE
+        kind = format_of_runtime(runtime).kind
         agent.PutArtifact(upload_chunks(model, kind), metadata=auth, timeout=30)
         again = agent.PutArtifact(upload_chunks(model, kind), metadata=auth, timeout=30)
         if not again.already_present:

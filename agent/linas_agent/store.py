@@ -29,15 +29,13 @@ from linas_sdk.errors import (
     InvalidArgument,
     ResourceExhausted,
 )
+from linas_sdk.formats import FORMATS
 from linas_sdk.proto.agent.v1 import agent_pb2 as pb
 
 log = logging.getLogger(__name__)
 
-KIND_NAMES = {
-    pb.ARTIFACT_KIND_ONNX: "ONNX model",
-    pb.ARTIFACT_KIND_TFLITE: "TFLite model",
-    pb.ARTIFACT_KIND_NPZ: ".npz validation set",
-}
+KIND_NAMES = {f.kind: f.description for f in FORMATS}
+KIND_NAMES[pb.ARTIFACT_KIND_NPZ] = ".npz validation set"
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 """What the board is and what state it is in: the device manifest and point-in-time snapshots.
 
 Everything is read from /proc and /sys where Linux exposes it (cpufreq, thermal zones, the
-Raspberry Pi firmware's throttle flags) and left empty where a board does not. `root` lets a
-test point the readers at a copy of those trees.
+Raspberry Pi firmware's throttle flags, the CPU's flags) and left empty where a board does
+not. `root` (and `machine`) let a test point the readers at a copy of another board's trees.
 """
 
 from __future__ import annotations
@@ -109,6 +109,31 @@ def throttle_flags(root: Path = ROOT) -> tuple[bool, bool]:
     return False, ever
 
 
+INT8_DOT_FLAGS = {
+    "flags": ("avx_vnni", "avx512_vnni", "amx_int8"),  # x86: AVX-VNNI, AVX512-VNNI, AMX
+    "features": ("asimddp", "i8mm"),  # arm64: dotprod, int8 matrix multiply
+}
+"""The int8 dot-product instructions, by the /proc/cpuinfo key that lists them per core."""
+CPUINFO_KEYS = {"x86_64": "flags", "aarch64": "features"}
+"""Which key of /proc/cpuinfo lists the CPU's flags, by Linux's name of the machine."""
+
+
+def int8_dot_product(cpuinfo: str, machine: str) -> tuple[str, ...] | None:
+    """The int8 dot-product instructions every core of `cpuinfo` lists (a thread may run on
+    any), () for none, None when `cpuinfo` lists no flags for `machine`'s architecture (another
+    architecture, or an emulator's /proc showing the host's)."""
+    key = CPUINFO_KEYS.get(machine)
+    cores = [
+        set(value.split())
+        for name, _, value in (line.partition(":") for line in cpuinfo.splitlines())
+        if name.strip().lower() == key
+    ]
+    if not cores:
+        return None
+    common = set.intersection(*cores)
+    return tuple(flag for flag in INT8_DOT_FLAGS[key] if flag in common)
+
+
 def snapshot(root: Path = ROOT) -> SystemSnapshot:
     """Temperatures, frequencies and throttling right now."""
     now, _ = throttle_flags(root)
@@ -131,23 +156,39 @@ def state_warnings(governor: str, throttled: bool) -> list[str]:
     return warnings
 
 
+def int8_warnings(dot: tuple[str, ...] | None, machine: str) -> list[str]:
+    """Why int8 models would run emulated here: the CPU has no int8 dot-product instruction."""
+    if dot != ():
+        return []
+    looked_for = ", ".join(INT8_DOT_FLAGS[CPUINFO_KEYS[machine]])
+    return [
+        f"the CPU has no int8 dot-product instructions (/proc/cpuinfo lists none of "
+        f"{looked_for}): int8 kernels fall back to widening multiplies, so an int8 model may "
+        "run little faster than float32 here, or slower"
+    ]
+
+
 def device_info(
     *,
     name: str,
     labels: Mapping[str, str],
     runtimes: Iterable[RuntimeInfo],
     root: Path = ROOT,
+    machine: str = "",
 ) -> DeviceInfo:
-    """The device manifest, read fresh (temperatures and throttling change)."""
+    """The device manifest, read fresh (temperatures and throttling change). `machine`
+    defaults to this one's (`platform.machine()`)."""
+    machine = machine or platform.machine()
     governor = cpu_governor(root)
     _, throttled = throttle_flags(root)
+    dot = int8_dot_product(_read(root / "proc/cpuinfo"), machine)
     hostname = socket.gethostname()
     return DeviceInfo(
         name=name or hostname,
         labels=dict(labels),
         hostname=hostname,
         os=os_description(root),
-        machine=platform.machine(),
+        machine=machine,
         cpu_model=cpu_model(root),
         cpu_count=os.cpu_count() or 0,
         memory_bytes=memory_bytes(root),
@@ -158,5 +199,6 @@ def device_info(
         cpu_governor=governor,
         thermal_zones=thermal_zones(root),
         throttled=throttled,
-        warnings=tuple(state_warnings(governor, throttled)),
+        warnings=tuple(state_warnings(governor, throttled) + int8_warnings(dot, machine)),
+        cpu_int8_dot=dot,
     )

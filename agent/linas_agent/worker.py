@@ -74,7 +74,7 @@ class Worker:
         if ready is None or ready.get("event") != "ready":
             self._stop()
             raise WorkerCrashed("the agent's worker process failed to start; see its log")
-        self.runtimes = tuple(RuntimeInfo(n, v, tuple(p), m) for n, v, p, m in ready["runtimes"])
+        self.runtimes = tuple(RuntimeInfo.from_dict(r) for r in ready["runtimes"])
         self.missing = ready["missing"]
 
     def close(self) -> None:

@@ -7,6 +7,8 @@ one JSON job per line from CMD_FD and writes JSON events to EVENT_FD:
     {"event": "started", "pid": CHILD}                                     per job
     {"event": "done", "outcome": "ok" | "timeout" | "crashed", "detail": "..."}
 
+"runtimes" are `RuntimeInfo.to_dict()`s, with the int8 schemes `linas_agent.int8` found.
+
 The child for a job is forked before the job arrives (a `Spare`, forked at start and again
 after each job, while the reply travels), so the fork (~2-5 ms with the runtimes mapped) is not
 on a measurement's path; it runs the bundled tiny model once (`warm`), waits on its own pipe,
@@ -35,10 +37,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib.resources import as_file, files
 
-from linas_agent import child
+from linas_agent import child, int8
 from linas_agent.jobs import Job
-from linas_agent.runtimes import Runtime, load_runtimes, normal_stream, random_inputs
+from linas_sdk.formats import FORMATS
 from linas_sdk.measurement import MeasureRequest, MeasureSettings
+from linas_sdk.runtimes import Runtime, load_runtimes, normal_stream, random_inputs
 
 PR_SET_PDEATHSIG = 1
 PR_SET_NAME = 15
@@ -106,7 +109,7 @@ def outcome_of(status: int | None, timeout: float) -> dict:
 
 PREWARM_SETTINGS = MeasureSettings(warmup_runs=1, warmup_seconds=0.0, min_runs=1,
                                    min_seconds=0.0, max_runs=2, timeout_seconds=30.0)
-EXAMPLES = {"onnxruntime": "tiny_mlp.onnx", "litert": "tiny_mlp.tflite"}
+EXAMPLES = {f.runtime: f"tiny_mlp{f.suffix}" for f in FORMATS}
 
 
 def prewarm(runtimes: Mapping[str, Runtime]) -> None:
@@ -134,15 +137,14 @@ def prewarm(runtimes: Mapping[str, Runtime]) -> None:
 
 def serve(cmd_fd: int, event_fd: int) -> None:
     runtimes, missing = load_runtimes()
-    prewarm(runtimes)
+    infos = [int8.runtime_info(r) for r in runtimes.values()]  # its probes' garbage, then...
+    prewarm(runtimes)  # ...a collection and the frozen heap
     events = os.fdopen(event_fd, "w", buffering=1)
 
     def send(**event) -> None:
         events.write(json.dumps(event) + "\n")
 
-    infos = [r.info() for r in runtimes.values()]
-    send(event="ready", pid=os.getpid(), missing=missing,
-         runtimes=[[i.name, i.version, list(i.providers), i.module] for i in infos])  # fmt: skip
+    send(event="ready", pid=os.getpid(), missing=missing, runtimes=[i.to_dict() for i in infos])
     inherited = (cmd_fd, event_fd)
     spare = Spare.fork(runtimes, inherited)
     with os.fdopen(cmd_fd) as commands:

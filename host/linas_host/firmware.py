@@ -9,7 +9,9 @@ and writes into `out`:
   one in that format, else extracted from the supernet again);
 - ``manifest.json``: the architecture (config and key), the measured figures with the manifests
   of the devices that measured them, the artifact's sha256 and whether it is byte-identical to
-  the file that was measured, the selection, and the linas version.
+  the file that was measured, the selection, the linas version, and ``labels``: the class
+  names in the order of the model's outputs when the supernet's weights carry them (weights
+  adapted to the user's classes), else null.
 
 No architecture meeting the constraints raises `NoModelMeetsConstraints`, which the CLI turns
 into its own exit code, so a build step fails visibly.
@@ -127,6 +129,7 @@ def export_model(
         },
         "supernet": {"name": settings.space.supernet, "options": settings.space.options},
         "architecture": {"key": chosen.key, "config": chosen.config, "evaluation": chosen.index},
+        "labels": labels(settings),
         "figures": figures(chosen),
         "measurements": chosen.record.get("measurements", {}),
         "devices": _manifests(run, chosen),
@@ -139,8 +142,11 @@ def export_model(
             "measured_sha256": measured_sha,
             "measured_format": settings.format.name,
             "identical_to_measured": measured_sha == sha if measured_sha else None,
+            "precision": settings.precision,
         },
     }
+    if settings.precision != "fp32":
+        manifest["artifact"]["quantization"] = _quantization(settings, chosen, data, fmt.runtime)
     path = out / "manifest.json"
     path.write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n")
     return path
@@ -152,10 +158,56 @@ def _write_artifact(run: RunDirectory, settings, chosen: Evaluation, fmt: str, p
     if saved.is_file():
         shutil.copyfile(saved, path)
         return
-    from linas_host.export.subnet import subnetwork_bytes
-    from linas_host.run.problem import build_problem
+    from linas_host.run.problem import build_problem, candidate_exporter
 
-    path.write_bytes(subnetwork_bytes(build_problem(settings).supernet, chosen.config, fmt))
+    exporter = candidate_exporter(settings, build_problem(settings).supernet, fmt)
+    path.write_bytes(exporter(exporter.supernet.extract(chosen.config), chosen.config))
+
+
+def _quantization(settings: SearchConfig, chosen: Evaluation, data: bytes,
+                  runtime: str) -> dict[str, Any]:
+    """How the file was quantized, for a firmware build that feeds it integers: the scheme,
+    the calibration images (count and hash) and each integer input's and output's scale and
+    zero point, read from the file itself."""
+    from linas_host.evaluate.scored import runtime as load_runtime
+    from linas_host.run.problem import build_problem, candidate_exporter
+
+    exporter = candidate_exporter(settings, build_problem(settings).supernet)
+    scheme = exporter.quantization
+    engine = load_runtime(runtime)
+    session = engine.load(data, provider=engine.info().providers[0], options={}, threads=1,
+                          inputs=())
+    static = scheme.scheme == "static"
+    return {
+        "scheme": scheme.scheme,
+        "weights": "int8 per channel" if scheme.per_channel else "int8 per tensor",
+        "activations": "int8" if static else "float, quantized at run time",
+        "calibration_images": settings.quantization.calibration_samples if static else 0,
+        "calibration_sha256": chosen.record.get("calibration_sha256", ""),
+        "inputs": [_io(spec.name, session.input_quantization.get(spec.name))
+                   for spec in session.model_inputs],
+        "outputs": [_io(name, session.output_quantization.get(i))
+                    for i, name in enumerate(session.output_names)],
+    }
+
+
+def _io(name: str, parameters: tuple[float, int] | None) -> dict[str, Any]:
+    if parameters is None:
+        return {"name": name, "integer": False}
+    return {"name": name, "integer": True, "scale": parameters[0], "zero_point": parameters[1]}
+
+
+def labels(settings: SearchConfig) -> list[str] | None:
+    """The class names, in output order, that the supernet's weights file records in its
+    manifest (``classes``: weights adapted to the user's classes), else None."""
+    for option in ("weights", "checkpoint"):
+        path = settings.space.options.get(option)
+        meta = Path(str(path)).with_suffix(".json") if path else None
+        if meta is not None and meta.is_file():
+            classes = json.loads(meta.read_text()).get("classes")
+            if classes is not None:
+                return list(classes)
+    return None
 
 
 def _manifests(run: RunDirectory, chosen: Evaluation) -> dict[str, Any]:

@@ -8,11 +8,8 @@ from agent_helpers import Client
 
 @pytest.fixture(scope="module")
 def agent(module_agent_process):
-    """One agent shared by a module's tests, with the test fault hook on."""
-    return module_agent_process(
-        name="bench-1", labels={"board": "vm", "site": "ci"},
-        env={"LINAS_AGENT_TEST_FAULTS": "1"},
-    )  # fmt: skip
+    """One agent shared by a module's tests."""
+    return module_agent_process(name="bench-1", labels={"board": "vm", "site": "ci"})
 
 
 @pytest.fixture(scope="module")

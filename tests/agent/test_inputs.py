@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-from linas_agent import runtimes
-from linas_agent.runtimes import NORMALS_KEPT, random_inputs
 
+from linas_sdk import runtimes
 from linas_sdk.measurement import TensorSpec
+from linas_sdk.runtimes import NORMALS_KEPT, random_inputs
 
 
 def drawn(specs: list[TensorSpec], seed: int = 0) -> dict[str, np.ndarray]:

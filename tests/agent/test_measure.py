@@ -10,8 +10,10 @@ import grpc
 import numpy as np
 import onnxruntime as ort
 import pytest
-from agent_helpers import MODELS, rpc_error
+from agent_helpers import FAST, MODELS, Client, rpc_error, running_model
+from polling import wait_for
 
+from linas_sdk import serde
 from linas_sdk.proto.agent.v1 import agent_pb2 as pb
 
 pytestmark = pytest.mark.timeout(120)
@@ -116,7 +118,7 @@ def test_outputs_need_no_labels_and_top1_says_it_needs_them(client) -> None:
     assert client.measure(model).median_ms > 0
 
 
-def test_cooldown_and_peak_memory_follow_the_model(client, tmp_path) -> None:
+def test_peak_memory_follows_the_model(client, tmp_path) -> None:
     from onnx import TensorProto, helper, numpy_helper, save
 
     weights = np.ones((4096, 2048), np.float32)  # 32 MiB the small model does not hold
@@ -129,8 +131,50 @@ def test_cooldown_and_peak_memory_follow_the_model(client, tmp_path) -> None:
     save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8),
          tmp_path / "wide.onnx")  # fmt: skip
     small = client.measure(client.upload(MODELS / "mlp.onnx"))
-    wide = client.measure(client.upload(tmp_path / "wide.onnx"), settings={"cooldown_seconds": 0.5})
+    wide = client.measure(client.upload(tmp_path / "wide.onnx"))
     # The weights dominate the difference; a few MiB of allocator and timing buffers may land
     # in either run, so the weights are made large enough for that not to decide the outcome.
     assert wide.peak_memory_bytes - small.peak_memory_bytes >= 0.75 * weights.nbytes
-    assert wide.wall_seconds >= 0.5  # the cool-down happens within the request
+
+
+def test_cooldown_holds_the_board_idle_before_the_model_runs(agent_process) -> None:
+    """A request's cool-down happens inside it, before its model process: the board is held
+    (another request is refused; no line, --max-waiting 0) and idle (no model process runs),
+    and a client that gives up ends it. The cooling request runs hang.onnx: had its model
+    started, a model process would be seen."""
+    agent = agent_process(args=["--max-waiting", "0"])
+    client = Client(agent)
+    try:
+        mlp, hang = client.upload(MODELS / "mlp.onnx"), client.upload(MODELS / "hang.onnx")
+        held = agent.cache_dir / "objects" / hang
+        os.utime(held, (0, 0))  # the agent touches a model when a request takes the board
+        request = pb.MeasureRequest(
+            model_sha256=hang, runtime="onnxruntime",
+            settings=serde.settings_to_proto({**FAST, "cooldown_seconds": 600}),
+        )  # fmt: skip
+        cooling = client.stub.Measure.future(request, metadata=client.metadata, timeout=120)
+        wait_for(lambda: held.stat().st_mtime != 0, 30, "the cooling request to take the board")
+        assert running_model(agent.pid) is None, "a model process ran during the cool-down"
+        error = rpc_error(client.measure, mlp)
+        assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert error.details() == (
+            "the agent is busy: one measurement running and 0 waiting (at most 0); retry later"
+        )
+        assert not cooling.done()
+        cooling.cancel()
+        wait_for(lambda: served(client, mlp), 30, "the board freed by the cancelled cool-down")
+        m = client.measure(mlp, settings={"cooldown_seconds": 0.05})  # then the measurement
+        assert m.samples >= 10 and m.runtime == "onnxruntime"
+    finally:
+        client.close()
+
+
+def served(client, model: str) -> bool:
+    """Whether a measurement of `model` is answered now (False: the board is busy)."""
+    try:
+        client.measure(model)
+    except grpc.RpcError as error:
+        if error.code() != grpc.StatusCode.RESOURCE_EXHAUSTED:
+            raise
+        return False
+    return True

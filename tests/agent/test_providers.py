@@ -5,10 +5,15 @@ agent-onnxruntime-gpu`, onnxruntime-gpu without CUDA's libraries.)"""
 
 from __future__ import annotations
 
+import os
+import signal
+from pathlib import Path
+
 import grpc
 import onnxruntime as ort
 import pytest
-from agent_helpers import MODELS, rpc_error
+from agent_helpers import MODELS, hang_in_background, rpc_error, running_model
+from polling import wait_for
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -54,11 +59,33 @@ def test_an_onnxruntime_provider_runs_if_the_board_has_it_else_is_refused(
             )
 
 
-def test_provider_options_reach_onnxruntime(client, mlp) -> None:
+def test_onnxruntime_cpu_measures_with_options_it_ignores(client, mlp) -> None:
+    """onnxruntime's CPU provider takes options and drops them (`get_provider_options()` says
+    {}), so nothing here shows they arrived; the options' path to the runtime is seen through
+    LiteRT (test_litert_refuses_a_delegate_it_lacks_and_provider_options, and
+    tests/devices/test_client.py). This shows they do not spoil a measurement."""
     m = client.measure(
         mlp, provider="CPU", provider_options={"arena_extend_strategy": "kSameAsRequested"}
     )
     assert m.provider == "CPUExecutionProvider" and m.samples >= 10
+    assert not any("could not start" in w for w in m.warnings)
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+def test_onnxruntime_runs_on_the_intra_op_threads_asked(client, threads) -> None:
+    """The request's threads reach onnxruntime's session: the model process (forked with one
+    thread) runs `threads - 1` intra-op pool threads beside its own, counted in /proc while it
+    runs hang.onnx. Two counts, so that no fixed number (onnxruntime's default is one per
+    core) passes both."""
+    call, errors = hang_in_background(client, 30, threads=threads)
+    model = running_model(client.agent.pid)
+    tasks = Path(f"/proc/{model}/task")
+    wait_for(lambda: len(list(tasks.iterdir())) >= threads, 30, f"{threads} threads running")
+    running = len(list(tasks.iterdir()))
+    os.kill(model, signal.SIGKILL)  # the quickest end of a hang
+    call.join(60)
+    assert running == threads
+    assert len(errors) == 1 and errors[0].code() == grpc.StatusCode.INTERNAL
 
 
 def test_provider_options_without_a_provider_are_refused(client, mlp) -> None:
@@ -67,10 +94,13 @@ def test_provider_options_without_a_provider_are_refused(client, mlp) -> None:
     assert "provider_options ['device_id'] need a provider" in error.details()
 
 
-@pytest.mark.parametrize("threads", [1, 2])
-def test_litert_runs_the_xnnpack_delegate_on_the_threads_asked(client, tflite, threads) -> None:
-    m = client.measure(tflite, runtime="litert", provider="XNNPACK", threads=threads)
-    assert (m.provider, m.threads) == ("XNNPACK", threads)
+@pytest.mark.parametrize(("provider", "threads"), [("XNNPACK", 1), ("XNNPACK", 2), ("CPU", 1)])
+def test_litert_runs_the_provider_asked(client, tflite, provider, threads) -> None:
+    """The reply's provider is read from the interpreter that ran (XNNPACK only if its
+    delegate took nodes), so "CPU", not the default, shows the request's provider got there."""
+    m = client.measure(tflite, runtime="litert", provider=provider, threads=threads)
+    assert (m.provider, m.threads) == (provider, threads)
+    assert not any("could not start" in w for w in m.warnings)
 
 
 def test_litert_refuses_a_delegate_it_lacks_and_provider_options(client, tflite) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -59,11 +60,28 @@ def test_measurement_round_trips_through_the_wire_and_json() -> None:
 
 
 def test_device_info_round_trips() -> None:
+    litert = RuntimeInfo("litert", "2.3", ("XNNPACK", "CPU"), "m",
+                         {"XNNPACK": (), "CPU": ("static", "dynamic")})  # fmt: skip
     info = DeviceInfo(name="pi", labels={"board": "pi5"}, cpu_count=4, memory_bytes=2**33,
-                      runtimes=(RuntimeInfo("litert", "2.3", ("XNNPACK", "CPU"), "m"),),
-                      thermal_zones={"cpu": 40.0}, throttled=True, warnings=("hot",))  # fmt: skip
-    assert serde.device_info_from_proto(serde.device_info_to_proto(info)) == info
-    assert DeviceInfo.from_dict(json.loads(json.dumps(info.to_dict()))) == info
+                      runtimes=(litert,), thermal_zones={"cpu": 40.0}, throttled=True,
+                      warnings=("hot",), cpu_int8_dot=("asimddp",))  # fmt: skip
+    for dot in (("asimddp",), (), None):  # a CPU without any is not one not known
+        info = dataclasses.replace(info, cpu_int8_dot=dot)
+        wire = pb.DeviceInfo.FromString(serde.device_info_to_proto(info).SerializeToString())
+        for back in (serde.device_info_from_proto(wire),
+                     DeviceInfo.from_dict(json.loads(json.dumps(info.to_dict())))):  # fmt: skip
+            assert back == info and back.cpu_int8_dot == dot
+            assert list(back.runtimes[0].int8) == ["XNNPACK", "CPU"]  # the providers' order
+
+
+def test_an_older_agents_manifest_reads_int8_as_not_known() -> None:
+    """Without the int8 fields (an agent, or a journal, from before them): not known, not none."""
+    old = pb.DeviceInfo(name="pi", runtimes=[pb.RuntimeInfo(name="litert", providers=["CPU"])])
+    info = serde.device_info_from_proto(pb.DeviceInfo.FromString(old.SerializeToString()))
+    assert info.cpu_int8_dot is None and info.runtimes[0].int8 == {}
+    journal = {"name": "pi", "runtimes": [{"name": "litert", "version": "2.3"}]}
+    info = DeviceInfo.from_dict(journal)
+    assert info.cpu_int8_dot is None and info.runtimes[0].int8 == {}
 
 
 def test_settings_only_send_what_is_given() -> None:
@@ -168,5 +186,5 @@ def test_a_request_is_checked_and_normalised_when_made() -> None:
 def test_a_job_crosses_the_worker_pipe_whole() -> None:
     """The agent sends its worker the request it validated plus the resolved files, as JSON."""
     job = Job(request=request(), model_path="/s/ab", validation_path="/s/cd", result_dir="/r",
-              memory_limit_bytes=2**20, fault="crash")  # fmt: skip
+              memory_limit_bytes=2**20, cpu_limit_seconds=7)  # fmt: skip
     assert Job.from_json(job.to_json()) == job

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import grpc
 import pytest
@@ -33,6 +35,20 @@ def test_get_info_describes_the_device(client) -> None:
     litert = info.runtime("litert")
     assert litert is not None and litert.module.endswith(".interpreter")
     assert "XNNPACK" in litert.providers
+
+
+def test_get_info_says_what_int8_costs_on_this_machine(client) -> None:
+    info = client.info()
+    # this machine's own /proc/cpuinfo, read here independently: the first core's flags
+    flags = re.search(r"^(?:flags|Features)\s*:(.*)$", Path("/proc/cpuinfo").read_text(), re.M)
+    assert flags is not None
+    dot = {"avx_vnni", "avx512_vnni", "amx_int8", "asimddp", "i8mm"} & set(flags.group(1).split())
+    assert info.cpu_int8_dot is not None and set(info.cpu_int8_dot) == dot
+    emulated = [w for w in info.warnings if "no int8 dot-product instructions" in w]
+    assert bool(emulated) == (not dot)
+    # both runtimes' CPU kernels run int8 in integers; LiteRT 2.3's XNNPACK takes full integer
+    assert info.runtime("onnxruntime").int8 == {"CPUExecutionProvider": ("static", "dynamic")}
+    assert info.runtime("litert").int8 == {"XNNPACK": ("static",), "CPU": ("static", "dynamic")}
 
 
 def test_health_and_reflection(agent) -> None:
@@ -122,6 +138,9 @@ def test_selftest_passes(tmp_path) -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "top-1 0.600 on 200 samples" in result.stdout
+    (int8,) = [line for line in result.stdout.splitlines() if line.startswith("int8: ")]
+    assert "CPU dot-product instructions: " in int8
+    assert "onnxruntime CPUExecutionProvider static+dynamic" in int8
     assert result.stdout.rstrip().endswith("selftest passed")
     assert not (tmp_path / ".cache").exists()  # its cache is temporary
 

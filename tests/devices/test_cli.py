@@ -59,7 +59,7 @@ def test_devices_list_table_and_ping(devices_file, tmp_path, live_device):
     ping = linas("devices", "ping", "-d", devices_file, "--json")
     assert ping.returncode == 1  # gone is down
     rows = {row["name"]: row for row in json.loads(ping.stdout)}
-    assert rows["live"]["alive"] and 0 < rows["live"]["rtt_ms"] < 5000
+    assert rows["live"]["alive"] and rows["live"]["rtt_ms"] > 0  # a health check was timed
     assert not rows["gone"]["alive"] and rows["gone"]["rtt_ms"] is None
     only_live = tmp_path / "live.yaml"
     only_live.write_text(f"devices:\n  live: {{address: '{live_device.address}'}}\n")
@@ -70,7 +70,8 @@ def test_devices_list_table_and_ping(devices_file, tmp_path, live_device):
 
 def test_devices_through_a_pipe_print_one_line_per_device(devices_file):
     # a narrow COLUMNS makes rich fold every cell into a column; a pipe must not care
-    for action, figures in (("list", ["runtimes", "cores", "governor"]), ("ping", ["rtt", "ms"])):
+    for action, figures in (("list", ["runtimes", "cores", "governor", "int8"]),
+                            ("ping", ["rtt", "ms"])):  # fmt: skip
         done = linas_cli.linas("devices", action, "-d", devices_file, env={"COLUMNS": "40"})
         assert done.returncode == (0 if action == "list" else 1), done.stderr
         header, live, gone = done.stdout.splitlines()  # one line each, nothing else

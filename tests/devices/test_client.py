@@ -10,11 +10,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from device_helpers import FAST, tiny_onnx
+from device_helpers import FAST, MLP_TFLITE, tiny_onnx
 from linas_host.devices import AgentClient, AgentStartError, LocalAgent
 from polling import wait_for
 
-from linas_sdk.errors import DeviceUnavailable, LinasError, Unauthenticated
+from linas_sdk.errors import DeviceUnavailable, InvalidArgument, LinasError, Unauthenticated
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -100,9 +100,23 @@ def _alive(pid: int) -> bool:
     return state != "Z"  # a zombie has exited; only its parent (init) has yet to reap it
 
 
-def test_the_devices_file_provider_and_its_options_go_with_every_job(live_device):
-    options = {"arena_extend_strategy": "kSameAsRequested"}
-    spec = live_device.model_copy(update={"provider": "CPU", "provider_options": options})
+# The devices file's provider and options are seen through LiteRT: the agent reads the provider
+# that ran back from its interpreter, and LiteRT refuses options in the model process.
+# (onnxruntime's CPU provider, the only one here, ignores its options, and is the default.)
+LITERT = FAST.replace(runtime="litert")
+
+
+def test_the_devices_file_provider_runs_the_jobs_that_name_none(live_device):
+    spec = live_device.model_copy(update={"runtime": "litert", "provider": "CPU"})
     with AgentClient(spec) as client:
-        m = client.measure(tiny_onnx(43.0), FAST)
-    assert m.provider == "CPUExecutionProvider"
+        by_the_spec = client.measure(MLP_TFLITE, LITERT)
+        named = client.measure(MLP_TFLITE, LITERT.replace(provider="XNNPACK"))
+    assert (by_the_spec.provider, named.provider) == ("CPU", "XNNPACK")  # LiteRT's default: XNNPACK
+
+
+def test_the_devices_file_provider_options_reach_the_runtime(live_device):
+    spec = live_device.model_copy(update={
+        "runtime": "litert", "provider": "XNNPACK", "provider_options": {"num_threads": "2"}})
+    with AgentClient(spec) as client, pytest.raises(InvalidArgument) as refused:
+        client.measure(MLP_TFLITE, LITERT)
+    assert "LiteRT's XNNPACK takes no provider_options, got ['num_threads']" in str(refused.value)

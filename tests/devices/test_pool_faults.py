@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import time
 
 import pytest
 from device_helpers import FAST, SLOW, tiny_onnx
 from linas_host.devices import DevicePool, PoolSettings
 from polling import wait_for
+from processes import measuring
 
 from linas_sdk.target import Target
 
@@ -32,8 +32,7 @@ def test_job_moves_to_a_same_label_device_when_its_agent_is_killed(local_agents,
         pool.wait_ready(30)
         futures = [pool.submit(tiny_onnx(i), SLOW, target=Target.of(labels={"board": "x"}))
                    for i in range(4)]
-        wait_for(lambda: {s.name: s.busy for s in pool.status()}["a"], 30, "a to be busy")
-        time.sleep(0.3)  # well inside a's measurement
+        wait_for(lambda: measuring(a), 30, "a's model process to run its first job")
         a.kill()
         results = [future.result(timeout=60) for future in futures]
         status = {s.name: s for s in pool.status()}
@@ -78,7 +77,7 @@ def test_a_hung_agent_loses_its_job_to_a_peer_and_returns_when_it_resumes(local_
         board_z = Target.of(labels={"board": "z"})
         futures = [pool.submit(tiny_onnx(i), SLOW, target=board_z, timeout=3.0)
                    for i in range(3)]
-        wait_for(lambda: {s.name: s.busy for s in pool.status()}["hung"], 30, "hung to be busy")
+        wait_for(lambda: measuring(hung), 30, "hung's model process to run a job")
         os.killpg(hung.pid, signal.SIGSTOP)  # the agent and its model process stop answering
         try:
             results = [future.result(timeout=60) for future in futures]

@@ -6,7 +6,6 @@ overlap, one status for every Measure."""
 from __future__ import annotations
 
 import threading
-import time
 
 import grpc
 import pytest
@@ -126,9 +125,7 @@ def test_close_fails_queued_jobs_and_refuses_new_ones(boards):
     pool = DevicePool([spec(boards[0], "slow")], settings=QUICK)
     running = pool.submit(tiny_onnx(1), SLOW)
     queued = [pool.submit(tiny_onnx(i), FAST) for i in range(2, 5)]
-    deadline = time.monotonic() + 10
-    while not pool.status()[0].busy and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_for(lambda: pool.status()[0].busy, 10, "the first job to run")
     pool.close()
     assert running.result(timeout=0).device == "slow"
     for future in queued:

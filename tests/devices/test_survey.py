@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 import pytest
 from linas_host.devices import DeviceSpec
+from linas_host.devices.render import device_rows
 from linas_host.devices.survey import survey
 
 pytestmark = pytest.mark.timeout(60)
@@ -39,6 +41,19 @@ def test_survey_flags_where_the_file_and_the_agent_disagree(scripted, agent_proc
     assert not refused.alive and "version 99" in refused.error
     assert not gone.alive and gone.error.startswith("GetInfo: ")  # the row names the device
     assert [r.to_dict()["name"] for r in reports] == ["pi", "old", "gone"]
+
+
+def test_the_devices_table_says_what_int8_costs(scripted, live_device):
+    older = scripted()  # its manifest has no int8 fields, as an agent from before them
+    reports = survey([live_device, DeviceSpec(name="old", address=older.address)])
+    columns, (live, old) = device_rows(reports)
+    int8 = columns.index("int8")
+    dot = reports[0].info.cpu_int8_dot
+    assert dot is not None and live[int8] == (",".join(dot) or "emulated")
+    assert old[int8] == "?"  # not known, which is not "emulated"
+    none = dataclasses.replace(reports[0], info=dataclasses.replace(reports[0].info,
+                                                                    cpu_int8_dot=()))  # fmt: skip
+    assert device_rows([none])[1][0][int8] == "emulated"
 
 
 def test_local_agent_stops_cleanly_and_leaves_no_process(local_agents):

@@ -83,7 +83,7 @@ def test_report_lists_the_devices_as_a_table(run) -> None:
     page = (run["folder"] / "run" / "report.html").read_text()
     _, columns = header(page, "Devices")
     assert columns == ["name", "address", "labels", "state", "machine / CPU", "cores",
-                       "memory GB", "OS", "runtimes", "agent", "warnings"]
+                       "memory GB", "OS", "runtimes", "int8", "agent", "warnings"]
     row = page[page.index("<h2>Devices"):].split("<tbody>")[1].split("</tr>")[0]
     assert "<td>local</td>" in row and "<td>alive</td>" in row
     assert re.search(r"<td>onnxruntime \d[^<]*\(CPUExecutionProvider\)", row)

@@ -136,6 +136,21 @@ def test_a_supernets_file_options_are_relative_to_the_file(tmp_path: Path) -> No
     }
 
 
+def test_hats_dictionary_and_bpe_codes_are_relative_to_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "cfg" / "hat.yaml"
+    path.parent.mkdir()
+    path.write_text(
+        "space: {supernet: transformer, options: {variant: hat, checkpoint: ck/super.pt,\n"
+        "  dictionary: data/dict.en.txt, bpe_codes: /abs/bpe.codes, valid: [t.en, t.de]}}\n"
+        "objectives: [bleu, latency]\nbudget: 4\npopulation: 2\n"
+    )
+    assert config.load(path).space.options == {
+        "variant": "hat", "checkpoint": str(path.parent / "ck" / "super.pt"),
+        "dictionary": str(path.parent / "data" / "dict.en.txt"), "bpe_codes": "/abs/bpe.codes",
+        "valid": [str(path.parent / "t.en"), str(path.parent / "t.de")],
+    }
+
+
 def test_the_runtime_is_named_as_everywhere_and_the_old_spelling_still_reads() -> None:
     assert config.validate({**BASE, "runtime": "litert"}).format.name == "tflite"
     with pytest.warns(FutureWarning, match="runtime: 'tflite' is deprecated .* write 'litert'"):

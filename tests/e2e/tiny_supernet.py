@@ -132,6 +132,11 @@ class TinySupernet:
         with torch.no_grad():
             return {"accuracy": float((module(x).argmax(1) == y).float().mean())}
 
+    def calibration_arrays(
+        self, limit: int | None = None, config: dict | None = None
+    ) -> dict[str, np.ndarray]:
+        return {"input": self.train_x[:limit].numpy()}
+
     def validation_arrays(
         self, limit: int | None = None, config: dict | None = None
     ) -> dict[str, np.ndarray]:

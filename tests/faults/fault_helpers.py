@@ -4,7 +4,6 @@ process (fault_search.py) watched line by line, and the agents' process groups."
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sqlite3
 import subprocess
@@ -13,7 +12,6 @@ import threading
 from pathlib import Path
 
 import yaml
-from linas_agent.zygote import MODEL_PROCESS_NAME
 
 HERE = Path(__file__).resolve().parent
 QUICK_POOL = {"retry_initial_s": 0.2, "retry_max_s": 1.0, "health_interval_s": 2.0}
@@ -85,23 +83,6 @@ class Host:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGKILL)
         self.wait()
-
-
-def measuring(agent) -> bool:
-    """Whether the agent is timing a model: a process of its group has taken a job (a model
-    process waiting for one, forked ahead, keeps the worker's name)."""
-    if agent.pid is None:
-        return False
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            name, rest = stat.split("(", 1)[1].rsplit(")", 1)
-            if int(rest.split()[2]) == agent.pid and name == MODEL_PROCESS_NAME:
-                return True
-    return False
 
 
 def journal(run: Path) -> list[tuple[int, str, dict]]:

@@ -9,10 +9,11 @@ import subprocess
 import threading
 
 import pytest
-from fault_helpers import SLOW_ENOUGH, assert_complete, devices_file, measuring
+from fault_helpers import SLOW_ENOUGH, assert_complete, devices_file
 from linas_cli import LINAS, cli_env, tiny_search_config
 from linas_host.devices import LocalAgent
 from polling import wait_for
+from processes import measuring
 
 
 @pytest.mark.slow  # torch start-up and supernet training: ~40 s on a busy 2-core machine

@@ -76,12 +76,46 @@ def test_a_run_ends_when_the_space_is_exhausted():
     assert len(evaluator.calls) == 6 and result.status == "exhausted"
 
 
-def test_nsga2_that_only_repeats_itself_stalls_instead_of_spinning():
+def test_nsga2_whose_population_holds_every_network_is_exhausted():
+    """4 networks, a population of 4: pymoo finds no offspring that is not a duplicate."""
     tiny = SearchSpace([Variable("a", [1, 2], kind="int"), Variable("b", ["x", "y"])])
     evaluator = CountingEvaluator(lambda c: {"acc": c["a"], "lat_ms": c["a"]})
     result = SearchRun(space=tiny, objectives=OBJECTIVES, method=registry.create("nsga2"),
                         evaluator=evaluator, budget=10, population_size=4, max_stalled_asks=5).run()
-    assert len(evaluator.calls) == 4 and result.status in ("stalled", "exhausted")
+    assert len(evaluator.calls) == 4 and result.status == "exhausted"
+
+
+def test_nsga2_that_only_repeats_what_it_was_told_stalls_instead_of_spinning():
+    """6 networks, a population of 2: once all 6 are measured, pymoo (which only keeps its
+    population's duplicates out) goes on asking measured ones; the run ends after
+    max_stalled_asks such asks in a row, not at the budget."""
+    tiny = SearchSpace([Variable("a", [1, 2, 3], kind="int"), Variable("b", ["x", "y"])])
+    evaluator = CountingEvaluator(lambda c: {"acc": c["a"], "lat_ms": c["a"]})
+    method = registry.create("nsga2")
+    asks = []
+    ask = method.ask
+    method.ask = lambda: asks.append(ask()) or asks[-1]  # observed, not changed
+    result = SearchRun(space=tiny, objectives=OBJECTIVES, method=method, evaluator=evaluator,
+                        budget=50, population_size=2, max_stalled_asks=5).run()
+    assert result.status == "stalled"
+    assert len(evaluator.calls) == 6 == len(result.evaluations)  # every network, once
+    measured = {e.key for e in result.evaluations}
+    keys = [{tiny.key(c) for c in batch} for batch in asks]
+    last_new = max(i for i, batch in enumerate(keys) if batch - set().union(*keys[:i]))
+    assert len(asks) - 1 - last_new == 5  # five asks of measured networks only, then the end
+    assert all(batch <= measured for batch in keys[last_new + 1 :])
+
+
+def test_only_repeats_in_a_row_count_towards_a_stall(space):
+    a, b, c = cfg(1), cfg(2), cfg(3)
+    # stalled count after each tell: 0, 1, 2, 0 (b is new), 1, 2, 3 -> stalled; c never asked
+    method = ScriptedMethod([[a], [a], [a], [b], [a, b], [b], [a], [c]])
+    evaluator = CountingEvaluator()
+    result = SearchRun(space=space, objectives=OBJECTIVES, method=method, evaluator=evaluator,
+                        budget=10, population_size=1, max_stalled_asks=3).run()
+    assert result.status == "stalled"
+    assert [space.key(x) for x in evaluator.calls] == [space.key(a), space.key(b)]
+    assert len(method.told) == 7 and method.batches == [[c]]
 
 
 def test_hypervolume_after_every_evaluation_matches_a_hand_computed_2d_case():

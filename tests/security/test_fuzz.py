@@ -189,7 +189,7 @@ def mutations(held: dict[str, str]) -> dict:
         "model_sha256": hashes(held),
         "runtime": st.one_of(st.sampled_from(["onnxruntime", "litert", "", "torch"]), garbage_text),
         "provider": st.one_of(
-            st.sampled_from(["CUDAExecutionProvider", "XNNPACK", "GPU", "linas-test-fault:crash"]),
+            st.sampled_from(["CUDAExecutionProvider", "XNNPACK", "GPU"]),
             garbage_text,
         ),
         "inputs": st.lists(tensor_specs, min_size=1, max_size=3),

@@ -92,5 +92,5 @@ def test_a_searched_resolution_gets_its_own_validation_npz(checkpoint, tmp_path)
     assert sets({**supernet.largest, "resolution": 160}) is small  # made once
     large = sets({**supernet.largest, "resolution": 224})
     with np.load(io.BytesIO(small.data)) as a, np.load(io.BytesIO(large.data)) as b:
-        assert a["x"].shape == (4, 3, 160, 160) and b["x"].shape == (4, 3, 224, 224)
+        assert a["input"].shape == (4, 3, 160, 160) and b["input"].shape == (4, 3, 224, 224)
         np.testing.assert_array_equal(a["y"], b["y"])

@@ -39,7 +39,7 @@ from linas_sdk.objectives import STATISTICS, Objective
 from linas_sdk.target import Target
 
 METRIC_NAMES = (*METRICS, "column")
-PATH_OPTIONS = ("weights", "checkpoint", "corpus", "valid")
+PATH_OPTIONS = ("weights", "checkpoint", "corpus", "valid", "dictionary", "bpe_codes")
 """The supernet options that name files (a path, or a list of paths for ``valid``)."""
 RENAMED_RUNTIMES = {"onnx": "onnxruntime", "tflite": "litert"}
 """The runtime spellings of earlier releases (they named the format), read for one more."""
@@ -99,17 +99,27 @@ class SpaceSpec(_Strict):
 
 
 class DataSpec(_Strict):
-    """The user's data for a supernet that scores on it (``mobilenetv3`` variants ``ofa-*``):
-    ``val`` and ``calibration`` are image folders (one sub-folder a class) or ``.npz`` files
-    (``x`` float32 NCHW normalised, ``y`` labels); ``classes`` a file naming the folders'
-    class order, one a line; ``mean`` and ``std`` the per-channel normalisation (ImageNet's by
-    default). Given to the supernet's factory as its ``data`` option."""
+    """The user's data for a supernet that scores on it (``mobilenetv3`` variants ``ofa-*``,
+    and weights adapted to the user's classes, the small supernet's too): ``val`` and
+    ``calibration`` are image folders (one sub-folder a class) or ``.npz`` files (``x`` float32
+    NCHW normalised, ``y`` labels); ``classes`` a file naming the folders' class order, one a
+    line; ``mean`` and ``std`` the per-channel normalisation (ImageNet's by default; one value
+    each for a grayscale network). Given to the supernet's factory as its ``data`` option."""
 
     val: Path | None = None
     calibration: Path | None = None
     classes: Path | None = None
-    mean: tuple[float, float, float] | None = None
-    std: tuple[PositiveFloat, PositiveFloat, PositiveFloat] | None = None
+    mean: tuple[float, ...] | None = None
+    std: tuple[PositiveFloat, ...] | None = None
+
+    @field_validator("mean", "std")
+    @classmethod
+    def _one_per_channel(cls, value: tuple[float, ...] | None) -> tuple[float, ...] | None:
+        if value is not None and len(value) not in (1, 3):
+            raise ValueError(
+                f"{len(value)} values: expected 3 (RGB) or 1 (a grayscale network), one a channel"
+            )
+        return value
 
     def options(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude_none=True)
@@ -191,6 +201,15 @@ class ObjectiveSpec(_Strict):
         )
 
 
+class QuantizationSpec(_Strict):
+    """How `precision: int8` quantizes a candidate: `calibration_samples` images to calibrate
+    its activations on (the supernet's calibration or training images), and integer inputs
+    and outputs (`integer_io`, for a TFLite file; an ONNX QDQ file keeps float ones)."""
+
+    calibration_samples: int = Field(256, ge=1)
+    integer_io: bool = False
+
+
 class ExecutorSpec(_Strict):
     """Where each candidate's host work runs: ``local`` (this process, the default) or ``ray``
     (a task of `num_cpus` CPUs and `num_gpus` GPUs on the Ray cluster at `address`: ``auto``,
@@ -233,6 +252,8 @@ class SearchConfig(_Strict):
     devices: Path | None = None
     wait_for_devices_s: float = Field(0.0, ge=0)
     runtime: Literal[RUNTIMES] = "onnxruntime"  # type: ignore[valid-type]
+    precision: Literal["fp32", "int8"] = "fp32"
+    quantization: QuantizationSpec = Field(default_factory=QuantizationSpec)
     provider: str = ""
     accuracy_on: Literal["host", "device"] = "host"
     accuracy_limit: int | None = Field(None, ge=1)
@@ -319,6 +340,12 @@ class SearchConfig(_Strict):
         if self.data is not None and "data" in self.space.options:
             raise ValueError(
                 "data is given twice, as 'data' and as space.options.data: expected one of them")
+        if self.quantization.integer_io and self.runtime != "litert":
+            raise ValueError(
+                "quantization.integer_io: integer inputs and outputs apply to a TFLite file "
+                "(runtime litert); an ONNX QDQ file keeps float ones")
+        if table and self.precision != "fp32":
+            raise ValueError("precision: a table space replays recorded figures; expected fp32")
         if table and self.executor.kind != "local":
             raise ValueError(
                 "executor: a table space is replayed, with no host work to run elsewhere; "

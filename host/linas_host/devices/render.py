@@ -16,13 +16,19 @@ def _labels(labels: dict[str, str]) -> str:
     return ",".join(f"{k}={v}" for k, v in sorted(labels.items())) or "-"
 
 
+def int8_text(dot: Sequence[str] | None) -> str:
+    """A manifest's int8 dot-product instructions (`DeviceInfo.cpu_int8_dot`), "emulated"
+    without any, "?" when the agent does not say (an older one)."""
+    return "?" if dot is None else ",".join(dot) or "emulated"
+
+
 def device_rows(
     reports: Sequence[DeviceReport], *, ping: bool = False
 ) -> tuple[list[str], list[list[str]]]:
     """The devices table's header and one row per device (who it is, whether it answers, what
-    it runs, what is off), every cell one line of plain text."""
+    it runs, what int8 costs there, what is off), every cell one line of plain text."""
     columns = ["name", "address", "labels", "alive"]
-    columns += ["rtt ms"] if ping else ["runtimes", "cores", "governor"]
+    columns += ["rtt ms"] if ping else ["runtimes", "cores", "governor", "int8"]
     rows = []
     for report in reports:
         spec, info = report.spec, report.info
@@ -30,10 +36,11 @@ def device_rows(
         if ping:
             row.append(f"{report.rtt_ms:.2f}" if report.rtt_ms is not None else "-")
         elif info is None:
-            row += ["-", "-", "-"]
+            row += ["-", "-", "-", "-"]
         else:
             runtimes = ", ".join(f"{r.name} {r.version}" for r in info.runtimes) or "-"
-            row += [runtimes, str(info.cpu_count), info.cpu_governor or "-"]
+            row += [runtimes, str(info.cpu_count), info.cpu_governor or "-",
+                    int8_text(info.cpu_int8_dot)]
         notes = report.warnings if report.alive else (report.error,)
         row.append("; ".join(notes) or "-")
         rows.append([" ".join(cell.split()) for cell in row])  # an error may span lines

@@ -3,8 +3,9 @@
 Each candidate goes through two stages:
 
 1. host work (`HostWork`, run by the evaluator's executor: this process, or a Ray task on a
-   cluster): extract the sub-network, score it on the host (accuracy or BLEU, when measured on
-   the host), count MACs and parameters, export it (ONNX or TFLite) and hash the file;
+   cluster): extract the sub-network, export it (ONNX or TFLite) and hash the file, score that
+   file on the host with its runtime (accuracy or BLEU, when measured on the host), count MACs
+   and parameters;
 2. measurement: every exported model on every target the objectives name (a device, a set of
    labels, or any device), answered from the shared `MeasurementCache` first.
 
@@ -48,9 +49,10 @@ from typing import TYPE_CHECKING, Any
 from linas_host.evaluate.cache import MeasurementCache, cache_key
 from linas_host.evaluate.evaluators import Evaluator, failure_record
 from linas_host.evaluate.plan import MeasurementPlan
+from linas_host.evaluate.scored import FileScorer
 from linas_host.evaluate.validation import ValidationSets
 from linas_host.execute import Executor, LocalExecutor
-from linas_host.export.subnet import exporter
+from linas_host.export.subnet import Exporter
 from linas_host.supernets.protocol import ScoredOnDevice, ScoresOutputs
 from linas_sdk.artifacts import sha256_hex
 from linas_sdk.errors import InvalidArgument, LinasError
@@ -73,30 +75,54 @@ def _named(objectives: Sequence[Objective], metric: str, value: float) -> tuple[
 class HostWork:
     """One candidate's host work, as a function of its config -> (record, model bytes or None
     when no board measures it). An executor ships it, supernet and weights included, to where
-    it runs, so it holds nothing of this process (no pool, no cache): it pickles."""
+    it runs, so it holds nothing of this process (no pool, no cache): it pickles.
+
+    A quality score taken on the host is the exported file's, scored by `runtime` on `threads`
+    (the process's torch threads when None): the file is exported whenever it is scored or
+    measured, and the record carries its sha256. `scorer` is None only for a supernet that
+    gives no validation arrays, which PyTorch then scores."""
 
     supernet: Any
     objectives: tuple[Objective, ...]
-    export: Callable[[Any, dict], bytes] | None
+    export: Callable[[Any, dict], bytes]
+    runtime: str
+    measured: bool
     score_on_host: bool
     accuracy_limit: int | None = None
+    threads: int | None = None
+    scorer: FileScorer | None = None
 
     def __call__(self, config: dict) -> tuple[dict, bytes | None]:
         metrics = {o.metric for o in self.objectives}
         record: dict[str, Any] = {}
         module = self.supernet.extract(config)
-        if self.score_on_host and metrics & set(SCORES):
-            scores = self.supernet.evaluate(module, limit=self.accuracy_limit)
+        scored = self.score_on_host and bool(metrics & set(SCORES))
+        model = None
+        if self.measured or (scored and self.scorer is not None):
+            model = self.export(module, config)
+            record.update(model_sha256=sha256_hex(model), model_bytes=len(model))
+            if isinstance(self.export, Exporter):
+                record.update(precision=self.export.precision)
+                if self.export.precision != "fp32":
+                    record.update(calibration_sha256=self.export.calibration_sha256(config))
+        if scored:
+            if model is not None and self.scorer is not None:
+                scores = self.scorer(model, self.runtime, config, self._threads())
+            else:
+                scores = self.supernet.evaluate(module, limit=self.accuracy_limit)
             record.update(_named(self.objectives, m, scores[m]) for m in SCORES if m in metrics)
         if "macs" in metrics:
             record.update([_named(self.objectives, "macs", self.supernet.macs(config))])
         if "params" in metrics:
             record.update([_named(self.objectives, "params", self.supernet.params(config))])
-        if self.export is None:
-            return record, None
-        model = self.export(module, config)
-        record.update(model_sha256=sha256_hex(model), model_bytes=len(model))
-        return record, model
+        return record, model if self.measured else None
+
+    def _threads(self) -> int:
+        if self.threads is not None:
+            return self.threads
+        import torch  # the host work's own thread budget: what extraction and export use
+
+        return torch.get_num_threads()
 
 
 @dataclass
@@ -139,6 +165,7 @@ class SupernetEvaluator(Evaluator):
         executor: Executor | None = None,
         export: Callable[[Any, dict], bytes] | None = None,
         serial: bool | None = None,
+        host_threads: int | None = None,
     ) -> None:
         """`objectives` say what each candidate's record holds; `plan` how boards measure it
         (onnxruntime, the host scoring quality, by default). `pool` is where the boards'
@@ -146,7 +173,8 @@ class SupernetEvaluator(Evaluator):
         the host work (this process by default) and `export` turns an extracted module into
         the file a board runs (the plan's runtime's format by default). `serial` measures
         one model at a time after the batch's host work (by default when every board is on
-        loopback, sharing this CPU)."""
+        loopback, sharing this CPU). `host_threads` is what the host's scoring runs on (torch's
+        threads by default)."""
         self.supernet, self.objectives = supernet, list(objectives)
         self.plan = plan = plan or MeasurementPlan()
         self.pool, self.cache = pool, cache
@@ -173,10 +201,13 @@ class SupernetEvaluator(Evaluator):
                 )
             self.validation = ValidationSets(supernet, plan.accuracy_limit)
         if export is None:
-            export = exporter(supernet, format_of_runtime(plan.runtime).name)
+            export = Exporter(supernet, format_of_runtime(plan.runtime).name)
         self.host_work = HostWork(
-            supernet, tuple(self.objectives), export if self.targets else None,
+            supernet, tuple(self.objectives), export, plan.runtime, measured=bool(self.targets),
             score_on_host=plan.accuracy_on == "host", accuracy_limit=plan.accuracy_limit,
+            threads=host_threads,
+            scorer=FileScorer(supernet, plan.accuracy_limit)
+            if isinstance(supernet, ScoredOnDevice) else None,
         )
 
     def _check(self, space, objectives, constraints) -> None:
@@ -328,6 +359,8 @@ class SupernetEvaluator(Evaluator):
             device=self.pool.identity(target, self.plan.runtime),
             validation=item.validation.sha256 if scored else "",
             metric=self.metric if scored else "",
+            precision=item.record.get("precision", "fp32"),
+            calibration=item.record.get("calibration_sha256", ""),
             **self.plan.identity(),
         )
 

@@ -22,8 +22,5 @@ class ValidationSets:
         shape = tuple(tuple(t.shape[1:]) for t in self.supernet.example_input(dict(config)))
         if shape not in self._sets:
             arrays = self.supernet.validation_arrays(self.limit, dict(config))
-            names = self.supernet.input_names
-            if len(names) == 1:  # the agent feeds "x" to a model's only input, whatever its name
-                arrays = {"x" if k == names[0] else k: v for k, v in arrays.items()}
             self._sets[shape] = Artifact.of(validation_npz(arrays))
         return self._sets[shape]

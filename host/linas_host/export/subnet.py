@@ -5,9 +5,13 @@ same file for the same architecture (and a model timed on a board can be shipped
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import partial
+import hashlib
 from typing import Any
+
+import numpy as np
+
+from linas_host.export.quantize import Quantization, quantize
+from linas_sdk.errors import InvalidArgument
 
 
 def subnetwork_bytes(supernet: Any, config: dict, fmt: str, module: Any = None) -> bytes:
@@ -25,11 +29,54 @@ def subnetwork_bytes(supernet: Any, config: dict, fmt: str, module: Any = None) 
                        output_names=supernet.output_names)
 
 
-def exporter(supernet: Any, fmt: str) -> Callable[[Any, dict], bytes]:
-    """The host work's export: (extracted module, config) -> the sub-network's file as `fmt`.
-    It pickles (the host work is shipped to Ray workers)."""
-    return partial(_export, supernet, fmt)
+class Exporter:
+    """The host work's export: (extracted module, config) -> the candidate's file as `fmt`,
+    quantized to int8 when `quantization` is given (static: calibrated on the supernet's
+    `calibration_arrays`, `calibration_samples` of them). It pickles (the host work is
+    shipped to Ray workers), without the calibration hashes made in this process."""
 
+    def __init__(self, supernet: Any, fmt: str, quantization: Quantization | None = None,
+                 calibration_samples: int = 256) -> None:
+        self.supernet, self.fmt = supernet, fmt
+        self.quantization, self.calibration_samples = quantization, calibration_samples
+        self._hashes: dict[tuple, str] = {}
 
-def _export(supernet: Any, fmt: str, module: Any, config: dict) -> bytes:
-    return subnetwork_bytes(supernet, config, fmt, module)
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_hashes": {}}
+
+    @property
+    def precision(self) -> str:
+        return "fp32" if self.quantization is None else "int8"
+
+    def __call__(self, module: Any, config: dict) -> bytes:
+        data = subnetwork_bytes(self.supernet, config, self.fmt, module)
+        if self.quantization is None:
+            return data
+        return quantize(data, self.fmt, self.quantization, self.calibration(config))
+
+    def calibration(self, config: dict) -> dict[str, np.ndarray] | None:
+        """The calibration inputs for the sub-network at `config` (None: dynamic or fp32),
+        checked against the inputs it takes."""
+        if self.quantization is None or self.quantization.scheme != "static":
+            return None
+        arrays = self.supernet.calibration_arrays(self.calibration_samples, config)
+        expected = [tuple(t.shape[1:]) for t in self.supernet.example_input(config)]
+        given = [tuple(a.shape[1:]) for k, a in arrays.items() if k != "y"]
+        if given != expected:
+            raise InvalidArgument(
+                f"the calibration images have the shape {given} per sample; the sub-network "
+                f"takes {expected}: expected calibration images like the validation images")
+        return arrays
+
+    def calibration_sha256(self, config: dict) -> str:
+        """The hash of the calibration set `config`'s sub-network is quantized with ("" for
+        none), made once per input shape."""
+        shape = tuple(tuple(t.shape[1:]) for t in self.supernet.example_input(config))
+        if shape not in self._hashes:
+            arrays = self.calibration(config)
+            digest = hashlib.sha256()
+            for name in sorted(arrays or {}):
+                digest.update(name.encode())
+                digest.update(np.ascontiguousarray(arrays[name]).tobytes())
+            self._hashes[shape] = digest.hexdigest() if arrays else ""
+        return self._hashes[shape]

@@ -16,6 +16,8 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from linas_host.devices.render import int8_text
+
 _STYLE = """
 body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1200px;color:#1d2630}
 h1{font-size:1.6em} h2{font-size:1.2em;margin-top:1.6em;border-bottom:1px solid #ddd}
@@ -104,6 +106,7 @@ def _device_rows(devices: Sequence[Mapping[str, Any]]) -> tuple[list[dict], list
             "OS": info.get("os", ""),
             "runtimes": "; ".join(f"{r['name']} {r['version']} ({', '.join(r['providers'])})"
                                   for r in info.get("runtimes", [])),
+            "int8": int8_text(info.get("cpu_int8_dot")) if info else "",
             "agent": info.get("agent_version", ""),
             "warnings": "; ".join(info.get("warnings", [])),
         })

@@ -9,7 +9,10 @@ from typing import Any
 
 from linas_host.config.schema import SearchConfig
 from linas_host.evaluate.table import MeasuredTable
+from linas_host.export.quantize import Quantization
+from linas_host.export.subnet import Exporter
 from linas_host.search.hypervolume import natural_reference, worst_point
+from linas_host.supernets.protocol import Calibrated
 from linas_sdk.cell import Cell
 from linas_sdk.objectives import Constraint, Objective, parse_constraints
 from linas_sdk.space import SearchSpace
@@ -55,3 +58,16 @@ def build_problem(config: SearchConfig, *, table: MeasuredTable | None = None) -
     supernet = create(config.space.supernet, **options)
     return Problem(supernet.space, objectives, constraints, supernet=supernet,
                    reference=reference)
+
+
+def candidate_exporter(config: SearchConfig, supernet: Any, fmt: str | None = None) -> Exporter:
+    """What turns a sub-network of `supernet` into the config's candidate file, as `fmt` (the
+    runtime's format by default): FP32, or int8 at `precision: int8`, statically calibrated
+    for a supernet that gives calibration images, else dynamically (int8 weights of its
+    matrix products: a Transformer)."""
+    quantization = None
+    if config.precision == "int8":
+        scheme = "static" if isinstance(supernet, Calibrated) else "dynamic"
+        quantization = Quantization(scheme, integer_io=config.quantization.integer_io)
+    return Exporter(supernet, fmt or config.format.name, quantization,
+                    config.quantization.calibration_samples)

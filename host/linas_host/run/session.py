@@ -27,12 +27,12 @@ from linas_host.evaluate.evaluators import Evaluator, TableEvaluator
 from linas_host.evaluate.plan import MeasurementPlan
 from linas_host.evaluate.supernet import SupernetEvaluator
 from linas_host.execute import Executor, open_executor
-from linas_host.export.subnet import subnetwork_bytes
+from linas_host.export.subnet import Exporter
 from linas_host.paths import cache_dir
 from linas_host.report.outputs import write_outputs
 from linas_host.run.boards import Boards
 from linas_host.run.log import RunLog
-from linas_host.run.problem import Problem, build_problem
+from linas_host.run.problem import Problem, build_problem, candidate_exporter
 from linas_host.run.progress import Reporter, make_reporter
 from linas_host.run.resume import check_resumable
 from linas_host.search import registry
@@ -94,12 +94,16 @@ def run_search(
             boards = stack.enter_context(Boards(
                 config.devices, targets, config.runtime, agent_cache=root / "agent-artifacts",
                 reporter=reporter, wait_s=config.wait_for_devices_s))
+        exporter = None
         if problem.table is not None:
             evaluator: Evaluator = TableEvaluator(problem.table)
         else:
+            exporter = candidate_exporter(config, problem.supernet)
+            exporter.calibration(problem.supernet.space.extreme(largest=True))  # refused now
             evaluator = SupernetEvaluator(problem.supernet, problem.objectives, plan,
                                           pool=boards and boards.pool, cache=cache,
-                                          executor=executor)
+                                          executor=executor, export=exporter,
+                                          host_threads=config.host_threads)
         watch = _Watch(reporter, problem, run_dir, executor)
         run = search_run(config, problem, evaluator, journal=run_dir.journal, resume=resume,
                          callbacks=[watch])
@@ -110,8 +114,8 @@ def run_search(
         watch.begin(run.journal.evaluations(), boards.names if boards else [], config.budget)
         result = run.run()
         watch.save()  # the host work of the evaluations made since the last save
-        models = (export_front(problem, result.front(), run_dir, config.format.name)
-                  if config.export_front else {})
+        models = (export_front(exporter, result.front(), run_dir)
+                  if config.export_front and exporter is not None else {})
         summary = {
             "method": config.method, "status": result.status, "budget": config.budget,
             "population": config.population, "seed": config.seed,
@@ -166,17 +170,18 @@ def create_method(config: SearchConfig) -> Method:
             f"method_options do not fit method {config.method!r}: {error}") from None
 
 
-def export_front(problem: Problem, front: list[Evaluation], run_dir: RunDirectory,
-                 fmt: str) -> dict[str, str]:
-    """Export each front sub-network into the run's models folder; -> key -> its path relative
-    to the run."""
-    if problem.supernet is None or not front:
+def export_front(exporter: Exporter, front: list[Evaluation],
+                 run_dir: RunDirectory) -> dict[str, str]:
+    """Write each front sub-network's candidate file (the one measured: same export, same
+    quantization) into the run's models folder; -> key -> its path relative to the run."""
+    if not front:
         return {}
     run_dir.models.mkdir(parents=True, exist_ok=True)
     files = {}
     for evaluation in front:
-        path = run_dir.model(evaluation.index, fmt)
-        path.write_bytes(subnetwork_bytes(problem.supernet, evaluation.config, fmt))
+        path = run_dir.model(evaluation.index, exporter.fmt)
+        module = exporter.supernet.extract(evaluation.config)
+        path.write_bytes(exporter(module, evaluation.config))
         files[evaluation.key] = str(path.relative_to(run_dir.root))
     return files
 

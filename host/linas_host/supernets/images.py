@@ -10,7 +10,8 @@ in batches at any resolution, preprocessed as Once-for-All evaluates (Pillow, no
 - **.npz**: ``x`` float32 (N, 3, H, W) already normalised, ``y`` integer labels (N,); it serves
   the one resolution H = W it was made at.
 
-Preprocessing (`Preprocess`): RGB, shorter side resized (bilinear) to ``ceil(resolution /
+Preprocessing (`Preprocess`): RGB (or grayscale, ``mode="L"``, for a one-channel network),
+shorter side resized (bilinear) to ``ceil(resolution /
 crop)``, centre crop of ``resolution``, scaled to [0, 1], normalised by mean and std per
 channel (ImageNet's by default).
 """
@@ -18,7 +19,7 @@ channel (ImageNet's by default).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,10 +40,32 @@ class Preprocess:
     mean: tuple[float, ...] = IMAGENET_MEAN
     std: tuple[float, ...] = IMAGENET_STD
     crop: float = 0.875  # the crop keeps this fraction of the resized shorter side
+    mode: str = "RGB"  # "L": one grayscale channel (then mean and std have one value each)
+
+    def __post_init__(self) -> None:
+        channels = len(self.mode)
+        if len(self.mean) != channels or len(self.std) != channels:
+            raise InvalidArgument(
+                f"mean {list(self.mean)} and std {list(self.std)} for {self.mode} images: "
+                f"expected {channels} value(s) each, one per channel"
+            )
+
+    @property
+    def channels(self) -> int:
+        return len(self.mode)
+
+    def normalise(self, image: Image.Image) -> np.ndarray:
+        """An image already at its final size as a float32 (C, H, W) array: [0, 1], then mean
+        and std per channel."""
+        pixels = np.asarray(image, dtype=np.float32).reshape(image.height, image.width, -1)
+        pixels = (pixels / 255.0 - np.asarray(self.mean, np.float32)) / np.asarray(
+            self.std, np.float32
+        )
+        return np.ascontiguousarray(pixels.transpose(2, 0, 1))
 
     def __call__(self, image: Image.Image, resolution: int) -> np.ndarray:
-        """`image` as a float32 (3, resolution, resolution) array."""
-        image = image.convert("RGB")
+        """`image` as a float32 (C, resolution, resolution) array."""
+        image = image.convert(self.mode)
         width, height = image.size
         short = math.ceil(resolution / self.crop)
         if width <= height:
@@ -52,17 +75,18 @@ class Preprocess:
         image = image.resize(size, Image.BILINEAR)
         left = round((size[0] - resolution) / 2.0)
         top = round((size[1] - resolution) / 2.0)
-        image = image.crop((left, top, left + resolution, top + resolution))
-        pixels = np.asarray(image, dtype=np.float32) / 255.0
-        pixels = (pixels - np.asarray(self.mean, np.float32)) / np.asarray(self.std, np.float32)
-        return np.ascontiguousarray(pixels.transpose(2, 0, 1))
+        return self.normalise(image.crop((left, top, left + resolution, top + resolution)))
 
 
 class ImageFolder:
     """Labelled images in class sub-folders (see the module docstring)."""
 
     def __init__(
-        self, root: Path, *, classes: Path | None = None, preprocess: Preprocess | None = None
+        self,
+        root: Path,
+        *,
+        classes: Path | Sequence[str] | None = None,
+        preprocess: Preprocess | None = None,
     ) -> None:
         self.root, self.preprocess = Path(root), preprocess or Preprocess()
         folders = sorted(p.name for p in self.root.iterdir() if p.is_dir())
@@ -76,6 +100,7 @@ class ImageFolder:
         _check_readable(files, self.root)
         order = np.random.default_rng(0).permutation(len(files))
         self.files = [files[i] for i in order]
+        self.counts = np.bincount([label for _, label in files], minlength=len(self.classes))
 
     @property
     def num_classes(self) -> int:
@@ -98,9 +123,14 @@ class ImageFolder:
             yield x, np.array([label for _, label in chunk], dtype=np.int64)
 
     def _load(self, path: Path, resolution: int) -> np.ndarray:
+        return self.decode(path, lambda image: self.preprocess(image, resolution))
+
+    @staticmethod
+    def decode(path: Path, transform: Callable[[Image.Image], np.ndarray]) -> np.ndarray:
+        """`transform` of the image at `path`; a file that fails to decode is named."""
         try:
             with Image.open(path) as image:
-                return self.preprocess(image, resolution)
+                return transform(image)
         except (OSError, UnidentifiedImageError) as error:
             raise InvalidArgument(f"image {path} could not be decoded: {error}") from None
 
@@ -169,16 +199,21 @@ Images = ImageFolder | ArrayImages
 
 
 def open_images(
-    path: str | Path, *, classes: str | Path | None = None, preprocess: Preprocess | None = None
+    path: str | Path,
+    *,
+    classes: str | Path | Sequence[str] | None = None,
+    preprocess: Preprocess | None = None,
 ) -> Images:
-    """The images at `path`: an ``.npz`` file or an image folder."""
+    """The images at `path`: an ``.npz`` file or an image folder (`classes`: a file naming
+    the class order, or the names themselves)."""
     path = Path(path)
     if path.is_file() and path.suffix == ".npz":
         if classes is not None:
             raise InvalidArgument(f"a classes file applies to an image folder, not {path}")
         return ArrayImages(path)
     if path.is_dir():
-        return ImageFolder(path, classes=Path(classes) if classes else None, preprocess=preprocess)
+        order = Path(classes) if isinstance(classes, str) else classes
+        return ImageFolder(path, classes=order, preprocess=preprocess)
     raise InvalidArgument(
         f"{path} is neither an image folder (one sub-folder a class) nor an .npz file"
     )
@@ -190,7 +225,9 @@ def arrays(images: Images, resolution: int, limit: int | None = None) -> tuple[n
     return np.concatenate(xs), np.concatenate(ys)
 
 
-def _class_order(classes: Path, folders: Sequence[str], root: Path) -> list[str]:
+def _class_order(classes: Path | Sequence[str], folders: Sequence[str], root: Path) -> list[str]:
+    if not isinstance(classes, Path):
+        return _named_order(list(classes), folders, root)
     try:
         names = [line.strip() for line in Path(classes).read_text().splitlines() if line.strip()]
     except OSError as error:
@@ -209,6 +246,18 @@ def _class_order(classes: Path, folders: Sequence[str], root: Path) -> list[str]
         )
     if len(set(names)) != len(names):
         raise InvalidArgument(f"classes file {classes} names a class twice")
+    return names
+
+
+def _named_order(names: list[str], folders: Sequence[str], root: Path) -> list[str]:
+    """`names` (a network's classes, in its head's order) when `root`'s sub-folders are exactly
+    those classes."""
+    if sorted(names) != sorted(folders):
+        raise InvalidArgument(
+            f"the class sub-folders of {root} are [{', '.join(folders)}], but the weights were "
+            f"trained on [{', '.join(names)}]: expected the same classes (the head has one "
+            "output per trained class, in that order)"
+        )
     return names
 
 

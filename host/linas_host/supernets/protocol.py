@@ -33,6 +33,11 @@ Optional, for quality measured on the board rather than the host (declared below
 - ``score_outputs(tokens, limit=None) -> dict[str, float]``: the score (``{"bleu": ...}``) of
   the outputs a board returned for that set, when the references stay on the host.
 
+Optional, for int8 candidates (`Calibrated`): ``calibration_arrays(limit=None, config=None)``,
+the inputs of training-side images (never the validation set) for the sub-network at
+`config`, which a static quantizer calibrates its activations on. A supernet without it is
+quantized dynamically (int8 weights of its matrix products: a Transformer).
+
 A supernet is made by a *factory*: a callable taking keyword options only and returning the
 supernet, loading (or, when asked, training) its weights. ``linas_host.supernets.registry``
 maps names to factories (``"mobilenetv3"``, ``"transformer"``, plus any ``"module:factory"``
@@ -100,4 +105,15 @@ class ScoresOutputs(ScoredOnDevice, Protocol):
 
     def score_outputs(self, tokens: np.ndarray, limit: int | None = None) -> dict[str, float]:
         """The score of `tokens`, the outputs for `validation_arrays(limit)`."""
+        ...
+
+
+@runtime_checkable
+class Calibrated(Supernet, Protocol):
+    """A supernet whose sub-networks are quantized statically: it gives calibration inputs."""
+
+    def calibration_arrays(
+        self, limit: int | None = None, config: Config | None = None
+    ) -> dict[str, np.ndarray]:
+        """Calibration inputs by input name for the sub-network at `config`."""
         ...

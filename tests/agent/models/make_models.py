@@ -5,6 +5,12 @@
 Writes, next to this script:
 - mlp.onnx      16 -> 32 -> 4 MLP (Gemm, Relu, Gemm), dynamic batch; well under a millisecond
 - mlp.tflite    the same MLP (same weights), converted from torch with litert-torch, batch 1
+- mlp_int8.onnx, mlp_dynamic.onnx  mlp.onnx quantized by onnxruntime's quantizer: static QDQ
+                (int8 activations, per-channel int8 weights, calibrated on valid.npz's first 64
+                samples) and dynamic (int8 weights)
+- mlp_int8.tflite, mlp_dynamic.tflite  mlp.tflite quantized by ai-edge-quantizer: full integer
+                (int8 weights, activations, inputs and outputs, calibrated alike) and dynamic
+                range (int8 weights)
 - hang.onnx     an ONNX Loop whose trip count is 2**62: it never ends (the timeout test)
 - bloat.onnx    expands its one-float input to 2**27 floats (512 MiB) and sums them (the memory
                 limit test)
@@ -13,7 +19,9 @@ Writes, next to this script:
                 on the rest, so top-1 accuracy is 0.6
 and copies mlp.onnx / mlp.tflite / valid.npz into agent/linas_agent/examples/ as
 tiny_mlp.onnx / tiny_mlp.tflite / tiny_mlp.npz, which `linas agent selftest` measures and the
-agent's worker runs once at start to warm up. Fixed seeds: the same weights and data every run.
+agent's worker runs once at start to warm up, and the quantized ones as tiny_mlp_int8.* /
+tiny_mlp_dynamic.*, which the worker runs once at start to find which providers run int8 with
+integer kernels (linas_agent.int8). Fixed seeds: the same weights and data every run.
 """
 
 from __future__ import annotations
@@ -126,6 +134,40 @@ def make_tflite(w: dict[str, np.ndarray], path: Path) -> None:
     litert_torch.convert(net.eval(), (torch.zeros(1, 16),)).export(str(path))
 
 
+QUANTIZED = ("mlp_int8.onnx", "mlp_dynamic.onnx", "mlp_int8.tflite", "mlp_dynamic.tflite")
+
+
+def make_quantized(x: np.ndarray) -> None:
+    """Write QUANTIZED: mlp.onnx and mlp.tflite quantized static (calibrated on `x`'s first 64
+    samples) and dynamic."""
+    from ai_edge_quantizer import quantizer, recipe
+    from onnxruntime.quantization import QuantFormat, QuantType, quantize_dynamic, quantize_static
+    from onnxruntime.quantization.calibrate import CalibrationDataReader
+
+    samples = x[:64, None]
+
+    class Calibration(CalibrationDataReader):
+        def __init__(self) -> None:
+            self.rows = iter(samples)
+
+        def get_next(self) -> dict[str, np.ndarray] | None:
+            row = next(self.rows, None)
+            return None if row is None else {"x": row}
+
+    quantize_static(HERE / "mlp.onnx", HERE / "mlp_int8.onnx", Calibration(),
+                    quant_format=QuantFormat.QDQ, per_channel=True,
+                    activation_type=QuantType.QInt8, weight_type=QuantType.QInt8)  # fmt: skip
+    quantize_dynamic(HERE / "mlp.onnx", HERE / "mlp_dynamic.onnx", weight_type=QuantType.QInt8)
+    for name, scheme in (("mlp_int8.tflite", recipe.static_wi8_ai8()),
+                         ("mlp_dynamic.tflite", recipe.dynamic_wi8_afp32())):  # fmt: skip
+        tflite = quantizer.Quantizer(str(HERE / "mlp.tflite"))
+        tflite.load_quantization_recipe(scheme)
+        calibration = None
+        if tflite.need_calibration:
+            calibration = tflite.calibrate({"serving_default": [{"args_0": s} for s in samples]})
+        (HERE / name).write_bytes(tflite.quantize(calibration).quantized_model)
+
+
 def main() -> None:
     w = mlp_weights()
     models = {"mlp.onnx": make_mlp(w), "hang.onnx": make_hang(), "bloat.onnx": make_bloat()}
@@ -138,6 +180,9 @@ def main() -> None:
     shutil.copyfile(HERE / "mlp.onnx", EXAMPLES / "tiny_mlp.onnx")
     shutil.copyfile(HERE / "valid.npz", EXAMPLES / "tiny_mlp.npz")
     shutil.copyfile(HERE / "mlp.tflite", EXAMPLES / "tiny_mlp.tflite")
+    make_quantized(make_validation(w)["x"])
+    for name in QUANTIZED:
+        shutil.copyfile(HERE / name, EXAMPLES / f"tiny_{name}")
     print("wrote", ", ".join(p.name for p in sorted(HERE.glob("*.[ont]*")) if p.suffix != ".py"))
 
 

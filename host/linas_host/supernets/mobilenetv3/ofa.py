@@ -123,6 +123,13 @@ class OFAMobileNetV3Supernet:
         x, y = image_data.arrays(self._validation(), self.resolution(config or {}), limit)
         return {self.input_names[0]: x, "y": y}
 
+    def calibration_arrays(
+        self, limit: int | None = None, config: dict | None = None
+    ) -> dict[str, np.ndarray]:
+        """The calibration images at `config`'s resolution (inputs by graph name)."""
+        return {self.input_names[0]: self._calibration_images(self.resolution(config or {}))
+                .numpy()[:limit]}
+
     def evaluate(
         self, module: nn.Module, *, limit: int | None = None, batch_size: int = 64
     ) -> dict[str, float]:

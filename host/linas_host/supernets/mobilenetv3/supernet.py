@@ -11,6 +11,7 @@ training images.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from pathlib import Path
 from typing import Any
@@ -87,6 +88,13 @@ class MobileNetV3Supernet:
         x, y = self.validation(limit)
         return {self.input_names[0]: x.numpy().astype(np.float32), "y": y.numpy()}
 
+    def calibration_arrays(
+        self, limit: int | None = None, config: dict | None = None
+    ) -> dict[str, np.ndarray]:
+        """Distorted training images (the batch-norm calibration draw), for int8 calibration."""
+        return {self.input_names[0]: self.task.calibration(limit or self.calibration_samples)
+                .numpy().astype(np.float32)}
+
     def evaluate(
         self, module: nn.Module, *, limit: int | None = None, batch_size: int = 500
     ) -> dict[str, float]:
@@ -114,31 +122,46 @@ def build(arch: Architecture, task: DigitsTask) -> MobileNetV3Supernet:
 
 def load(*, variant: str = "digits", **options: Any) -> Any:
     """The ``mobilenetv3`` supernet of `variant` ("digits", "ofa-w1.0", "ofa-w1.2"), built with
-    that variant's keyword `options` (`load_digits`, `ofa.load`)."""
-    from linas_host.supernets.mobilenetv3 import ofa
+    that variant's keyword `options` (`load_digits`, `ofa.load`); `weights` or `checkpoint`
+    naming weights adapted to the user's classes loads them (`adapted.load`)."""
+    from linas_host.supernets.mobilenetv3 import adapted, ofa
 
     factories = {"digits": load_digits, **dict.fromkeys(ofa.VARIANTS, ofa.load)}
     if variant not in factories:
         raise InvalidArgument(
             f"unknown mobilenetv3 variant {variant!r}: expected one of {', '.join(factories)}"
         )
-    if variant != "digits":
-        options["variant"] = variant
-    accepted = inspect.signature(factories[variant]).parameters
+    factory = factories[variant]
+    for named_as in ("weights", "checkpoint"):
+        if adapted.manifest_of(options.get(named_as)) is not None:
+            path = options.pop(named_as)
+            factory = functools.partial(adapted.load, path, named_as=named_as)
+    parameters = inspect.signature(factory).parameters
+    accepted = [k for k in parameters if k not in ("variant", "named_as")]
     unknown = sorted(set(options) - set(accepted))
     if unknown:
         raise InvalidArgument(
             f"option(s) {', '.join(unknown)} do not apply to mobilenetv3 variant {variant!r}: "
-            f"expected {', '.join(k for k in accepted if k != 'variant')}"
+            f"expected {', '.join(accepted)}"
         )
-    return factories[variant](**options)
+    if "variant" in parameters:
+        options["variant"] = variant
+    return factory(**options)
 
 
 def load_digits(
-    *, weights: str | Path | None = None, calibration_samples: int = 512
+    *, weights: str | Path | None = None, calibration_samples: int = 512, data: dict | None = None
 ) -> MobileNetV3Supernet:
     """The trained supernet from `weights` (default: the committed demo weights), after
-    verifying the file's sha256 against its manifest."""
+    verifying the file's sha256 against its manifest. `data` (the user's images) applies only
+    to weights adapted to their classes, which `load` hands to `adapted.load`."""
+    if data is not None:
+        raise InvalidArgument(
+            f"data: (your images) applies to weights adapted to your classes, but "
+            f"{weights or DEFAULT_WEIGHTS} were trained on the digits task: adapt them first "
+            "(linas train mobilenetv3 --train DIR --valid DIR, docs/your-data.md) and name the "
+            "result as weights:"
+        )
     state, manifest = weight_files.load(Path(weights) if weights else DEFAULT_WEIGHTS)
     arch = Architecture.from_dict(manifest["architecture"])
     task_data = dict(manifest["task"])

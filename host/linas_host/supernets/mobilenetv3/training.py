@@ -1,4 +1,5 @@
-"""Train the elastic MobileNetV3 on distorted digits with the sandwich rule (BigNAS, US-Nets).
+"""Train the elastic MobileNetV3 on distorted digits with the sandwich rule (BigNAS, US-Nets),
+or, with ``--train DIR --valid DIR``, adapt it to the user's image folders (`adapt`).
 
 Each step trains the largest sub-network, the smallest and two random ones on the labels (or,
 with `distill`, the smaller ones on the largest's predictions: in-place distillation, which
@@ -9,12 +10,14 @@ together, so a search finds a real accuracy/cost trade-off. Takes minutes on 2 c
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import shlex
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -26,6 +29,7 @@ from linas_host.supernets.mobilenetv3.digits import DigitsTask, Distortion
 from linas_host.supernets.mobilenetv3.net import Architecture
 from linas_host.supernets.mobilenetv3.supernet import MobileNetV3Supernet, build, task_to_dict
 from linas_host.supernets.trainer import Trainer, common_options
+from linas_sdk.errors import InvalidArgument
 
 
 @dataclass(frozen=True)
@@ -114,19 +118,31 @@ def train_supernet(
 def train(
     *,
     out: Path | None = None,
-    epochs: int = Recipe.epochs,
+    epochs: int | None = None,
     seed: int = 0,
     threads: int = 2,
     width: float = 0.15,
-    resolution: int = DigitsTask.resolution,
-    noise: float = Distortion.noise,
+    resolution: int | None = None,
+    noise: float | None = None,
     max_steps: int | None = None,
-    distill: bool = Recipe.distill,
+    distill: bool | None = None,
     command: str = "",
     log: Callable[[str], None] = print,
+    **adaptation: Any,
 ) -> Path:
     """Train a digits supernet and save its weights and manifest; return the weights path.
-    `command` is recorded in the manifest (default: the equivalent `linas train` line)."""
+    `command` is recorded in the manifest (default: the equivalent `linas train` line). With
+    `train_dir` (and the other `adaptation` options of `adapt.adapt`), adapt to image folders
+    instead."""
+    if adaptation:
+        digits_only = {"--noise": noise, "--distill": distill}
+        return _adapt(out=out, epochs=epochs, seed=seed, threads=threads, width=width,
+                      resolution=resolution, max_steps=max_steps, command=command, log=log,
+                      digits_only=digits_only, **adaptation)  # fmt: skip
+    epochs = Recipe.epochs if epochs is None else epochs
+    resolution = DigitsTask.resolution if resolution is None else resolution
+    noise = Distortion.noise if noise is None else noise
+    distill = Recipe.distill if distill is None else distill
     options = [f"--epochs={epochs}", f"--seed={seed}", f"--threads={threads}",
                f"--width={width}", f"--resolution={resolution}", f"--noise={noise}"]
     options += ["--distill"] if distill else []
@@ -164,6 +180,40 @@ def train(
     return out
 
 
+def _adapt(
+    *, out: Path | None, epochs: int | None, seed: int, threads: int, width: float,
+    resolution: int | None, max_steps: int | None, command: str, log: Callable[[str], None],
+    digits_only: dict[str, Any], train_dir: Path | None = None, valid_dir: Path | None = None,
+    **options: Any,
+) -> Path:  # fmt: skip
+    """`adapt.adapt` with the command line's options (the recipe's gathered)."""
+    from linas_host.supernets.mobilenetv3 import adapt
+
+    if train_dir is None or valid_dir is None:
+        raise InvalidArgument(
+            f"{', '.join('--' + k.replace('_', '-') for k in options) or '--valid'} adapt(s) to "
+            "image folders: expected both --train DIR and --valid DIR"
+        )
+    given = [flag for flag, value in digits_only.items() if value is not None]
+    if given:
+        raise InvalidArgument(f"{', '.join(given)} apply to the digits task, not to image "
+                              "folders (--train): expected neither")  # fmt: skip
+    fields = {f.name for f in dataclasses.fields(adapt.AdaptRecipe)}
+    recipe = adapt.AdaptRecipe(
+        seed=seed, **({"epochs": epochs} if epochs is not None else {}),
+        **{k: options.pop(k) for k in list(options) if k in fields},
+    )  # fmt: skip
+    if options.pop("no_flip", False):
+        recipe = dataclasses.replace(recipe, flip=False)
+    out = Path(out) if out else cache_dir() / "mobilenetv3-adapted.pt"
+    return adapt.adapt(
+        train_dir=train_dir, valid_dir=valid_dir, out=out, recipe=recipe, width=width,
+        resolution=resolution, max_steps=max_steps, threads=threads, log=log,
+        command=command or f"linas train mobilenetv3 --train {train_dir} --valid {valid_dir}",
+        **options,
+    )  # fmt: skip
+
+
 def _options(parser: argparse.ArgumentParser) -> None:
     common_options(parser)
     parser.add_argument("--width", type=float, default=None, help="width multiplier")
@@ -173,6 +223,46 @@ def _options(parser: argparse.ArgumentParser) -> None:
         "--distill", action="store_true", default=None,
         help="smaller sub-networks learn from the largest's predictions (in-place distillation)",
     )
+    folders = parser.add_argument_group(
+        "your own classes", "adapt to image folders (ROOT/CLASS/IMAGE, docs/your-data.md)"
+    )
+    folders.add_argument("--train", dest="train_dir", type=Path, default=None, metavar="DIR",
+                         help="training images, one sub-folder a class")  # fmt: skip
+    folders.add_argument("--valid", dest="valid_dir", type=Path, default=None, metavar="DIR",
+                         help="validation images, the same class sub-folders")  # fmt: skip
+    folders.add_argument(
+        "--checkpoint", type=Path, default=None, metavar="FILE",
+        help="start from an OFA checkpoint (w1.0, w1.2) or linas weights (default: the small "
+        "member from scratch); the head is new, one output per class",
+    )  # fmt: skip
+    folders.add_argument(
+        "--resume", nargs="?", const=True, default=None, type=Path, metavar="STATE",
+        help="continue an interrupted run from its checkpoint (default: OUT.state.pt)",
+    )  # fmt: skip
+    folders.add_argument("--head-epochs", type=int, default=None,
+                         help="first epochs that train the new head alone (0)")  # fmt: skip
+    folders.add_argument("--freeze-stages", type=int, default=None,
+                         help="keep the stem and this many elastic stages fixed (0)")  # fmt: skip
+    folders.add_argument("--lr", type=float, default=None, help="peak learning rate (3e-3)")
+    folders.add_argument("--batch-size", type=int, default=None, help="images a step (32)")
+    folders.add_argument("--random-subnets", type=int, default=None,
+                         help="random sub-networks a step besides both ends (2)")  # fmt: skip
+    folders.add_argument("--crop-scale", type=float, default=None,
+                         help="smallest area fraction of a random resized crop (0.08)")  # fmt: skip
+    folders.add_argument("--no-flip", action="store_true", default=None,
+                         help="no horizontal flips (for classes a mirror changes)")  # fmt: skip
+    folders.add_argument("--grayscale", action="store_true", default=None,
+                         help="from scratch: one input channel")  # fmt: skip
+    folders.add_argument("--mean", type=float, nargs="+", default=None,
+                         help="per-channel normalisation (default: the checkpoint's)")  # fmt: skip
+    folders.add_argument("--std", type=float, nargs="+", default=None)
+    folders.add_argument("--calibration-samples", type=int, default=None,
+                         help="training images to recalibrate batch norms (256)")  # fmt: skip
+    folders.add_argument("--val-limit", type=int, default=None,
+                         help="score epochs on the first N val images (all)")  # fmt: skip
 
 
-TRAINER = Trainer(train, _options, "elastic MobileNetV3 on distorted digits (sandwich rule)")
+TRAINER = Trainer(
+    train, _options,
+    "elastic MobileNetV3 on distorted digits, or adapted to your image folders (sandwich rule)",
+)  # fmt: skip

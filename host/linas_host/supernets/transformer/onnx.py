@@ -59,11 +59,12 @@ class _Step(nn.Module):
 def unrolled_greedy_onnx(
     model: nn.Module, src: torch.Tensor, *, steps: int, vocab_size: int,
     input_names: Sequence[str], output_names: Sequence[str], dynamic_batch: bool, opset: int,
+    start: int = BOS,
 ) -> onnx.ModelProto:  # fmt: skip
     """`unrolled_greedy(model, src.clamp(...), steps)` as ONNX, for source ids shaped like `src`;
-    `model` has ``encode``/``decode`` (`translation_decode`). Outputs, named by
-    `output_names`: token ids (batch, steps) int64 and each step's winning logit (batch, steps)
-    float32."""
+    `model` has ``encode``/``decode`` (`decode`), its decoder starting from `start`. Outputs,
+    named by `output_names`: token ids (batch, steps) int64 and each step's winning logit
+    (batch, steps) float32."""
     (source,), (tokens_out, scores_out) = input_names, output_names
     batch = {0: "batch"} if dynamic_batch else {}
     with torch.no_grad():
@@ -75,7 +76,7 @@ def unrolled_greedy_onnx(
         _Encode(model, vocab_size), (src,), input_names=[source], output_names=memory_names,
         dynamic_axes={n: batch for n in [source, *memory_names]}, opset=opset,
     )  # fmt: skip
-    prefix = torch.full((src.shape[0], 2), BOS, dtype=torch.long)  # 2: no size-1 special case
+    prefix = torch.full((src.shape[0], 2), start, dtype=torch.long)  # 2: no size-1 special case
     step = trace(
         _Step(model, parts), (prefix, *memory), input_names=["prefix", *memory_names],
         output_names=["next", "best"],
@@ -90,7 +91,7 @@ def unrolled_greedy_onnx(
         helper.make_node("Shape", [source], ["rows"], start=0, end=1),
         helper.make_node("Concat", ["rows", "one"], ["bos_shape"], axis=0),
         helper.make_node("ConstantOfShape", ["bos_shape"], ["tokens_0"],
-                         value=helper.make_tensor("", TensorProto.INT64, [1], [BOS])),
+                         value=helper.make_tensor("", TensorProto.INT64, [1], [start])),
     ])  # fmt: skip
     _append_steps(graph, step.graph, steps, keep=memory_names)
     graph.node.extend([
@@ -113,11 +114,18 @@ def _append_steps(
     ``tokens_i`` and writes ``tokens_{i+1}`` and ``best_i``, its values renamed
     ``step{i}/...``. The names in `keep` (the encoder's outputs), the weights and the nodes
     that do not depend on the prefix (constants) are added once, as ``step/...``, and shared,
-    as tracing the whole workload has them."""
-    shared = {tensor.name: f"step/{tensor.name}" for tensor in step.initializer}
+    as tracing the whole workload has them; a weight the encoder holds already (a table
+    shared by encoder and decoder) is not stored twice."""
+    held: dict[tuple, list[onnx.TensorProto]] = {}
+    for tensor in graph.initializer:
+        held.setdefault(_kind(tensor), []).append(tensor)
+    shared = {}
     for tensor in step.initializer:
-        tensor.name = shared[tensor.name]
-    graph.initializer.extend(step.initializer)
+        same = [t for t in held.get(_kind(tensor), []) if _same(t, tensor)]
+        shared[tensor.name] = same[0].name if same else f"step/{tensor.name}"
+        if not same:
+            tensor.name = shared[tensor.name]
+            graph.initializer.append(tensor)
     varying, per_step, once = {"prefix"}, [], []
     for node in step.node:
         if varying.intersection(node.input):
@@ -131,6 +139,20 @@ def _append_steps(
     for i in range(steps):
         names = {**fixed, "prefix": f"tokens_{i}", "next": f"tokens_{i + 1}", "best": f"best_{i}"}
         _append_renamed(graph, per_step, names, f"step{i}/")
+
+
+def _kind(tensor: onnx.TensorProto) -> tuple:
+    return tensor.data_type, tuple(tensor.dims)
+
+
+def _same(a: onnx.TensorProto, b: onnx.TensorProto) -> bool:
+    """Whether two initializers of one kind hold the same values (compared only when their
+    type and shape agree, so most weights are never read twice)."""
+    return (
+        a.raw_data == b.raw_data
+        and list(a.float_data) == list(b.float_data)
+        and (list(a.int64_data) == list(b.int64_data))
+    )
 
 
 def _append_renamed(

@@ -1,7 +1,8 @@
 """The elastic Transformer supernet (HAT's space) on the English -> German numbers corpus, or on
 a user's own parallel corpus, as a `linas_host.supernets.protocol.Supernet`.
 
-`load()` is the registry's factory for ``transformer``: it reads the committed demo weights (or
+`load()` is the registry's factory for ``transformer`` (``variant: hat`` loads HAT's published
+SuperTransformers instead: `hat`): it reads the committed demo weights (or
 the file given) after checking their sha256, and scores on the validation pair given (default:
 the bundled corpus's validation split, or the pair the weights were trained with).
 `extract(config)` returns a `SubTransformer`: a standalone network built at the sub-network's
@@ -12,6 +13,7 @@ exported workload (`steps` tokens encoded, `steps` tokens decoded greedily, unro
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,10 +26,11 @@ from torch import nn
 from linas_host.supernets import weights as weight_files
 from linas_host.supernets.profile import count_params
 from linas_host.supernets.transformer import corpus as phrases
-from linas_host.supernets.transformer import parallel
+from linas_host.supernets.transformer import hat, parallel
 from linas_host.supernets.transformer.bleu import bleu, bleu_of_ids, source_ids
 from linas_host.supernets.transformer.cost import workload_macs
 from linas_host.supernets.transformer.decode import beam, greedy, unrolled_greedy
+from linas_host.supernets.transformer.hat import HatSupernet
 from linas_host.supernets.transformer.layers import Arch, LayerMemory, TransformerNet
 from linas_host.supernets.transformer.onnx import unrolled_greedy_onnx
 from linas_host.supernets.transformer.space import arch_of, transformer_space
@@ -39,6 +42,7 @@ from linas_host.supernets.transformer.vocab import (
 from linas_sdk.errors import InvalidArgument
 
 DEFAULT_WEIGHTS = weight_files.PACKAGED / "transformer.pt"
+HAT_OPTIONS = set(inspect.signature(hat.load).parameters) - {"valid"}
 BPE_MERGES = 400  # sentences of at most 11 pieces; German numbers split into morphemes
 
 # The demo member that trains on 2 CPU cores in minutes: HAT's 6 + 6 layers and 40 variables,
@@ -258,15 +262,35 @@ def build(
 
 
 def load(
-    *, weights: str | Path | None = None, valid: Sequence[str | Path] | None = None
-) -> TransformerSupernet:
+    *, variant: str | None = None, weights: str | Path | None = None,
+    valid: Sequence[str | Path] | None = None, **hat_options: Any,
+) -> TransformerSupernet | HatSupernet:  # fmt: skip
     """The trained supernet from `weights` (default: the committed demo weights), after
     verifying the file's sha256 (and its SentencePiece vocabulary's) against its manifest.
     Weights may be stored in half precision; they are loaded into float32.
 
     `valid` is the validation pair ``[SOURCE, TARGET]`` (text files, one sentence a line) the
     search scores BLEU on; by default, the pair the weights were trained with, else the bundled
-    corpus's validation split."""
+    corpus's validation split.
+
+    ``variant="hat"`` loads one of HAT's published SuperTransformers instead, with
+    `hat_options` (``checkpoint``, ``dictionary``, ``bpe_codes``, ...: `hat.load`)."""
+    if variant == "hat":
+        if weights is not None:
+            raise InvalidArgument("variant hat reads 'checkpoint', not 'weights'")
+        unknown = sorted(set(hat_options) - HAT_OPTIONS)
+        if unknown:
+            raise InvalidArgument(
+                f"unknown option(s) {', '.join(unknown)} of variant hat: expected "
+                f"{', '.join(sorted(HAT_OPTIONS | {'valid'}))}"
+            )
+        return hat.load(valid=valid, **hat_options)
+    if variant is not None or hat_options:
+        raise InvalidArgument(
+            f"variant {variant!r} and options {sorted(hat_options)}: expected no variant (the "
+            "elastic Transformer: weights, valid) or variant hat (checkpoint, dictionary, "
+            "bpe_codes, valid, ...)"
+        )
     path = Path(weights) if weights else DEFAULT_WEIGHTS
     state, manifest = weight_files.load(path)
     vocab = from_manifest(manifest["vocab"], path.parent)

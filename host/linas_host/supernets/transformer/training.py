@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import math
 import shlex
+import shutil
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -30,14 +31,20 @@ from linas_host.supernets.trainer import Trainer, common_options
 from linas_host.supernets.transformer import parallel
 from linas_host.supernets.transformer.bleu import source_ids, teacher_ids
 from linas_host.supernets.transformer.supernet import DEMO_OPTIONS, TransformerSupernet, build
-from linas_host.supernets.transformer.vocab import PAD, SentencePieceVocabulary
+from linas_host.supernets.transformer.vocab import (
+    PAD,
+    UNK,
+    SentencePieceVocabulary,
+    Vocabulary,
+    from_manifest,
+)
 from linas_sdk.errors import InvalidArgument
 
 EPOCHS = 5  # 470 steps: the large end converges, the small end lags (a real trade-off)
 BATCH_SIZE = 128
 VOCAB_SIZE = 8000  # pieces of a user's vocabulary (a soft limit: a small corpus gets fewer)
 MAX_LENGTH = 64  # longest sentence of a user's corpus, in pieces with EOS: the workload's N
-_FLAGS = {"train_files": "--train", "valid_files": "--valid"}
+_FLAGS = {"train_files": "--train", "valid_files": "--valid", "from_weights": "--from"}
 
 
 def train_supernet(
@@ -117,6 +124,7 @@ def train(
     heads: Sequence[int] | None = None,
     ende: Sequence[int] | None = None,
     head_dim: int | None = None,
+    from_weights: Path | str | None = None,
     command: str = "",
     half: bool = True,
     log: Callable[[str], None] | None = print,
@@ -129,7 +137,9 @@ def train(
     On the bundled numbers corpus by default; on the user's `train_files` and `valid_files`
     (each a [SOURCE, TARGET] pair of text files, `parallel`) with a SentencePiece vocabulary of
     about `vocab_size` pieces saved beside the weights. The supernet's dimensions default to
-    `supernet.DEMO_OPTIONS`'s."""
+    `supernet.DEMO_OPTIONS`'s. With `from_weights`, a trained supernet is fine-tuned on the
+    user's corpus instead, keeping its dimensions, workload length and vocabulary
+    (`_fine_tune`)."""
     given = {k: v for k, v in locals().items() if k not in ("command", "half", "log")}
     dimensions = {
         "encoder_layers": encoder_layers, "decoder_layers": decoder_layers, "embed": embed,
@@ -139,7 +149,17 @@ def train(
                   for k, v in dimensions.items() if v is not None}  # fmt: skip
     torch.set_num_threads(threads)
     out = Path(out) if out else cache_dir() / "transformer.pt"
-    if train_files is None and valid_files is None:
+    if from_weights is not None:
+        fixed = {"--vocab-size": vocab_size, "--max-length": max_length,
+                 **{"--" + k.replace("_", "-"): v for k, v in dimensions.items()}}  # fmt: skip
+        given_fixed = [flag for flag, value in fixed.items() if value is not None]
+        if given_fixed:
+            raise InvalidArgument(
+                f"{', '.join(given_fixed)} cannot change a trained supernet: --from keeps its "
+                "dimensions, workload length and vocabulary; expected none of them"
+            )
+        supernet, corpus = _fine_tune(Path(from_weights), train_files, valid_files, out, log)
+    elif train_files is None and valid_files is None:
         if vocab_size is not None or max_length is not None:
             raise InvalidArgument(
                 "--vocab-size and --max-length apply to your own corpus: expected them with "
@@ -225,6 +245,72 @@ def _own_corpus(
     return supernet, record
 
 
+def _fine_tune(
+    weights: Path, train_files: Sequence[Path | str] | None,
+    valid_files: Sequence[Path | str] | None, out: Path, log: Callable[[str], None] | None,
+) -> tuple[TransformerSupernet, dict[str, Any]]:  # fmt: skip
+    """The trained supernet at `weights` on the user's corpus, its vocabulary kept (a
+    SentencePiece model is copied beside `out`); and what the manifest records of the corpus,
+    with the pieces the vocabulary cannot cover (UNK) counted and their characters listed."""
+    if train_files is None or valid_files is None:
+        raise InvalidArgument(
+            "--from fine-tunes on a new corpus: expected --train SOURCE TARGET and --valid "
+            "SOURCE TARGET"
+        )
+    state, manifest = weight_files.load(weights)
+    if manifest.get("supernet") != "transformer":
+        raise InvalidArgument(
+            f"--from {weights} holds weights of the {manifest.get('supernet')!r} supernet: "
+            "expected a trained elastic Transformer (linas train transformer --out)"
+        )
+    vocab = from_manifest(manifest["vocab"], weights.parent)
+    training, validation = parallel.read(*train_files), parallel.read(*valid_files)
+    steps = int(manifest["options"]["steps"])
+    lengths = [max(len(vocab.encode(p.source)), len(vocab.encode(p.target)) + 1)
+               for p in training.pairs]  # fmt: skip
+    kept = [pair for pair, length in zip(training.pairs, lengths, strict=True) if length <= steps]
+    if not kept:
+        raise InvalidArgument(
+            f"no training pair fits the supernet's {steps} pieces (the shortest takes "
+            f"{min(lengths)}): expected sentences its workload can hold"
+        )
+    coverage = {role: _coverage(vocab, pairs) for role, pairs in
+                (("train", kept), ("valid", validation.pairs))}  # fmt: skip
+    if log:
+        for role, c in coverage.items():
+            chars = f": characters {' '.join(c['characters'])}" if c["characters"] else ""
+            log(f"{role}: {c['pairs_with_unknown']} of {c['pairs']} pairs hold "
+                f"{c['unknown_pieces']} piece(s) the vocabulary of {len(vocab)} cannot cover "
+                f"(UNK){chars}")  # fmt: skip
+        log(f"{len(kept)} training pairs ({len(training.pairs) - len(kept)} longer than {steps} "
+            "pieces skipped)")  # fmt: skip
+    if isinstance(vocab, SentencePieceVocabulary) and vocab.path.parent != out.parent:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(vocab.path, out.parent / vocab.path.name)
+    supernet = TransformerSupernet(vocab, manifest["options"],
+                                   corpus={"train": kept, "valid": validation.pairs})  # fmt: skip
+    supernet.net.load_state_dict({k: v.float() for k, v in state.items()})
+    record = {
+        "from": {"weights": str(weights.resolve()), "sha256": manifest["sha256"]},
+        "train": {**training.describe(), "pairs": len(kept),
+                  "long_pairs_skipped": len(training.pairs) - len(kept)},
+        "valid": {**validation.describe(), "pairs": len(validation.pairs)},
+        "coverage": coverage,
+    }  # fmt: skip
+    return supernet, record
+
+
+def _coverage(vocab: Vocabulary | SentencePieceVocabulary, pairs: Sequence) -> dict[str, Any]:
+    """How much of `pairs` (both sides) the vocabulary cannot cover: UNK pieces, the pairs
+    holding any, and the characters it has no piece for."""
+    unknown = [sum(vocab.encode(text).count(UNK) for text in (p.source, p.target))
+               for p in pairs]  # fmt: skip
+    characters = sorted({c for p in pairs for c in p.source + p.target if not c.isspace()})
+    return {"pairs": len(pairs), "pairs_with_unknown": sum(1 for u in unknown if u),
+            "unknown_pieces": sum(unknown),
+            "characters": [c for c in characters if UNK in vocab.encode(c)]}  # fmt: skip
+
+
 def _command_line(given: dict[str, Any]) -> str:
     """The `linas train transformer` line that passes the options `given` (None left out)."""
     words = ["linas", "train", "transformer"]
@@ -272,6 +358,11 @@ def _options(parser: argparse.ArgumentParser) -> None:
         default = " ".join(map(str, demo[name.replace("-", "_")]))
         parser.add_argument(f"--{name}", nargs="+", **dims, help=f"{what} (default {default})")
     parser.add_argument("--head-dim", **dims, help=f"width of a head (default {demo['head_dim']})")
+    parser.add_argument(
+        "--from", dest="from_weights", type=Path, default=None, metavar="WEIGHTS",
+        help="fine-tune these trained weights on --train/--valid, keeping their vocabulary and "
+        "dimensions",
+    )  # fmt: skip
 
 
 TRAINER = Trainer(

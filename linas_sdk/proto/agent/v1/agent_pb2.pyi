@@ -32,16 +32,37 @@ class GetInfoRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class RuntimeInfo(_message.Message):
-    __slots__ = ("name", "version", "providers", "module")
+    __slots__ = ("name", "version", "providers", "module", "int8")
+    class Int8Entry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: Int8Schemes
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[Int8Schemes, _Mapping]] = ...) -> None: ...
     NAME_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     PROVIDERS_FIELD_NUMBER: _ClassVar[int]
     MODULE_FIELD_NUMBER: _ClassVar[int]
+    INT8_FIELD_NUMBER: _ClassVar[int]
     name: str
     version: str
     providers: _containers.RepeatedScalarFieldContainer[str]
     module: str
-    def __init__(self, name: _Optional[str] = ..., version: _Optional[str] = ..., providers: _Optional[_Iterable[str]] = ..., module: _Optional[str] = ...) -> None: ...
+    int8: _containers.MessageMap[str, Int8Schemes]
+    def __init__(self, name: _Optional[str] = ..., version: _Optional[str] = ..., providers: _Optional[_Iterable[str]] = ..., module: _Optional[str] = ..., int8: _Optional[_Mapping[str, Int8Schemes]] = ...) -> None: ...
+
+class Int8Schemes(_message.Message):
+    __slots__ = ("schemes",)
+    SCHEMES_FIELD_NUMBER: _ClassVar[int]
+    schemes: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, schemes: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class Int8DotProduct(_message.Message):
+    __slots__ = ("flags",)
+    FLAGS_FIELD_NUMBER: _ClassVar[int]
+    flags: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, flags: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ThermalZone(_message.Message):
     __slots__ = ("name", "celsius")
@@ -52,7 +73,7 @@ class ThermalZone(_message.Message):
     def __init__(self, name: _Optional[str] = ..., celsius: _Optional[float] = ...) -> None: ...
 
 class DeviceInfo(_message.Message):
-    __slots__ = ("name", "labels", "hostname", "os", "machine", "cpu_model", "cpu_count", "memory_bytes", "python_version", "agent_version", "protocol_version", "runtimes", "cpu_governor", "thermal_zones", "throttled", "warnings")
+    __slots__ = ("name", "labels", "hostname", "os", "machine", "cpu_model", "cpu_count", "memory_bytes", "python_version", "agent_version", "protocol_version", "runtimes", "cpu_governor", "thermal_zones", "throttled", "warnings", "cpu_int8_dot")
     class LabelsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -76,6 +97,7 @@ class DeviceInfo(_message.Message):
     THERMAL_ZONES_FIELD_NUMBER: _ClassVar[int]
     THROTTLED_FIELD_NUMBER: _ClassVar[int]
     WARNINGS_FIELD_NUMBER: _ClassVar[int]
+    CPU_INT8_DOT_FIELD_NUMBER: _ClassVar[int]
     name: str
     labels: _containers.ScalarMap[str, str]
     hostname: str
@@ -92,7 +114,8 @@ class DeviceInfo(_message.Message):
     thermal_zones: _containers.RepeatedCompositeFieldContainer[ThermalZone]
     throttled: bool
     warnings: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, name: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., hostname: _Optional[str] = ..., os: _Optional[str] = ..., machine: _Optional[str] = ..., cpu_model: _Optional[str] = ..., cpu_count: _Optional[int] = ..., memory_bytes: _Optional[int] = ..., python_version: _Optional[str] = ..., agent_version: _Optional[str] = ..., protocol_version: _Optional[int] = ..., runtimes: _Optional[_Iterable[_Union[RuntimeInfo, _Mapping]]] = ..., cpu_governor: _Optional[str] = ..., thermal_zones: _Optional[_Iterable[_Union[ThermalZone, _Mapping]]] = ..., throttled: _Optional[bool] = ..., warnings: _Optional[_Iterable[str]] = ...) -> None: ...
+    cpu_int8_dot: Int8DotProduct
+    def __init__(self, name: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., hostname: _Optional[str] = ..., os: _Optional[str] = ..., machine: _Optional[str] = ..., cpu_model: _Optional[str] = ..., cpu_count: _Optional[int] = ..., memory_bytes: _Optional[int] = ..., python_version: _Optional[str] = ..., agent_version: _Optional[str] = ..., protocol_version: _Optional[int] = ..., runtimes: _Optional[_Iterable[_Union[RuntimeInfo, _Mapping]]] = ..., cpu_governor: _Optional[str] = ..., thermal_zones: _Optional[_Iterable[_Union[ThermalZone, _Mapping]]] = ..., throttled: _Optional[bool] = ..., warnings: _Optional[_Iterable[str]] = ..., cpu_int8_dot: _Optional[_Union[Int8DotProduct, _Mapping]] = ...) -> None: ...
 
 class HasArtifactRequest(_message.Message):
     __slots__ = ("sha256",)

@@ -1,9 +1,11 @@
 """Inference runtimes behind one small interface: ONNX Runtime and LiteRT (TFLite).
 
-A `Runtime` loads a model file into a `Session`. A session knows the input specs it will be
-fed (the model's own, with dynamic dimensions set from the request or to 1), times `invoke()`
-on inputs set once, and `run()`s a batch for validation. Runtimes are imported once, by the
-warm worker, so a forked model process never pays for the import.
+A `Runtime` loads a model file (a path, or the file's bytes) into a `Session`. A session knows
+the input specs it will be fed (the model's own, with dynamic dimensions set from the request
+or to 1) and the scale and zero point of its quantized inputs and outputs, times `invoke()` on
+inputs set once, and `run()`s a batch for validation. The agent's warm worker imports the
+runtimes once, so a forked model process never pays for the import; the host loads the same
+classes to score an exported file (`linas_sdk.scoring`), so both sides run a file alike.
 """
 
 from __future__ import annotations
@@ -30,15 +32,22 @@ ONNX_DTYPES = {
 }  # fmt: skip
 
 
+Model = Path | bytes
+"""A model file by its path, or its bytes."""
+
+
 class Session(abc.ABC):
     """A loaded model. Subclasses fill `model_inputs` (as the model declares them, -1 for a
-    dynamic dimension), `inputs` (as they will be fed), `output_names`, and `provider` (the
-    provider or delegate that runs it)."""
+    dynamic dimension), `inputs` (as they will be fed), `output_names`, `provider` (the
+    provider or delegate that runs it) and, for quantized tensors, their (scale, zero point):
+    `input_quantization` by input name, `output_quantization` by output position."""
 
     provider: str
     model_inputs: list[TensorSpec]
     inputs: list[TensorSpec]
     output_names: list[str]
+    input_quantization: dict[str, tuple[float, int]]
+    output_quantization: dict[int, tuple[float, int]]
 
     @abc.abstractmethod
     def set_inputs(self, feeds: Mapping[str, np.ndarray]) -> None:
@@ -65,7 +74,7 @@ class Runtime(abc.ABC):
         looking up package metadata takes milliseconds)."""
 
     @abc.abstractmethod
-    def load(self, path: Path, *, provider: str, options: Mapping[str, str], threads: int,
+    def load(self, model: Model, *, provider: str, options: Mapping[str, str], threads: int,
              inputs: Sequence[TensorSpec]) -> Session:  # fmt: skip
         """Load a model file with `provider` (as `choose_provider` names it) and its options;
         ModelError when it cannot be loaded."""
@@ -180,7 +189,7 @@ def _package_version(module: ModuleType, *distributions: str) -> str:
 
 
 class OnnxSession(Session):
-    def __init__(self, ort: ModuleType, path: Path, provider: str,
+    def __init__(self, ort: ModuleType, model: Model, provider: str,
                  provider_options: Mapping[str, str], threads: int,
                  requested: Sequence[TensorSpec]) -> None:  # fmt: skip
         options = ort.SessionOptions()
@@ -193,7 +202,8 @@ class OnnxSession(Session):
             # TensorRT hands what it cannot run to CUDA; onnxruntime adds the CPU fallback itself.
             chain = [(provider, dict(provider_options))] + (
                 ["CUDAExecutionProvider"] if provider.startswith("Tensorrt") else [])  # fmt: skip
-            self._session = ort.InferenceSession(str(path), options, providers=chain)
+            source = model if isinstance(model, bytes) else str(model)
+            self._session = ort.InferenceSession(source, options, providers=chain)
         except Exception as error:  # onnxruntime raises its own classes for bad models
             raise ModelError(f"onnxruntime could not load the model: {error}") from error
         model = []
@@ -206,6 +216,8 @@ class OnnxSession(Session):
         self.model_inputs = model
         self.inputs = resolve_inputs(model, requested)
         self.output_names = [o.name for o in self._session.get_outputs()]
+        # a QDQ model keeps float inputs and outputs; integer ones carry no scale in ONNX
+        self.input_quantization, self.output_quantization = {}, {}
         self._feeds: Mapping[str, np.ndarray] = {}
 
     def set_inputs(self, feeds: Mapping[str, np.ndarray]) -> None:
@@ -241,8 +253,8 @@ class OnnxRuntime(Runtime):
             "onnxruntime",
         )
 
-    def load(self, path, *, provider, options, threads, inputs):
-        return OnnxSession(self.module, path, provider, options, threads, inputs)
+    def load(self, model, *, provider, options, threads, inputs):
+        return OnnxSession(self.module, model, provider, options, threads, inputs)
 
 
 # -- LiteRT / TFLite --------------------------------------------------------------------------
@@ -252,11 +264,13 @@ LITERT_MODULES = ("ai_edge_litert.interpreter", "tflite_runtime.interpreter")
 
 
 class LiteRtSession(Session):
-    def __init__(self, interpreter_cls, resolver, path: Path, threads: int,
+    def __init__(self, interpreter_cls, resolver, model: Model, threads: int,
                  requested: Sequence[TensorSpec]) -> None:  # fmt: skip
+        source = {"model_content": model} if isinstance(model, bytes) else {
+            "model_path": str(model)}
         try:
             self._interp = interpreter_cls(
-                model_path=str(path),
+                **source,
                 num_threads=threads or None,
                 experimental_op_resolver_type=resolver,
             )
@@ -279,10 +293,19 @@ class LiteRtSession(Session):
             raise
         except Exception as error:  # the interpreter raises ValueError/RuntimeError
             raise ModelError(f"LiteRT could not load the model: {error}") from error
-        self._in = {d["name"]: d["index"] for d in self._interp.get_input_details()}
+        ins = self._interp.get_input_details()
+        self._in = {d["name"]: d["index"] for d in ins}
         outs = self._interp.get_output_details()
         self._out = [d["index"] for d in outs]
         self.output_names = [d["name"] for d in outs]
+        self.input_quantization = {d["name"]: q for d in ins if (q := _quantization(d))}
+        self.output_quantization = {i: q for i, d in enumerate(outs) if (q := _quantization(d))}
+
+    def delegated(self) -> bool | None:
+        """Whether a delegate took nodes of the graph (DELEGATE nodes in the interpreter's
+        execution plan); None when this interpreter cannot say."""
+        ops = getattr(self._interp, "_get_ops_details", None)  # in LiteRT and tflite-runtime
+        return None if ops is None else any(op["op_name"] == "DELEGATE" for op in ops())
 
     def set_inputs(self, feeds: Mapping[str, np.ndarray]) -> None:
         for name, array in feeds.items():
@@ -301,10 +324,21 @@ class LiteRtSession(Session):
         return [self._interp.get_tensor(i).copy() for i in self._out]
 
 
+def _quantization(detail: Mapping) -> tuple[float, int] | None:
+    """A TFLite tensor's (scale, zero point) when it is quantized (an integer tensor with a
+    scale), else None."""
+    scale, zero_point = detail.get("quantization", (0.0, 0))
+    if scale and np.dtype(detail["dtype"]).kind in "iu":
+        return float(scale), int(zero_point)
+    return None
+
+
 class LiteRt(Runtime):
     """LiteRT. Provider "XNNPACK" (the default) runs with the XNNPACK delegate the interpreter
     applies by default, on the request's threads; "CPU" runs the built-in kernels without
-    default delegates. The GPU delegate is not in LiteRT's pip wheels, so it is not offered."""
+    default delegates. A session's provider is read back from the interpreter: XNNPACK only
+    if the delegate took nodes of the graph. The GPU delegate is not in LiteRT's pip wheels,
+    so it is not offered."""
 
     name = "litert"
 
@@ -331,7 +365,7 @@ class LiteRt(Runtime):
             self.name, _package_version(top, dist), ("XNNPACK", "CPU"), self.module.__name__
         )
 
-    def load(self, path, *, provider, options, threads, inputs):
+    def load(self, model, *, provider, options, threads, inputs):
         if options:
             raise InvalidArgument(
                 f"LiteRT's {provider} takes no provider_options, got {sorted(options)}; "
@@ -339,13 +373,15 @@ class LiteRt(Runtime):
             )
         kinds = self.module.OpResolverType
         resolver = kinds.AUTO if provider == "XNNPACK" else kinds.BUILTIN_WITHOUT_DEFAULT_DELEGATES
-        session = LiteRtSession(self.module.Interpreter, resolver, path, threads, inputs)
-        session.provider = provider
+        session = LiteRtSession(self.module.Interpreter, resolver, model, threads, inputs)
+        # The one that ran, as onnxruntime's sessions say: XNNPACK only if it took nodes.
+        delegated = session.delegated()
+        session.provider = provider if delegated is None else "XNNPACK" if delegated else "CPU"
         return session
 
 
-RUNTIMES = {"onnxruntime": OnnxRuntime, "litert": LiteRt}
-"""Every runtime the agent knows, by the name a request uses."""
+RUNTIMES = {cls.name: cls for cls in (OnnxRuntime, LiteRt)}
+"""Every runtime the agent knows, by the name a request uses (`linas_sdk.formats`' names)."""
 
 
 def load_runtimes() -> tuple[dict[str, Runtime], dict[str, str]]:
