@@ -105,6 +105,14 @@ def test_each_image_goes_through_the_network_once_and_the_module_is_left_as_it_w
     assert all(p.is_contiguous() for p in module.parameters())
 
 
+def test_the_calibration_arrays_are_the_calibration_images_in_nchw_order(ofa):
+    arrays = ofa.calibration_arrays(5, ofa.smallest)
+    assert list(arrays) == ["input"]
+    assert arrays["input"].shape == (5, 3, 64, 64)
+    assert arrays["input"].flags.c_contiguous
+    assert torch.equal(torch.from_numpy(arrays["input"]), ofa.calibration_images(64)[:5])
+
+
 def _resident_bytes() -> int:
     with open("/proc/self/statm") as statm:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")

@@ -126,9 +126,10 @@ class OFAMobileNetV3Supernet:
     def calibration_arrays(
         self, limit: int | None = None, config: dict | None = None
     ) -> dict[str, np.ndarray]:
-        """The calibration images at `config`'s resolution (inputs by graph name)."""
-        return {self.input_names[0]: self._calibration_images(self.resolution(config or {}))
-                .numpy()[:limit]}
+        """The calibration images at `config`'s resolution (inputs by graph name), in the
+        NCHW order of the exported graph's input."""
+        images = self.calibration_images(self.resolution(config or {}))[:limit]
+        return {self.input_names[0]: images.contiguous().numpy()}
 
     def evaluate(
         self, module: nn.Module, *, limit: int | None = None, batch_size: int = 64
