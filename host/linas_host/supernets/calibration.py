@@ -15,8 +15,8 @@ the statistics are, and the pass is one train-mode forward per batch, whose tens
   where it would return each to the kernel and take fresh, zeroed pages for the next: those
   page faults cost more than the computation.
 
-benchmarks/RESULTS.md (issue 26) has each step measured, and the alternatives that lost
-(batch statistics gathered by hooks in eval mode, the train-mode graph run by onnxruntime).
+benchmarks/RESULTS.md (issue 26) has the pass measured and profiled, and an alternative that
+lost: the statistics computed by onnxruntime on the exported train-mode graph.
 """
 
 from __future__ import annotations
