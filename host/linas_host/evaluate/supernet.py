@@ -102,8 +102,9 @@ class HostWork:
             model = self.export(module, config)
             record.update(model_sha256=sha256_hex(model), model_bytes=len(model))
             if isinstance(self.export, Exporter):
-                record.update(precision=self.export.precision)
-                if self.export.precision != "fp32":
+                precision = self.export.precision(config)
+                record.update(precision=precision)
+                if precision != "fp32":
                     record.update(calibration_sha256=self.export.calibration_sha256(config))
         if scored:
             if model is not None and self.scorer is not None:
