@@ -12,8 +12,9 @@ writes one for modules of a traced `torch.nn.Module`, in each exporter's naming:
 - TFLite (litert-torch): the first location of the scope is the root's class, then each
   module as ``<class>_<attribute>``: ``...MobileNetV3/...Sequential_blocks/...InvertedResidual_3/``.
 
-An operator no pattern matches (the forward's own pooling or flatten, an output op named
-after the graph's output) joins the stage of the operator before it in the file.
+An operator no pattern matches (the forward's own pooling or flatten, an embedding lookup
+outside any module's forward) joins the stage of the next operator one matches; one after all
+of them (a TFLite output op, named after the graph's output) joins the last stage.
 """
 
 from __future__ import annotations
@@ -42,15 +43,15 @@ def operator_names(model: bytes, fmt: str) -> list[str]:
 def stage_operators(names: Sequence[str], patterns: Mapping[str, str]) -> dict[str, list[str]]:
     """Each stage of `patterns` (in order) -> the operator names of `names` that are its: those
     its pattern matches (`re.search`; the first stage that matches), and those no pattern
-    matches after one of its own (the first stage's, before any)."""
+    matches before one of its own (the last stage's, after every matched one)."""
     compiled = {stage: re.compile(pattern) for stage, pattern in patterns.items()}
     if not compiled:
         raise InvalidArgument("a sub-network with mixed precision needs at least one stage")
     owned: dict[str, list[str]] = {stage: [] for stage in compiled}
-    current = next(iter(compiled))
-    for name in names:
+    current = list(compiled)[-1]
+    for name in reversed(names):
         current = next((s for s, p in compiled.items() if p.search(name)), current)
-        owned[current].append(name)
+        owned[current].insert(0, name)
     return owned
 
 

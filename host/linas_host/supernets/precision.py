@@ -20,11 +20,18 @@ from linas_sdk.errors import InvalidArgument
 from linas_sdk.space import SearchSpace, Variable
 
 PRECISIONS = ("fp32", "int8")
+GENE_PREFIX = "precision_"
 
 
 def gene(stage: str) -> str:
     """The name of `stage`'s precision gene."""
-    return f"precision_{stage}"
+    return GENE_PREFIX + stage
+
+
+def split(config: Mapping) -> tuple[dict, dict[str, str]]:
+    """A config of a `MixedPrecision` space as (its architecture, each stage -> precision)."""
+    stages = {k[len(GENE_PREFIX):]: v for k, v in config.items() if k.startswith(GENE_PREFIX)}
+    return {k: v for k, v in config.items() if not k.startswith(GENE_PREFIX)}, stages
 
 
 class MixedPrecision:

@@ -48,8 +48,8 @@ STAGE_OPERATORS = {
     # and values, once per sentence), then the decoding steps, named step/ and stepN/.
     "onnx": {"encoder": "^(?!step)", "decoder": "^step"},
     # TFLite: the encoder layers and the encoder's norm (the keys and values are fused into
-    # its output's name), then the decoder layers; an op named by no layer (embedding, output
-    # projection) joins the stage before it.
+    # its output's name), then the decoder layers; an op named by no layer (an embedding, the
+    # output projection) joins the stage of the next layer, the decoder after the last one.
     "tflite": {"encoder": r"^[^/;]+/[^/;]*(?:EncoderLayer_\d+|_encoder_norm)[/;]",
                "decoder": r"^[^/;]+/[^/;]*DecoderLayer_\d+[/;]"},
 }
