@@ -112,6 +112,9 @@ def main() -> int:
     parser.add_argument("--budget", type=int, default=150)
     parser.add_argument("--work", type=Path, default=ROOT / "runs" / "quantized-mixed")
     args = parser.parse_args()
+    from linas_host.threads import passive_openmp
+
+    passive_openmp()  # before torch loads: the searches share the CPU with their local agent
     if args.mixed:
         args.work.mkdir(parents=True, exist_ok=True)
         runs = mixed_runs(args.work, [int(s) for s in args.seeds.split(",")], args.budget)
