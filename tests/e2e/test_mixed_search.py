@@ -15,11 +15,14 @@ import torch
 from e2e_helpers import FAST_TIMING
 from linas_cli import linas
 from linas_host.config.schema import ConfigError
+from linas_host.report.precision import precision_table
+from linas_host.search.evaluation import Evaluation
 from linas_host.search.journal import SQLiteJournal
 from linas_host.supernets.precision import split
 from torch import nn
 
 from linas_sdk import search
+from linas_sdk.objectives import Objective
 
 
 def mixed_search(tmp_path: Path, **options):
@@ -122,3 +125,31 @@ def test_a_quantization_that_fails_for_an_operator_fails_that_candidate_only(tmp
     for e in failed:
         assert "int8 quantization of the tflite file failed" in e.record["error"]
         assert "STABLEHLO_SORT" in e.record["error"]
+
+
+def evaluation(index: int, depth: int, hidden: str, head: str, accuracy: float,
+               latency: float) -> Evaluation:
+    chosen = {hidden, head}
+    return Evaluation(
+        index, f"k{index}", {"depth": depth, "precision_hidden": hidden, "precision_head": head},
+        {"accuracy": accuracy, "latency_ms": latency}, (-accuracy, latency), (),
+        {"precision": chosen.pop() if len(chosen) == 1 else "mixed"})
+
+
+def test_the_report_sets_fp32_against_int8_for_front_architectures_measured_at_both() -> None:
+    objectives = [Objective("accuracy", "max"), Objective("latency_ms", "min")]
+    rows = [evaluation(0, 2, "fp32", "fp32", 0.90, 2.0),
+            evaluation(1, 2, "int8", "int8", 0.88, 1.0),
+            evaluation(2, 2, "int8", "fp32", 0.89, 1.5),
+            evaluation(3, 1, "int8", "int8", 0.70, 0.5)]
+    front = [rows[2], rows[3]]  # depth 1 was measured in int8 only: no row
+    table, columns = precision_table(rows, front, objectives)
+    assert [r["index"] for r in table] == [2]
+    (row,) = table
+    assert row["precision"] == "mixed: int8 at hidden"
+    assert (row["fp32 index"], row["int8 index"]) == (0, 1)
+    assert row["accuracy int8 - fp32"] == pytest.approx(-0.02)
+    assert row["latency_ms fp32"] == 2.0 and row["latency_ms int8"] == 1.0
+    assert set(row) == set(columns)
+    plain = [Evaluation(0, "k", {"depth": 2}, {"accuracy": 1.0}, (-1.0,), (), {})]
+    assert precision_table(plain, plain, objectives[:1]) is None  # no precision genes

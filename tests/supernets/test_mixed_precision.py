@@ -5,6 +5,7 @@ genes are the FP32 file and the `precision: int8` file, byte for byte."""
 
 from __future__ import annotations
 
+import pickle
 import re
 from types import SimpleNamespace
 
@@ -165,6 +166,8 @@ def test_mixed_precision_adds_a_gene_per_stage_and_hands_the_supernet_its_archit
     assert mixed.stage_precisions(config)["stage2"] == "int8"
     assert mixed.macs(config) == committed_supernet().macs(mixed.architecture(config))
     assert mixed.validation_arrays(5, config)["y"].shape == (5,)
+    shipped = pickle.loads(pickle.dumps(mixed))  # as the host work goes to a Ray worker
+    assert shipped.space == mixed.space and shipped.stage_precisions(config)["head"] == "int8"
 
 
 def test_a_supernet_that_names_no_stages_is_refused() -> None:
