@@ -31,9 +31,10 @@ directly) and, for the objectives that name them, ``evaluate``, ``macs``, ``para
 optional ``validation_arrays`` and ``score_outputs``.
 
 A record holds every objective by name, ``host`` (the node that did the host work), ``device``
-(the boards that measured it), ``model_sha256``, ``model_bytes``, ``cached`` (measurements
-answered from the cache) and ``measurements`` (target -> the `Measurement` as a dict, raw
-samples included, outputs not). Accuracy on the device is top-1 computed by the agent; BLEU on
+(the boards that measured it), ``model_sha256``, ``model_bytes``, ``precision`` (what the file
+is: fp32, int8, or mixed, some stages in int8) with, for a quantized one,
+``calibration_sha256``, ``cached`` (measurements answered from the cache) and
+``measurements`` (target -> the `Measurement` as a dict, raw samples included, outputs not). Accuracy on the device is top-1 computed by the agent; BLEU on
 the device is scored here from the output tokens the agent returns (``score_outputs``).
 """
 
