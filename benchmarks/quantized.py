@@ -1,6 +1,7 @@
 """int8 candidates against FP32, on the bundled MobileNetV3 supernet (issue 28).
 
     .venv/bin/python benchmarks/quantized.py [--random 20] [--formats onnx,tflite] [--threads 1]
+    .venv/bin/python benchmarks/quantized.py --mixed [--seeds 0,1,2] [--budget 150] [--work DIR]
 
 For the supernet's two ends and `--random` seeded random sub-networks, each exported as ONNX
 and TFLite and quantized as a `precision: int8` search quantizes it (static, 256 calibration
@@ -12,7 +13,16 @@ images, `linas_host.export.subnet.Exporter`), prints per sub-network and format:
 - the quantization's wall time against the runtime's FP32 forward time over the calibration
   images (target: at most 1.5x that plus 1 s).
 Then the median and worst drop per format (targets: median at most 1.0 point, worst at most
-3). No assertions.
+3).
+
+With `--mixed`: LINAS searches of the demo's problem (examples/mobilenetv3-local.yaml: top-1
+of the exported file on the host against latency through a local agent on this machine, ONNX)
+at `precision: mixed`, `int8` and `fp32`, each for `--seeds` and `--budget` evaluations, in
+`--work` (one run folder each, sharing a measurement cache; a run whose journal exists is
+resumed, so an interrupted benchmark continues where it stopped). Prints the hypervolume of
+top-1 against latency at 50, 100 and the budget's evaluations, every run with one reference
+point (the worst top-1 and latency any of the runs measured), per seed and the median (target:
+mixed at or above the better of the other two at 150). No assertions.
 """
 
 from __future__ import annotations
@@ -21,8 +31,13 @@ import argparse
 import statistics
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+PRECISIONS = ("mixed", "int8", "fp32")
 
 
 def latency_ms(session, feeds: dict, runs: int = 200, warmup: int = 20) -> float:
@@ -37,12 +52,74 @@ def latency_ms(session, feeds: dict, runs: int = 200, warmup: int = 20) -> float
     return statistics.median(samples)
 
 
+def mixed_runs(work: Path, seeds: list[int], budget: int) -> dict[tuple[str, int], Path]:
+    """Run (or resume) each precision's search for each seed; -> (precision, seed) -> run."""
+    from linas_sdk import search
+
+    options = yaml.safe_load((ROOT / "examples" / "mobilenetv3-local.yaml").read_text())
+    runs = {}
+    for seed in seeds:
+        for precision in PRECISIONS:
+            run = runs[precision, seed] = work / f"{precision}-seed{seed}"
+            started = time.perf_counter()
+            result = search(**{**options, "precision": precision, "seed": seed,
+                               "budget": budget, "out": run, "cache_dir": work / "cache"},
+                            resume=(run / "journal.sqlite").is_file(), progress="quiet")
+            print(f"{precision} seed {seed}: {result.evaluations} evaluations "
+                  f"({time.perf_counter() - started:.0f} s this session)", flush=True)
+    return runs
+
+
+def mixed_report(runs: dict[tuple[str, int], Path], budget: int) -> None:
+    """Hypervolume at 50, 100 and `budget` evaluations, one reference point for every run."""
+    from linas_host.search.hypervolume import hypervolume, worst_point
+    from linas_host.search.journal import SQLiteJournal
+
+    points = {}
+    for key, run in runs.items():
+        with SQLiteJournal(run / "journal.sqlite") as journal:
+            points[key] = [e.F if e.feasible else None for e in journal.evaluations()]
+    reference = worst_point(np.array([f for fs in points.values() for f in fs if f is not None]))
+    print(f"reference point: top-1 {-reference[0]:.4f}, latency {reference[1]:.4f} ms")
+    marks = sorted({m for m in (50, 100, budget) if m <= budget})
+    table: dict[str, dict[int, list[float]]] = {}
+    for (precision, seed), fs in points.items():
+        row = []
+        for mark in marks:
+            done = [f for f in fs[:mark] if f is not None]
+            value = hypervolume(np.array(done), reference) if len(fs) >= mark else float("nan")
+            table.setdefault(precision, {}).setdefault(mark, []).append(value)
+            row.append(f"{value:.5f}")
+        print(f"{precision:<6} seed {seed}: hypervolume at {marks}: {', '.join(row)}")
+    for precision, by_mark in table.items():
+        print(f"{precision:<6} median: " + ", ".join(
+            f"{mark}: {statistics.median(v):.5f}" for mark, v in by_mark.items()))
+    final = {p: statistics.median(table[p][marks[-1]]) for p in table}
+    if set(PRECISIONS) <= set(final):
+        best = max(final["int8"], final["fp32"])
+        print(f"at {marks[-1]}: mixed {final['mixed']:.5f} against the better of int8 and fp32 "
+              f"{best:.5f}: target (mixed at or above) "
+              f"{'met' if final['mixed'] >= best else 'missed'}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--random", type=int, default=20)
     parser.add_argument("--formats", default="onnx,tflite")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--mixed", action="store_true", help="the precision searches instead")
+    parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--budget", type=int, default=150)
+    parser.add_argument("--work", type=Path, default=ROOT / "runs" / "quantized-mixed")
     args = parser.parse_args()
+    from linas_host.threads import passive_openmp
+
+    passive_openmp()  # before torch loads: the searches share the CPU with their local agent
+    if args.mixed:
+        args.work.mkdir(parents=True, exist_ok=True)
+        runs = mixed_runs(args.work, [int(s) for s in args.seeds.split(",")], args.budget)
+        mixed_report(runs, args.budget)
+        return 0
 
     from linas_host.export.quantize import Quantization
     from linas_host.export.subnet import Exporter

@@ -116,6 +116,7 @@ def export_model(
     data = artifact.read_bytes()
     sha = hashlib.sha256(data).hexdigest()
     measured_sha = chosen.record.get("model_sha256")
+    precision = chosen.record.get("precision", settings.precision)  # mixed: fp32, int8 or mixed
     manifest = {
         "linas_version": _version(),
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -142,10 +143,10 @@ def export_model(
             "measured_sha256": measured_sha,
             "measured_format": settings.format.name,
             "identical_to_measured": measured_sha == sha if measured_sha else None,
-            "precision": settings.precision,
+            "precision": precision,
         },
     }
-    if settings.precision != "fp32":
+    if precision != "fp32":
         manifest["artifact"]["quantization"] = _quantization(settings, chosen, data, fmt.runtime)
     path = out / "manifest.json"
     path.write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n")
@@ -167,8 +168,8 @@ def _write_artifact(run: RunDirectory, settings, chosen: Evaluation, fmt: str, p
 def _quantization(settings: SearchConfig, chosen: Evaluation, data: bytes,
                   runtime: str) -> dict[str, Any]:
     """How the file was quantized, for a firmware build that feeds it integers: the scheme,
-    the calibration images (count and hash) and each integer input's and output's scale and
-    zero point, read from the file itself."""
+    the calibration images (count and hash), each stage's precision (`precision: mixed`) and
+    each integer input's and output's scale and zero point, read from the file itself."""
     from linas_host.evaluate.scored import runtime as load_runtime
     from linas_host.run.problem import build_problem, candidate_exporter
 
@@ -178,8 +179,10 @@ def _quantization(settings: SearchConfig, chosen: Evaluation, data: bytes,
     session = engine.load(data, provider=engine.info().providers[0], options={}, threads=1,
                           inputs=())
     static = scheme.scheme == "static"
+    stages = exporter.stages(chosen.config)
     return {
         "scheme": scheme.scheme,
+        **({"stages": stages} if stages is not None else {}),
         "weights": "int8 per channel" if scheme.per_channel else "int8 per tensor",
         "activations": "int8" if static else "float, quantized at run time",
         "calibration_images": settings.quantization.calibration_samples if static else 0,

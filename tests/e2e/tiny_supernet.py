@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from linas_host.export.stages import module_pattern
 from sklearn.datasets import load_digits
 from torch import nn
 
@@ -35,6 +36,7 @@ class TinySupernet:
     name = "tiny"
     input_names = ("input",)
     output_names = ("logits",)
+    precision_stages = ("hidden", "head")
 
     def __init__(self, *, epochs: int = 30, seed: int = 0, checked_input: bool = False,
                  score_seconds: float = 0.0) -> None:
@@ -125,6 +127,13 @@ class TinySupernet:
 
     def example_input(self, config: dict | None = None) -> tuple[torch.Tensor, ...]:
         return (torch.zeros(1, 64),)
+
+    def stage_operators(self, config: dict, fmt: str) -> dict[str, str]:
+        """The hidden layers and the head (`precision: mixed`): the extracted Sequential's
+        modules, the head its last."""
+        depth = self.space.canonical(config)["depth"]
+        return {"hidden": module_pattern([str(i) for i in range(2 * depth)], fmt),
+                "head": module_pattern([str(2 * depth)], fmt)}
 
     def evaluate(self, module: nn.Module, *, limit: int | None = None) -> dict[str, float]:
         x, y = self.val_x[:limit], self.val_y[:limit]

@@ -202,9 +202,10 @@ class ObjectiveSpec(_Strict):
 
 
 class QuantizationSpec(_Strict):
-    """How `precision: int8` quantizes a candidate: `calibration_samples` images to calibrate
-    its activations on (the supernet's calibration or training images), and integer inputs
-    and outputs (`integer_io`, for a TFLite file; an ONNX QDQ file keeps float ones)."""
+    """How `precision: int8` (and `mixed`, its int8 stages) quantizes a candidate:
+    `calibration_samples` images to calibrate its activations on (the supernet's calibration
+    or training images), and integer inputs and outputs (`integer_io`, for a TFLite file; an
+    ONNX QDQ file keeps float ones)."""
 
     calibration_samples: int = Field(256, ge=1)
     integer_io: bool = False
@@ -252,7 +253,7 @@ class SearchConfig(_Strict):
     devices: Path | None = None
     wait_for_devices_s: float = Field(0.0, ge=0)
     runtime: Literal[RUNTIMES] = "onnxruntime"  # type: ignore[valid-type]
-    precision: Literal["fp32", "int8"] = "fp32"
+    precision: Literal["fp32", "int8", "mixed"] = "fp32"
     quantization: QuantizationSpec = Field(default_factory=QuantizationSpec)
     provider: str = ""
     accuracy_on: Literal["host", "device"] = "host"

@@ -31,9 +31,10 @@ directly) and, for the objectives that name them, ``evaluate``, ``macs``, ``para
 optional ``validation_arrays`` and ``score_outputs``.
 
 A record holds every objective by name, ``host`` (the node that did the host work), ``device``
-(the boards that measured it), ``model_sha256``, ``model_bytes``, ``cached`` (measurements
-answered from the cache) and ``measurements`` (target -> the `Measurement` as a dict, raw
-samples included, outputs not). Accuracy on the device is top-1 computed by the agent; BLEU on
+(the boards that measured it), ``model_sha256``, ``model_bytes``, ``precision`` (what the file
+is: fp32, int8, or mixed, some stages in int8) with, for a quantized one,
+``calibration_sha256``, ``cached`` (measurements answered from the cache) and
+``measurements`` (target -> the `Measurement` as a dict, raw samples included, outputs not). Accuracy on the device is top-1 computed by the agent; BLEU on
 the device is scored here from the output tokens the agent returns (``score_outputs``).
 """
 
@@ -102,8 +103,9 @@ class HostWork:
             model = self.export(module, config)
             record.update(model_sha256=sha256_hex(model), model_bytes=len(model))
             if isinstance(self.export, Exporter):
-                record.update(precision=self.export.precision)
-                if self.export.precision != "fp32":
+                precision = self.export.precision(config)
+                record.update(precision=precision)
+                if precision != "fp32":
                     record.update(calibration_sha256=self.export.calibration_sha256(config))
         if scored:
             if model is not None and self.scorer is not None:

@@ -9,14 +9,20 @@ the toolchain of its runtime, so the file a board times is the file the user shi
 - Dynamic (a model whose work is its linear layers, the Transformer): int8 weights of its
   matrix products, activations quantized at run time; no calibration.
 
+Operators named in `keep_float` (`precision: mixed`: the float stages' operators, named as
+`linas_host.export.stages.operator_names` gives them) stay float through the quantizer's own
+exclusion list: onnxruntime's ``nodes_to_exclude``, an ai-edge-quantizer ``NO_QUANTIZE``
+config for exactly their scopes.
+
 A quantizer's failure (an operator it cannot take) is the candidate's `ModelError`, so the
 record says so and the search goes on.
 """
 
 from __future__ import annotations
 
+import re
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,16 +54,18 @@ class Quantization:
 
 
 def quantize(model: bytes, fmt: str, quantization: Quantization,
-             calibration: Mapping[str, np.ndarray] | None = None) -> bytes:
-    """The int8 file of the FP32 file `model` (format `fmt`: onnx or tflite). A static scheme
-    needs `calibration`: the model's inputs by name (a single input may go by any name)."""
+             calibration: Mapping[str, np.ndarray] | None = None,
+             keep_float: Collection[str] = ()) -> bytes:
+    """The int8 file of the FP32 file `model` (format `fmt`: onnx or tflite), the operators
+    named in `keep_float` left in float. A static scheme needs `calibration`: the model's
+    inputs by name (a single input may go by any name)."""
     if quantization.scheme == "static" and not calibration:
         raise InvalidArgument("static int8 quantization needs calibration images")
     try:
         if fmt == "onnx":
-            return _onnx(model, quantization, calibration)
+            return _onnx(model, quantization, calibration, sorted(keep_float))
         if fmt == "tflite":
-            return _tflite(model, quantization, calibration)
+            return _tflite(model, quantization, calibration, sorted(keep_float))
     except (InvalidArgument, ModelError):
         raise
     except Exception as error:  # the quantizers raise their own classes for ops they refuse
@@ -66,7 +74,7 @@ def quantize(model: bytes, fmt: str, quantization: Quantization,
 
 
 def _onnx(model: bytes, quantization: Quantization,
-          calibration: Mapping[str, np.ndarray] | None) -> bytes:
+          calibration: Mapping[str, np.ndarray] | None, keep_float: list[str]) -> bytes:
     from onnxruntime.quantization import (
         CalibrationDataReader,
         QuantFormat,
@@ -88,12 +96,13 @@ def _onnx(model: bytes, quantization: Quantization,
         if quantization.scheme == "dynamic":
             quantize_dynamic(source, target, weight_type=QuantType.QInt8,
                              per_channel=quantization.per_channel,
-                             op_types_to_quantize=["MatMul", "Gemm"])
+                             op_types_to_quantize=["MatMul", "Gemm"], nodes_to_exclude=keep_float)
         else:
             names = _onnx_inputs(model)
             quantize_static(source, target, Reader(_batches(calibration, names)),
                             quant_format=QuantFormat.QDQ, per_channel=quantization.per_channel,
-                            activation_type=QuantType.QInt8, weight_type=QuantType.QInt8)
+                            activation_type=QuantType.QInt8, weight_type=QuantType.QInt8,
+                            nodes_to_exclude=keep_float)
         return target.read_bytes()
 
 
@@ -106,23 +115,31 @@ def _onnx_inputs(model: bytes) -> list[str]:
 
 
 def _tflite(model: bytes, quantization: Quantization,
-            calibration: Mapping[str, np.ndarray] | None) -> bytes:
+            calibration: Mapping[str, np.ndarray] | None, keep_float: list[str]) -> bytes:
     from ai_edge_quantizer import qtyping, quantizer, recipe, recipe_manager
     from ai_edge_quantizer.algorithm_manager import AlgorithmName
 
     engine = quantizer.Quantizer(model)
-    if quantization.scheme == "dynamic":
-        engine.load_quantization_recipe(recipe.dynamic_wi8_afp32())
-        return bytes(engine.quantize().quantized_model)
     recipes = recipe_manager.RecipeManager()
-    recipes.add_static_config(regex=".*", operation_name=qtyping.TFLOperationName.ALL_SUPPORTED,
-                              activation_num_bits=8, weight_num_bits=8,
-                              algorithm_key=AlgorithmName.MIN_MAX_UNIFORM_QUANT)
-    if not quantization.integer_io:
-        for edge in (qtyping.TFLOperationName.INPUT, qtyping.TFLOperationName.OUTPUT):
-            recipes.add_quantization_config(regex=".*", operation_name=edge,
-                                            algorithm_key=AlgorithmName.NO_QUANTIZE)
+    if quantization.scheme == "dynamic":
+        recipes.load_quantization_recipe(recipe.dynamic_wi8_afp32())
+    else:
+        recipes.add_static_config(
+            regex=".*", operation_name=qtyping.TFLOperationName.ALL_SUPPORTED,
+            activation_num_bits=8, weight_num_bits=8,
+            algorithm_key=AlgorithmName.MIN_MAX_UNIFORM_QUANT)
+        if not quantization.integer_io:
+            for edge in (qtyping.TFLOperationName.INPUT, qtyping.TFLOperationName.OUTPUT):
+                recipes.add_quantization_config(regex=".*", operation_name=edge,
+                                                algorithm_key=AlgorithmName.NO_QUANTIZE)
+    if keep_float:  # the last config a scope matches wins: exactly these ops stay float
+        recipes.add_quantization_config(
+            regex="^(?:" + "|".join(re.escape(name) for name in keep_float) + ")$",
+            operation_name=qtyping.TFLOperationName.ALL_SUPPORTED,
+            algorithm_key=AlgorithmName.NO_QUANTIZE)
     engine.load_quantization_recipe(recipes.get_quantization_recipe())
+    if quantization.scheme == "dynamic":
+        return bytes(engine.quantize().quantized_model)
     (signature, names), = _tflite_inputs(model).items()
     samples = list(_batches(calibration, names, size=1))  # a TFLite file fixes batch 1
     return bytes(engine.quantize(engine.calibrate({signature: samples})).quantized_model)

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from linas_host.export.quantize import Quantization, quantize
+from linas_host.export.stages import operator_names, stage_operators
 from linas_sdk.errors import InvalidArgument
 
 
@@ -32,7 +33,10 @@ def subnetwork_bytes(supernet: Any, config: dict, fmt: str, module: Any = None) 
 class Exporter:
     """The host work's export: (extracted module, config) -> the candidate's file as `fmt`,
     quantized to int8 when `quantization` is given (static: calibrated on the supernet's
-    `calibration_arrays`, `calibration_samples` of them). It pickles (the host work is
+    `calibration_arrays`, `calibration_samples` of them). A supernet with precision genes
+    (`stage_precisions`, `precision: mixed`: `linas_host.supernets.precision`) has only its
+    int8 stages quantized, the float stages' operators excluded: every stage in float is the
+    FP32 file, every stage in int8 the `precision: int8` file. It pickles (the host work is
     shipped to Ray workers), without the calibration hashes made in this process."""
 
     def __init__(self, supernet: Any, fmt: str, quantization: Quantization | None = None,
@@ -44,15 +48,34 @@ class Exporter:
     def __getstate__(self) -> dict:
         return {**self.__dict__, "_hashes": {}}
 
-    @property
-    def precision(self) -> str:
-        return "fp32" if self.quantization is None else "int8"
+    def stages(self, config: dict) -> dict[str, str] | None:
+        """Each stage's precision (fp32 or int8) at `config` when the precision is chosen by
+        stage, else None."""
+        by_stage = getattr(self.supernet, "stage_precisions", None)
+        return None if self.quantization is None or by_stage is None else by_stage(config)
+
+    def precision(self, config: dict) -> str:
+        """What the file of `config` is: fp32, int8, or mixed (some stages in int8)."""
+        if self.quantization is None:
+            return "fp32"
+        stages = self.stages(config)
+        if stages is None:
+            return "int8"
+        chosen = set(stages.values())
+        return chosen.pop() if len(chosen) == 1 else "mixed"
 
     def __call__(self, module: Any, config: dict) -> bytes:
         data = subnetwork_bytes(self.supernet, config, self.fmt, module)
-        if self.quantization is None:
+        precision = self.precision(config)
+        if precision == "fp32":
             return data
-        return quantize(data, self.fmt, self.quantization, self.calibration(config))
+        keep_float: list[str] = []
+        if precision == "mixed":
+            owned = stage_operators(operator_names(data, self.fmt),
+                                    self.supernet.stage_operators(config, self.fmt))
+            keep_float = [name for stage, chosen in self.stages(config).items()
+                          if chosen == "fp32" for name in owned[stage]]
+        return quantize(data, self.fmt, self.quantization, self.calibration(config), keep_float)
 
     def calibration(self, config: dict) -> dict[str, np.ndarray] | None:
         """The calibration inputs for the sub-network at `config` (None: dynamic or fp32),

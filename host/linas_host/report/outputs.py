@@ -3,7 +3,8 @@
 - ``results.csv``: every evaluation (the journal's CSV export);
 - ``pareto.csv``: the measured feasible Pareto front;
 - ``pareto.png`` and ``hypervolume.png``;
-- ``report.html``: one static page (configuration, devices, plots, front table).
+- ``report.html``: one static page (configuration, devices, plots, front table; for a
+  `precision: mixed` run, the front's architectures measured at both FP32 and int8).
 
 All of it is derived from the run's result (the journal's evaluations with their
 hypervolumes), ``config.yaml`` and ``devices.json``.
@@ -19,6 +20,7 @@ from typing import Any
 from linas_host.config.layout import RunDirectory
 from linas_host.report.html import write_report
 from linas_host.report.plots import hypervolume_plot, pareto_plot
+from linas_host.report.precision import precision_table
 from linas_host.search.evaluation import Evaluation
 from linas_host.search.journal import export_csv
 from linas_host.search.runner import SearchResult
@@ -77,22 +79,33 @@ def write_outputs(
             for e in front]
     genes = list(dict.fromkeys(n for e in front for n in e.config))
     columns = ["index", *[o.name for o in objectives], *genes, "model"]
+    summary = {
+        **(summary or {}),
+        "evaluations": len(evaluations),
+        "failed evaluations": sum(e.failed for e in evaluations),
+        "on the front": len(front),
+        "final hypervolume": f"{series[-1]:.6g}" if series else "-",
+    }
+    precisions = precision_table(evaluations, front, objectives)
+    tables = {}
+    if precisions is not None:
+        summary["FP32 against int8"] = (
+            f"{len(precisions[0])} front architectures measured at both (table below)"
+            if precisions[0] else "no front architecture was measured at both")
+        if precisions[0]:
+            tables["FP32 against int8: front architectures measured with every stage at "
+                   "each"] = precisions
     return write_report(
         out / "report.html",
         title=f"linas search: {out.name}",
-        summary={
-            **(summary or {}),
-            "evaluations": len(evaluations),
-            "failed evaluations": sum(e.failed for e in evaluations),
-            "on the front": len(front),
-            "final hypervolume": f"{series[-1]:.6g}" if series else "-",
-        },
+        summary=summary,
         config_yaml=run_dir.config.read_text() if run_dir.config.is_file() else "",
         devices=run_dir.read_devices(),
         images=images,
         tables={
             f"Pareto front ({len(front)} architectures)":
                 (rows, [c for c in columns if c != "model" or models]),
+            **tables,
             **({"Predictors per iteration (k-fold cross-validation)": predictor_table(iterations)}
                if iterations else {}),
         },

@@ -12,6 +12,7 @@ from linas_host.evaluate.table import MeasuredTable
 from linas_host.export.quantize import Quantization
 from linas_host.export.subnet import Exporter
 from linas_host.search.hypervolume import natural_reference, worst_point
+from linas_host.supernets.precision import MixedPrecision
 from linas_host.supernets.protocol import Calibrated
 from linas_sdk.cell import Cell
 from linas_sdk.objectives import Constraint, Objective, parse_constraints
@@ -38,7 +39,8 @@ class Problem:
 
 def build_problem(config: SearchConfig, *, table: MeasuredTable | None = None) -> Problem:
     """Load the supernet (its weights) or the table (`table`, when it is loaded already), and
-    name the objectives."""
+    name the objectives. At `precision: mixed` the supernet's space gains a precision gene per
+    stage (`MixedPrecision`)."""
     objectives = tuple(o.objective() for o in config.objectives)
     constraints = parse_constraints(config.constraints)
     reference = dict(config.reference_point) if config.reference_point else None
@@ -56,17 +58,19 @@ def build_problem(config: SearchConfig, *, table: MeasuredTable | None = None) -
     if config.data is not None:
         options["data"] = config.data.options()
     supernet = create(config.space.supernet, **options)
+    if config.precision == "mixed":
+        supernet = MixedPrecision(supernet)
     return Problem(supernet.space, objectives, constraints, supernet=supernet,
                    reference=reference)
 
 
 def candidate_exporter(config: SearchConfig, supernet: Any, fmt: str | None = None) -> Exporter:
     """What turns a sub-network of `supernet` into the config's candidate file, as `fmt` (the
-    runtime's format by default): FP32, or int8 at `precision: int8`, statically calibrated
-    for a supernet that gives calibration images, else dynamically (int8 weights of its
-    matrix products: a Transformer)."""
+    runtime's format by default): FP32, or int8 at `precision: int8` (its int8 stages at
+    `mixed`), statically calibrated for a supernet that gives calibration images, else
+    dynamically (int8 weights of its matrix products: a Transformer)."""
     quantization = None
-    if config.precision == "int8":
+    if config.precision != "fp32":
         scheme = "static" if isinstance(supernet, Calibrated) else "dynamic"
         quantization = Quantization(scheme, integer_io=config.quantization.integer_io)
     return Exporter(supernet, fmt or config.format.name, quantization,

@@ -38,6 +38,14 @@ the inputs of training-side images (never the validation set) for the sub-networ
 `config`, which a static quantizer calibrates its activations on. A supernet without it is
 quantized dynamically (int8 weights of its matrix products: a Transformer).
 
+Optional, for `precision: mixed` (`Staged`): ``precision_stages``, the names of the stages
+that are quantized or kept in float as a whole (``("stem", "stage1", ..., "head")``), and
+``stage_operators(config, fmt)``: each of them -> a regular expression matching the names of
+its operators in the sub-network's exported `fmt` file (ONNX node names, TFLite op scopes:
+`linas_host.export.stages`, whose `module_pattern` writes one for modules of the extracted
+network). A search at `precision: mixed` adds a precision gene per stage to the space
+(`linas_host.supernets.precision`).
+
 A supernet is made by a *factory*: a callable taking keyword options only and returning the
 supernet, loading (or, when asked, training) its weights. ``linas_host.supernets.registry``
 maps names to factories (``"mobilenetv3"``, ``"transformer"``, plus any ``"module:factory"``
@@ -116,4 +124,16 @@ class Calibrated(Supernet, Protocol):
         self, limit: int | None = None, config: Config | None = None
     ) -> dict[str, np.ndarray]:
         """Calibration inputs by input name for the sub-network at `config`."""
+        ...
+
+
+@runtime_checkable
+class Staged(Supernet, Protocol):
+    """A supernet whose sub-networks can be quantized stage by stage (`precision: mixed`)."""
+
+    precision_stages: tuple[str, ...]
+
+    def stage_operators(self, config: Config, fmt: str) -> dict[str, str]:
+        """Each of `precision_stages` -> a regular expression matching its operators' names in
+        the `fmt` file of the sub-network at `config`."""
         ...

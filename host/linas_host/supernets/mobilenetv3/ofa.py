@@ -25,6 +25,7 @@ from torch import nn
 
 from linas_host.supernets import images as image_data
 from linas_host.supernets.calibration import recalibrate_batchnorm
+from linas_host.supernets.mobilenetv3 import stages
 from linas_host.supernets.mobilenetv3.net import Architecture, ElasticMobileNetV3
 from linas_host.supernets.mobilenetv3.space import mobilenetv3_space
 from linas_host.supernets.profile import count_macs, count_params
@@ -42,6 +43,7 @@ class OFAMobileNetV3Supernet:
     name = "mobilenetv3"
     input_names = ("input",)
     output_names = ("logits",)
+    precision_stages = stages.PRECISION_STAGES
 
     def __init__(
         self,
@@ -130,6 +132,10 @@ class OFAMobileNetV3Supernet:
         NCHW order of the exported graph's input."""
         images = self.calibration_images(self.resolution(config or {}))[:limit]
         return {self.input_names[0]: images.contiguous().numpy()}
+
+    def stage_operators(self, config: dict, fmt: str) -> dict[str, str]:
+        """Stem, stages and head -> patterns of their operators (`precision: mixed`)."""
+        return stages.stage_operators(self.space.canonical(config), fmt)
 
     def evaluate(
         self, module: nn.Module, *, limit: int | None = None, batch_size: int = 64

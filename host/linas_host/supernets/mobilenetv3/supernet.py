@@ -22,6 +22,7 @@ from torch import nn
 
 from linas_host.supernets import weights as weight_files
 from linas_host.supernets.calibration import recalibrate_batchnorm
+from linas_host.supernets.mobilenetv3 import stages
 from linas_host.supernets.mobilenetv3.digits import DigitsTask, Distortion
 from linas_host.supernets.mobilenetv3.net import Architecture, ElasticMobileNetV3
 from linas_host.supernets.mobilenetv3.space import mobilenetv3_space
@@ -37,6 +38,7 @@ class MobileNetV3Supernet:
     name = "mobilenetv3"
     input_names = ("input",)
     output_names = ("logits",)
+    precision_stages = stages.PRECISION_STAGES
 
     def __init__(
         self, net: ElasticMobileNetV3, task: DigitsTask, *, calibration_samples: int = 512
@@ -94,6 +96,10 @@ class MobileNetV3Supernet:
         """Distorted training images (the batch-norm calibration draw), for int8 calibration."""
         return {self.input_names[0]: self.task.calibration(limit or self.calibration_samples)
                 .numpy().astype(np.float32)}
+
+    def stage_operators(self, config: dict, fmt: str) -> dict[str, str]:
+        """Stem, stages and head -> patterns of their operators (`precision: mixed`)."""
+        return stages.stage_operators(self.space.canonical(config), fmt)
 
     def evaluate(
         self, module: nn.Module, *, limit: int | None = None, batch_size: int = 500

@@ -43,6 +43,17 @@ from linas_sdk.errors import InvalidArgument
 
 DEFAULT_WEIGHTS = weight_files.PACKAGED / "transformer.pt"
 HAT_OPTIONS = set(inspect.signature(hat.load).parameters) - {"valid"}
+STAGE_OPERATORS = {
+    # ONNX: the encoder's trace (which also projects the decoder layers' cross-attention keys
+    # and values, once per sentence), then the decoding steps, named step/ and stepN/.
+    "onnx": {"encoder": "^(?!step)", "decoder": "^step"},
+    # TFLite: the encoder layers and the encoder's norm (the keys and values are fused into
+    # its output's name), then the decoder layers; an op named by no layer (an embedding, the
+    # output projection) joins the stage of the next layer, the decoder after the last one.
+    "tflite": {"encoder": r"^[^/;]+/[^/;]*(?:EncoderLayer_\d+|_encoder_norm)[/;]",
+               "decoder": r"^[^/;]+/[^/;]*DecoderLayer_\d+[/;]"},
+}
+"""The encoder's and the decoder's operators in an exported file, for `precision: mixed`."""
 BPE_MERGES = 400  # sentences of at most 11 pieces; German numbers split into morphemes
 
 # The demo member that trains on 2 CPU cores in minutes: HAT's 6 + 6 layers and 40 variables,
@@ -111,6 +122,7 @@ class TransformerSupernet:
     name = "transformer"
     input_names = ("src",)
     output_names = ("tokens", "scores")
+    precision_stages = ("encoder", "decoder")
 
     def __init__(
         self, vocab: Vocabulary | SentencePieceVocabulary, options: Mapping[str, Any], *,
@@ -217,6 +229,10 @@ class TransformerSupernet:
             net = TransformerNet(self.net.vocab_size, **_sizes(self.arch(config)),
                                  head_dim=self.net.head_dim, max_len=self.steps)  # fmt: skip
         return count_params(net)
+
+    def stage_operators(self, config: Mapping, fmt: str) -> dict[str, str]:
+        """Encoder and decoder -> patterns of their operators (`precision: mixed`)."""
+        return dict(STAGE_OPERATORS[fmt])
 
     def state(self) -> dict[str, torch.Tensor]:
         return self.net.state_dict()
