@@ -282,7 +282,7 @@ def plan_bench(
             jobs_list.append(_Job(config, journal, resume, name, source, source_journal))
     data = MeasuredTable.load(table, variables, cell=cell)
     if warm_start_from is not None:
-        data.check(parse_objectives([f"{warm_start_from}:min"]), ())
+        data.check(parse_objectives([objectives[0], f"{warm_start_from}:min"]), ())
     # the run's own rule (build_problem) fixes the reference: the given one, else the table's
     # worst value of each objective; so the true front's hypervolume is the table's alone
     natural = build_problem(jobs_list[0].config, table=data).reference
