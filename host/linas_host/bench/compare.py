@@ -355,13 +355,26 @@ def execute(jobs: Sequence[_Job], workers: int, on_run=None) -> Iterator[tuple[i
                 on_run(run)
             yield n, run
         return
-    with concurrent.futures.ProcessPoolExecutor(max_workers=workers) as pool:
+    with concurrent.futures.ProcessPoolExecutor(max_workers=workers,
+                                                initializer=_one_thread) as pool:
         futures = {pool.submit(_run_one, job): n for n, job in enumerate(jobs)}
         for future in concurrent.futures.as_completed(futures):
             run = future.result()
             if on_run:
                 on_run(run)
             yield futures[future], run
+
+
+def _one_thread() -> None:
+    """A pool's worker runs one run at a time on one core: BLAS and OpenMP threads of their
+X
+    from threadpoolctl import threadpool_limits
+
+    global _LIMITS
+    _LIMITS = threadpool_limits(1)
+
+
+_LIMITS = None
 
 
 def _at(history: Sequence[float], n: int) -> float:
