@@ -366,15 +366,11 @@ def execute(jobs: Sequence[_Job], workers: int, on_run=None) -> Iterator[tuple[i
 
 
 def _one_thread() -> None:
-    """A pool's worker runs one run at a time on one core: BLAS and OpenMP threads of their
-X
+    """A pool's worker runs one run at a time on one core: BLAS and OpenMP threads of its own
+    would only contend with the other workers' (the jobs fill the cores)."""
     from threadpoolctl import threadpool_limits
 
-    global _LIMITS
-    _LIMITS = threadpool_limits(1)
-
-
-_LIMITS = None
+    threadpool_limits(1)  # for the rest of the worker's life
 
 
 def _at(history: Sequence[float], n: int) -> float:
