@@ -236,7 +236,7 @@ class LINAS(Method):
         if n is None or len(self._front_hv) <= n:
             return 0
         hv = np.asarray(self._front_hv)
-        grew = hv[n:] > hv[:-n] * (1 + self.stall_tolerance) + 1e-300
+        grew = hv[n:] > hv[:-n] * (1 + self.stall_tolerance)
         recent = np.flatnonzero(grew)
         last = recent[-1] if len(recent) else -1
         return len(grew) - 1 - last
