@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import itertools
+import json
 import re
 from pathlib import Path
 
@@ -168,3 +169,19 @@ def test_bench_replays_a_warm_start_and_counts_only_the_new_column(tmp_path):
         run_bench(warm_start_from="lat_b", **common)
     with pytest.raises(InvalidArgument, match="--journal DIR"):
         run_bench(warm_start_from="lat_a", **{**common, "journal_dir": None})
+
+
+def test_the_bench_flags_reach_the_replay(tmp_path, capsys):
+    table = write_table(tmp_path / "t.csv")
+    args = ["bench", "--table", str(table), *[a for v in VARS for a in ("--var", v)],
+            "--objective", "acc:max", "--objective", "lat_b:min", "--budget", "16",
+            "--seeds", "1", "--population", "8", "--methods", "linas,nsga2",
+            "--option", "linas.predictions=400", "--option", "linas.ga_population=20",
+            "--warm-start-from", "lat_a", "--warm-budget", "24"]
+    assert main(args) != 0
+    assert "--warm-start-from keeps its source runs in --journal DIR" in capsys.readouterr().err
+    assert main([*args, "--journal", str(tmp_path / "j"), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["warm_start"] == {"from": "lat_a", "budget": 24, "methods": ["linas"]}
+    with SQLiteJournal(tmp_path / "j" / "warm-lat_a-seed0.sqlite") as source:
+        assert len(source.evaluations()) == 24
