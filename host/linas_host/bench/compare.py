@@ -16,6 +16,8 @@ reference point defaults to the worst value of every objective over the whole ta
 true front's hypervolume is fixed by the table alone. Seeds run from ``first_seed``, so a
 selection protocol's separate seed sets (docs/linas.md) are each one command;
 ``method_options`` passes keyword options to a method's factory (LINAS's ablations).
+A warm start (``warm_start_from``) replays a second board: each seed's LINAS run starts from a
+finished LINAS run on another column (`linas_host.run.warm`), and counts only its own rows.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ predictors for the new board's.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from linas_host.config.layout import RunDirectory
-from linas_host.config.schema import PATH_OPTIONS, ConfigError, SearchConfig, load_saved
+from linas_host.config.schema import ConfigError, SearchConfig, load_saved
 from linas_host.evaluate.evaluators import Evaluator
 from linas_host.search.evaluation import Evaluation
 from linas_host.search.journal import SQLiteJournal
@@ -51,8 +52,8 @@ def table_prior(evaluations: Sequence[Evaluation], space: SearchSpace, *,
                        for o in objectives] for e in rows], dtype=float).reshape(len(rows), -1)
     values = np.array([[o.sign * e.values[o.name] for o in board] for e in rows],
                       dtype=float).reshape(len(rows), -1)
-    return Prior(X, known, values, tuple(names), tuple(o.name for o in board), source=source,
-                 keys=tuple(e.key for e in rows))
+    return Prior(X, known, values, tuple(names), tuple(o.name for o in board),
+                 tuple(e.key for e in rows), source=source)
 
 
 def run_prior(run_dir: str | Path, config: SearchConfig, space: SearchSpace,
@@ -116,11 +117,10 @@ def _differences(before: SearchConfig, after: SearchConfig) -> list[tuple[str, A
 
 
 def _space(config: SearchConfig) -> dict[str, Any]:
+    """The space's settings by name, its options one by one; the weights apart (`_weights`)."""
     data = config.space.model_dump(mode="json", exclude_none=True)
-    options = {k: v for k, v in data.pop("options", {}).items() if k not in PATH_OPTIONS}
-    return {**data, **({"options": options} if options else {}),
-            **{f"options.{k}": v for k, v in config.space.options.items()
-               if k in PATH_OPTIONS and k != "weights"}}
+    options = {k: v for k, v in data.pop("options", {}).items() if k != "weights"}
+    return {**data, **{f"options.{k}": v for k, v in options.items()}}
 
 
 def _weights(config: SearchConfig) -> str | None:
@@ -128,8 +128,6 @@ def _weights(config: SearchConfig) -> str | None:
     weights = config.space.options.get("weights")
     if weights is None:
         return None
-    import json
-
     manifest = Path(weights).with_suffix(".json")
     if manifest.is_file():
         return json.loads(manifest.read_text()).get("sha256", str(weights))

@@ -11,7 +11,7 @@ a method may learn them as a feature of the new board's.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -23,23 +23,24 @@ class Prior:
     """``X`` (n, d): the previous run's measured architectures, encoded (`SearchSpace.encode`).
     ``known`` (n, k): this search's objectives in minimised form, NaN where the previous run
     did not measure one (the new board's). ``board`` (n, b): the previous board's objectives
-    in minimised form. ``names`` name the columns of ``known`` and ``board``."""
+    in minimised form. The names name the columns of ``known`` and ``board``; ``keys`` are the
+    architectures' keys (`SearchSpace.key`), ``source`` where they were measured."""
 
     X: np.ndarray
     known: np.ndarray
     board: np.ndarray
     known_names: tuple[str, ...]
     board_names: tuple[str, ...]
+    keys: tuple[str, ...]
     source: str = ""
-    keys: tuple[str, ...] = field(default=())
 
     def __post_init__(self) -> None:
         n = len(self.X)
-        if self.known.shape[0] != n or self.board.shape[0] != n or (self.keys and len(
-                self.keys) != n):
+        if not self.known.shape[0] == self.board.shape[0] == len(self.keys) == n:
             raise InvalidArgument(
-                f"a prior needs one row of known values and board values per architecture "
-                f"({n}), got {self.known.shape[0]} and {self.board.shape[0]}")
+                f"a prior needs one row of known values, board values and a key per "
+                f"architecture ({n}), got {self.known.shape[0]}, {self.board.shape[0]} and "
+                f"{len(self.keys)}")
         if n == 0:
             raise InvalidArgument(f"{self.source or 'the previous run'} measured nothing to reuse")
 
