@@ -1,7 +1,7 @@
 """Search efficiency on the real Pi 5 table: LINAS against NSGA-II, random and Optuna.
 
     .venv/bin/python benchmarks/search_efficiency.py [--seeds 10] [--tpe-seeds 3] [--budget 1000]
-        [--methods linas,nsga2,random,optuna-nsga2,optuna-tpe] [--json OUT]
+        [--methods linas,nsga2,random,optuna-nsga2,optuna-tpe] [--problem NAME] [--json OUT]
 
 Runs `linas bench`'s logic (`linas_host.bench.run_bench`) on the bundled NAS-Bench-201
 table (accuracy on CIFAR-100 vs ONNX Runtime latency measured on a Raspberry Pi 5; 15,625
@@ -11,6 +11,9 @@ samplers run as further peers under the *same* runner and accounting: they are w
 ask / tell methods, a repeated architecture is answered from the archive and is not an
 evaluation, the budget is exact. NSGAIISampler (population 50) is asked a generation at a
 time; TPESampler one trial at a time (it is sequential, and slow: fewer seeds, `--tpe-seeds`).
+
+`--problem NAME` runs a problem of `linas bench --suite wide` instead (e.g.
+`acc_cifar100+lat_pi5_onnx_ms+energy_pi5_onnx_mj/plain`: six categorical variables, no cell).
 
 Prints the hypervolume gap to the table's true front (median [IQR] over seeds) at 100 / 250 /
 500 / 1000 evaluations, the evaluations each method needs to reach NSGA-II's 1000-evaluation
@@ -33,6 +36,7 @@ from linas_host.bench import (
     run_bench,
     write_json,
 )
+from linas_host.bench.suite import suite_problems
 from linas_host.search import registry
 from linas_host.search.linas import LINAS
 from linas_host.search.method import Method
@@ -102,6 +106,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget", type=int, default=1000)
     parser.add_argument("--population", type=int, default=50)
     parser.add_argument("--methods", default="linas,nsga2,random,optuna-nsga2,optuna-tpe")
+    parser.add_argument("--problem", help="a problem of the wide suite (default: the shared "
+                        "table's acc_cifar100 against lat_pi5_onnx_ms, as a cell)")
+    parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--json", type=Path, help="write the figures (and rows) as JSON")
     args = parser.parse_args(argv)
     methods = [m for m in args.methods.split(",") if m]
@@ -127,8 +134,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {run.method} seed {run.seed}: {len(run.rows)} evaluations, "
               f"{run.wall_seconds:.1f} s", file=sys.stderr, flush=True)
 
-    common = dict(table=SHARED_TABLE, variables=VARIABLES, objectives=OBJECTIVES, cell=SHARED_CELL,
-                  budget=args.budget, population=args.population, on_run=progress)
+    table, objectives, cell = SHARED_TABLE, OBJECTIVES, SHARED_CELL
+    if args.problem:
+        problem = suite_problems("wide", [args.problem])[0]
+        table, objectives = problem.table(Path(".cache")), list(problem.objectives)
+        cell = SHARED_CELL if problem.cell else None
+    common = dict(table=table, variables=VARIABLES, objectives=objectives, cell=cell,
+                  budget=args.budget, population=args.population, on_run=progress,
+                  first_seed=args.first_seed)
     main_methods = [m for m in methods if m != "optuna-tpe"]
     started = time.monotonic()
     report = run_bench(seeds=args.seeds, methods=main_methods, **common)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from linas_helpers import synthetic_metrics, synthetic_space
+from linas_helpers import OPS, synthetic_metrics, synthetic_space
 from linas_host.evaluate.evaluators import CallableEvaluator
 from linas_host.search import registry
 from linas_host.search.hypervolume import hypervolume
@@ -18,6 +18,7 @@ from linas_sdk.objectives import parse_constraints, parse_objectives, to_minimis
 from linas_sdk.space import SearchSpace, Variable
 
 OBJECTIVES = parse_objectives(["acc:max", "lat_ms:min"])
+OPS_INDEX = {op: n for n, op in enumerate(OPS)}
 FAST = dict(predictions=1500, ga_population=50)  # a small inner GA keeps the tests quick
 
 
@@ -229,3 +230,41 @@ def test_the_automatic_trust_radius_grows_with_the_space(n_variables, radius):
 
     _drive(method, space, metrics, iterations=2)
     assert method.diagnostics[0]["trust_radius"] == radius
+
+
+def test_a_stalled_front_widens_the_trust_region_and_breeds_offspring():
+    """One architecture is best on both objectives: once LINAS has measured it, nothing adds
+    hypervolume, and after ``stall_iterations`` iterations it says so and widens."""
+    space = synthetic_space()
+    best = [0, 3, 1, 4, 2, 0]
+
+    def metrics(config):
+        d = sum(OPS_INDEX[config[f"e{i}"]] != b for i, b in enumerate(best))
+        return {"acc": float(10 - d), "lat_ms": float(1 + d)}
+
+    method = LINAS(**FAST, batch=10).setup(space, OBJECTIVES, seed=1, population_size=10)
+    _drive(method, space, metrics, iterations=9)
+    stalled = [d["stalled_iterations"] for d in method.diagnostics]
+    hv = [d["front_hypervolume"] for d in method.diagnostics]
+    first = stalled.index(1)  # it stalls, once the best is measured and 3 iterations add nothing
+    assert all(s == 0 for s in stalled[:first]) and stalled[first:] == list(
+        range(1, len(stalled) - first + 1))
+    assert hv[first] == hv[first - 3]
+    for d in method.diagnostics:
+        assert d["trust_radius"] == 1 + d["stalled_iterations"]
+        assert d["offspring_picks"] == (2 if d["stalled_iterations"] else 0)  # explore 0.2 of 10
+
+
+def test_an_improving_front_is_not_stalled():
+    space, metrics = synthetic_space(), synthetic_metrics()
+    method = LINAS(**FAST, batch=10).setup(space, OBJECTIVES, seed=3, population_size=20)
+    _drive(method, space, metrics, iterations=8)
+    hv = [d["front_hypervolume"] for d in method.diagnostics]
+    assert all(b > a for a, b in zip(hv[:-3], hv[3:], strict=True))  # it keeps growing
+    assert all(d["stalled_iterations"] == 0 and d["trust_radius"] == 1
+               and d["offspring_picks"] == 0 for d in method.diagnostics)
+    never = LINAS(**FAST, batch=10, stall_iterations=None)
+    assert never.to_dict()["stall_iterations"] is None
+    for bad in ({"stall_iterations": 0}, {"stall_tolerance": -1}, {"explore": 1.5}):
+        with pytest.raises(InvalidArgument, match=r"stall_|explore"):
+            LINAS(**bad)

@@ -31,23 +31,32 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=__doc__.split("\n")[0],
     )
     parser.add_argument(
+        "--suite",
+        metavar="NAME",
+        help="run every problem of a named suite instead of one table: shared (acc_cifar100 "
+        "against each Pi 5 column, and three objectives), held-out (NAS-Bench-201's "
+        "cifar10-valid and ImageNet16-120 accuracies against Pi 5 latencies) or wide (both); "
+        "each problem described plainly and as a cell",
+    )
+    parser.add_argument(
+        "--problem", action="append", default=[], metavar="NAME",
+        help="with --suite: only this problem, e.g. acc_cifar100+lat_pi5_onnx_ms/plain (repeat)",
+    )
+    parser.add_argument(
         "--table",
         type=Path,
-        required=True,
         help="CSV or CSV.gz, one row per "
         "architecture (`shared` for the bundled NAS-Bench-201 Pi 5 table)",
     )
     parser.add_argument(
         "--var",
         action="append",
-        required=True,
         metavar="COLUMN",
         help="a design-variable column (repeat for each)",
     )
     parser.add_argument(
         "--objective",
         action="append",
-        required=True,
         metavar="COLUMN:DIR",
         help="an objective column with its direction, e.g. acc_cifar100:max "
         "(repeat; 2 to 4: the hypervolume is N-dimensional)",
@@ -98,6 +107,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="VALUE",
         help="hypervolume reference point, one value per objective in its own "
         "units (default: each objective's worst value in the table)",
+    )
+    parser.add_argument(
+        "--warm-start-from", metavar="COLUMN",
+        help="warm-start each seed's LINAS run from a finished LINAS run on the first "
+        "objective and COLUMN (minimised), journaled in --journal DIR; figures count only the "
+        "new runs' evaluations (the other methods run cold)",
+    )
+    parser.add_argument(
+        "--warm-budget", type=int, default=1000, metavar="N",
+        help="evaluations of each warm start's source run (default 1000)",
     )
     parser.add_argument("--jobs", type=int, default=1, help="runs in parallel (processes)")
     parser.add_argument(
@@ -167,10 +186,7 @@ def run(args: argparse.Namespace) -> int:
             return
         print(line, file=sys.stderr, flush=True)
 
-    report = run_bench(
-        table=SHARED_TABLE if str(args.table) == "shared" else args.table,
-        variables=args.var,
-        objectives=args.objective,
+    settings = dict(
         constraints=constraints(args.constraint),
         budget=args.budget,
         seeds=args.seeds,
@@ -180,15 +196,68 @@ def run(args: argparse.Namespace) -> int:
         methods=[m.strip() for m in args.methods.split(",") if m.strip()],
         population=args.population,
         reference_point=args.reference,
+        resume=args.resume,
+    )
+    if args.suite is not None:
+        return _run_suite(args, settings, on_run)
+    if args.problem:
+        raise InvalidArgument("--problem picks problems of a --suite")
+    missing = [flag for flag, value in (("--table", args.table), ("--var", args.var),
+                                        ("--objective", args.objective)) if not value]
+    if missing:
+        raise InvalidArgument(f"{', '.join(missing)} needed (or --suite NAME)")
+    report = run_bench(
+        table=SHARED_TABLE if str(args.table) == "shared" else args.table,
+        variables=args.var,
+        objectives=args.objective,
         cell=cell,
         journal_dir=args.journal,
-        resume=args.resume,
+        warm_start_from=args.warm_start_from,
+        warm_budget=args.warm_budget,
         jobs=args.jobs,
         on_run=on_run,
+        **settings,
     )
     print(json.dumps(report, indent=1) if args.json else format_report(report))
     if args.out is not None:
         write_json(report, args.out)
+    return 0
+
+
+def _run_suite(args: argparse.Namespace, settings: dict, on_run) -> int:
+    """``--suite``: each problem's Markdown row on stdout as it finishes (its whole report in
+    the journal folder), every report in ``--out``."""
+    import json
+
+    from linas_host.bench import CHECKPOINTS, write_json
+    from linas_host.bench.suite import format_row, run_suite
+    from linas_sdk.errors import InvalidArgument
+
+    given = [flag for flag, value in (
+        ("--table", args.table), ("--var", args.var), ("--objective", args.objective),
+        ("--edge", args.edge), ("--zero-op", args.zero_op),
+        ("--warm-start-from", args.warm_start_from)) if value]
+    if given:
+        raise InvalidArgument(f"--suite names its own problems; leave out {', '.join(given)}")
+    if settings["reference_point"] is not None:
+        raise InvalidArgument("--suite problems take each table's own reference point; "
+                              "leave out --reference")
+
+    def on_problem(report: dict) -> None:
+        if args.json:
+            print(json.dumps(report), flush=True)
+        else:
+            print(format_row(report), flush=True)
+
+    if not args.json:
+        budget = settings["budget"]
+        at = "/".join(str(c) for c in sorted({c for c in CHECKPOINTS if c <= budget} | {budget}))
+        print(f"| problem | linas gap % @{at} | nsga2 gap % | linas evaluations to nsga2@"
+              f"{settings['target_budget'] or budget} |\n|---|---|---|---|", flush=True)
+    reports = run_suite(args.suite, only=args.problem, jobs=args.jobs, journal_dir=args.journal,
+                        on_problem=on_problem, on_run=on_run, **settings)
+    if args.out is not None:
+        write_json({"suite": args.suite, "problems": reports}, args.out)
     return 0
 
 

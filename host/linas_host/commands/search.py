@@ -23,6 +23,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--resume", action="store_true",
         help="continue the run in the output directory from its journal, re-measuring nothing",
     )
+    parser.add_argument(
+        "--warm-start", type=Path, metavar="RUN_DIR",
+        help="a finished run on another board, same space, data and weights: reuse its "
+        "accuracies (and other board-independent objectives) and learn from its board's "
+        "latencies (overrides the config's `warm_start`)",
+    )
     progress = add_progress(
         parser, help="a live panel on stderr (rich), only notes and the closing line (quiet), "
         "or one JSON object per event on stdout (jsonl, for CI logs)",
@@ -39,5 +45,7 @@ def run(args: argparse.Namespace) -> int:
     settings = load(args.config)
     if args.out is not None:
         settings = settings.model_copy(update={"out": args.out})
+    if args.warm_start is not None:
+        settings = settings.model_copy(update={"warm_start": args.warm_start})
     run_search(settings, resume=args.resume, progress=args.progress)
     return 0

@@ -272,6 +272,9 @@ class SearchConfig(_Strict):
     cache: bool = True
     export_front: bool = True
     executor: ExecutorSpec = Field(default_factory=ExecutorSpec)
+    warm_start: Path | None = None
+    """A finished run on another board (its directory): its board-independent objectives are
+    reused and its board's objectives become a predictor feature (`linas_host.run.warm`)."""
 
     @field_validator("runtime", mode="before")
     @classmethod
@@ -390,6 +393,7 @@ class SearchConfig(_Strict):
                 "devices": rebase(self.devices),
                 "out": rebase(self.out),
                 "cache_dir": rebase(self.cache_dir),
+                "warm_start": rebase(self.warm_start),
             }
         )
 

@@ -35,10 +35,12 @@ from linas_host.run.log import RunLog
 from linas_host.run.problem import Problem, build_problem, candidate_exporter
 from linas_host.run.progress import Reporter, make_reporter
 from linas_host.run.resume import check_resumable
+from linas_host.run.warm import ReusingEvaluator, run_prior
 from linas_host.search import registry
 from linas_host.search.evaluation import Evaluation
 from linas_host.search.hypervolume import non_dominated
 from linas_host.search.method import Method
+from linas_host.search.prior import Prior
 from linas_host.search.runner import Progress, SearchRun
 from linas_host.threads import passive_openmp
 from linas_sdk.measurement import MeasureRequest
@@ -104,9 +106,21 @@ def run_search(
                                           pool=boards and boards.pool, cache=cache,
                                           executor=executor, export=exporter,
                                           host_threads=config.host_threads)
+        prior = board_only = None
+        if config.warm_start is not None:
+            prior = run_prior(config.warm_start, config, problem.space, problem.objectives)
+            reporter.note(f"warm start from {config.warm_start}: {len(prior.X)} architectures, "
+                          f"reusing {', '.join(prior.describe()['reused'])}")
+            if exporter is not None:  # the new board's objectives alone for the known ones
+                board = [problem.objectives[j] for j in range(len(problem.objectives))
+                         if j not in prior.reused]
+                board_only = SupernetEvaluator(problem.supernet, board, plan,
+                                               pool=boards and boards.pool, cache=cache,
+                                               executor=executor, export=exporter,
+                                               host_threads=config.host_threads)
         watch = _Watch(reporter, problem, run_dir, executor)
         run = search_run(config, problem, evaluator, journal=run_dir.journal, resume=resume,
-                         callbacks=[watch])
+                         callbacks=[watch], prior=prior, board_only=board_only)
         stack.callback(run.journal.close)
         watch.method = run.method
         run_dir.config.write_text(config.to_yaml())
@@ -149,15 +163,21 @@ def measurement_plan(config: SearchConfig) -> MeasurementPlan:
 
 
 def search_run(config: SearchConfig, problem: Problem, evaluator: Evaluator, *,
-               journal: Any, resume: bool = False, callbacks: Sequence[Any] = ()) -> SearchRun:
+               journal: Any, resume: bool = False, callbacks: Sequence[Any] = (),
+               prior: Prior | None = None, board_only: Evaluator | None = None) -> SearchRun:
     """The search core's run of `config`'s method over `problem`, measured by `evaluator`:
-    what `linas search` runs, and what `linas bench` runs for each method and seed."""
+    what `linas search` runs, and what `linas bench` runs for each method and seed. With a
+    `prior` (a warm start), the architectures it knows are measured by `board_only` (the new
+    board's objectives alone; default `evaluator`) and its board-independent values reused."""
+    if prior is not None:
+        evaluator = ReusingEvaluator(evaluator, prior, problem.space, board_only)
     return SearchRun(
         space=problem.space, objectives=problem.objectives, method=create_method(config),
         evaluator=evaluator,
         budget=config.budget, constraints=problem.constraints,
         population_size=config.population, seed=config.seed,
         reference_point=problem.reference, journal=journal, resume=resume, callbacks=callbacks,
+        prior=prior,
     )
 
 

@@ -36,7 +36,10 @@ from linas_host.search.evaluation import Evaluation
 from linas_sdk.errors import InvalidArgument
 
 # Meta fields that must match for a resume (the budget may change).
-_IDENTITY = ("space_fingerprint", "objectives", "constraints", "method", "seed", "population_size")
+_IDENTITY = (
+    "space_fingerprint", "objectives", "constraints", "method", "seed", "population_size",
+    "warm_start",
+)
 
 
 class Journal:

@@ -19,9 +19,24 @@
    fronts spread by crowding distance; topped up with unseen random architectures only when
    the GA saw fewer than a batch.
 
+5. notices when it has stopped learning: when the measured front's hypervolume (LINAS's own,
+   against the first population's worst point) has grown by at most ``stall_tolerance``
+   (relative) over ``stall_iterations`` iterations, the front is *stalled*. Until it grows
+   again, every iteration widens the trust radius by a gene (to at most the space's size)
+   and gives ``explore`` of the batch to NSGA-II offspring of everything measured, which go
+   where the predictors see nothing; a growing front resets both.
+
+A warm start (a `Prior` from another board's run) changes three things: the first ask is the
+previous run's measured architectures spread along their own front (`selection.py`, on the
+reused and the old board's objectives) instead of random ones; the reused objectives'
+predictors train on every architecture the previous run measured; and one predictor per old
+board objective, fitted once on the previous run, adds its (standardised) prediction to every
+architecture's features: the new board's latency is learned as a correction of the old one's.
+
 Every iteration appends a record to ``diagnostics`` (predictor chosen per objective, its CV
-Kendall tau and MAPE, fit / GA / selection seconds, the predicted front) for the runner's
-reporters and the journal.
+Kendall tau and MAPE, fit / GA / selection seconds, the predicted front, the trust radius,
+whether the front is stalled and how many picks explored) for the runner's reporters and the
+journal.
 """
 
 from __future__ import annotations
@@ -70,7 +85,11 @@ class LINAS(Method):
       nothing (0: none);
     - ``batch``: how many architectures each predicted ask holds (None: P; at most P). A
       smaller batch refits the predictors more often: with P = 50 and a batch of 25 they
-      have been fitted on 50 and 75 rows by 100 evaluations, not once on 50.
+      have been fitted on 50 and 75 rows by 100 evaluations, not once on 50;
+    - ``stall_iterations``: iterations over which the measured front's hypervolume must grow
+      by more than ``stall_tolerance`` (relative) not to be stalled (None: never stalled);
+    - ``explore``: the share of a batch that goes to NSGA-II offspring of everything measured
+      while the front is stalled (on top of ``offspring``, at most the batch).
     """
 
     name = "linas"
@@ -90,6 +109,9 @@ class LINAS(Method):
         drop_feature_duplicates: bool = True,
         offspring: int = 0,
         batch: int | None = None,
+        stall_iterations: int | None = 3,
+        stall_tolerance: float = 1e-4,
+        explore: float = 0.2,
     ) -> None:
         if predictions < 1 or ga_population < 2:
             raise InvalidArgument(
@@ -110,6 +132,12 @@ class LINAS(Method):
             raise InvalidArgument(f"offspring must be >= 0, got {offspring}")
         if batch is not None and batch < 1:
             raise InvalidArgument(f"batch must be >= 1 or None, got {batch}")
+        if stall_iterations is not None and stall_iterations < 1:
+            raise InvalidArgument(f"stall_iterations must be >= 1 or None, got {stall_iterations}")
+        if stall_tolerance < 0 or not 0 <= explore <= 1:
+            raise InvalidArgument(
+                f"stall_tolerance must be >= 0 and explore within [0, 1], got {stall_tolerance}, "
+                f"{explore}")
         CVSelected(candidates=tuple(predictors), folds=cv_folds)  # refuse bad names now
         self.predictions = int(predictions)
         self.ga_population = int(ga_population)
@@ -123,6 +151,9 @@ class LINAS(Method):
         self.drop_feature_duplicates = bool(drop_feature_duplicates)
         self.offspring = int(offspring)
         self.batch = None if batch is None else int(batch)
+        self.stall_iterations = None if stall_iterations is None else int(stall_iterations)
+        self.stall_tolerance = float(stall_tolerance)
+        self.explore = float(explore)
 
     def to_dict(self) -> dict:
         return {
@@ -139,6 +170,9 @@ class LINAS(Method):
             "drop_feature_duplicates": self.drop_feature_duplicates,
             "offspring": self.offspring,
             "batch": self.batch,
+            "stall_iterations": self.stall_iterations,
+            "stall_tolerance": self.stall_tolerance,
+            "explore": self.explore,
         }
 
     # -- ask / tell ---------------------------------------------------------------------------
@@ -153,22 +187,59 @@ class LINAS(Method):
         self._measured: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
         self.diagnostics: list[dict] = []
         self._iteration = 0
-        self._radius = (
+        self._base_radius = (
             max(1, round(len(self.space) / GENES_PER_RADIUS))
             if self.trust_radius == "auto"
             else self.trust_radius
         )
+        self._radius = self._base_radius
+        self._front_hv: list[float] = []  # the measured front's hypervolume after each tell
+        self._reference: np.ndarray | None = None
+        self._board_models: list = []
+        if self.prior is not None:
+            self._fit_board_models()
 
     def _tell(self, configs: list[dict], F: np.ndarray, G: np.ndarray) -> None:
         for config, f, g in zip(configs, F, G, strict=True):
             self._measured[tuple(self.space.encode(config).tolist())] = (f, g)
+        self._front_hv.append(self._measured_hypervolume())
 
     def _ask(self) -> list[dict]:
         self._iteration += 1
+        if self._iteration == 1 and self.prior is not None:
+            return [self.space.decode(x) for x in self._from_prior()]
         if self._iteration == 1 or len(self._training_rows()[0]) < 2:
             X = self._unseen_random(self.population_size, exclude=set())
             return [self.space.decode(x) for x in X]
         return [self.space.decode(x) for x in self._iterate()]
+
+    # -- noticing a stalled front -------------------------------------------------------------
+
+    def _measured_hypervolume(self) -> float:
+        """The measured feasible front's hypervolume against the first population's worst
+        point (a tenth of its range further out), fixed at the first tell."""
+        from linas_host.search.hypervolume import REFERENCE_MARGIN, hypervolume, worst_point
+
+        _, F, G = self._training_rows()
+        F = F[np.all(G <= 0, axis=1)]
+        if self._reference is None:
+            if not len(F):
+                return 0.0
+            self._reference = worst_point(F, REFERENCE_MARGIN)
+        return hypervolume(F, self._reference) if len(F) else 0.0
+
+    def _stalled(self) -> int:
+        """How many iterations running the front has been stalled (0: it is growing): after
+        each of them, the hypervolume had grown by at most the tolerance over the preceding
+        ``stall_iterations``."""
+        n = self.stall_iterations
+        if n is None or len(self._front_hv) <= n:
+            return 0
+        hv = np.asarray(self._front_hv)
+        grew = hv[n:] > hv[:-n] * (1 + self.stall_tolerance)
+        recent = np.flatnonzero(grew)
+        last = recent[-1] if len(recent) else -1
+        return len(grew) - 1 - last
 
     # -- one iteration ------------------------------------------------------------------------
 
@@ -190,11 +261,16 @@ class LINAS(Method):
         seed = self.seed * 1_000_003 + self._iteration
         models = [
             CVSelected(candidates=self.predictor_names, folds=self.cv_folds, seed=seed).fit(
-                features, y
+                *self._with_prior(X, features, y, j)
             )
-            for y in np.hstack([F, G]).T
+            for j, y in enumerate(np.hstack([F, G]).T)
         ]
         k = F.shape[1]
+        stalled = self._stalled()
+        if self._base_radius is not None:  # a stalled front widens the trust region
+            self._radius = min(len(self.space), self._base_radius + stalled)
+        n_bred = min(self._batch, self.offspring + (round(self.explore * self._batch)
+                                                     if stalled else 0))
         t1 = time.perf_counter()
 
         predicted: dict[tuple, np.ndarray] = {}
@@ -229,7 +305,7 @@ class LINAS(Method):
         minimize(problem, algorithm, ("n_eval", self.predictions), seed=seed % 2**31, verbose=False)
         t2 = time.perf_counter()
 
-        bred = self._offspring(X, F, G, features, seed)
+        bred = self._offspring(X, F, G, features, seed, n_bred)
         unseen = [x for x in predicted if x not in self._measured and x not in bred]
         if len(unseen) < self._batch:  # tiny space or a converged GA: top up
             extra = self._unseen_random(
@@ -261,14 +337,16 @@ class LINAS(Method):
         )
         t3 = time.perf_counter()
         self._record(models, F, values, len(unseen), count[0], t1 - t0, t2 - t1, t3 - t2)
-        self.diagnostics[-1]["host_cpu_seconds"] = time.process_time() - c0
+        self.diagnostics[-1].update(
+            host_cpu_seconds=time.process_time() - c0, front_hypervolume=self._front_hv[-1],
+            stalled_iterations=stalled, offspring_picks=len(bred))
         return np.vstack([np.array(bred, dtype=np.int64).reshape(-1, len(self.space)), CX[picked]])
 
-    def _offspring(self, X, F, G, features, seed: int) -> list[tuple]:
-        """Up to ``offspring`` children NSGA-II breeds from every measured architecture (its
-        survival ranks them all, its mating picks parents by binary tournament), never measured,
-        none with a measured one's features."""
-        if not self.offspring:
+    def _offspring(self, X, F, G, features, seed: int, n: int) -> list[tuple]:
+        """Up to ``n`` children NSGA-II breeds from every measured architecture (its survival
+        ranks them all, its mating picks parents by binary tournament), never measured, none
+        with a measured one's features."""
+        if not n:
             return []
         from pymoo.core.evaluator import Evaluator
         from pymoo.problems.static import StaticProblem
@@ -290,10 +368,64 @@ class LINAS(Method):
         if self.drop_feature_duplicates:
             children = children[_novel(self._features(children), features)]
         bred = [x for x in map(tuple, children.tolist()) if x not in self._measured]
-        return bred[: min(self.offspring, self._batch)]
+        return bred[:n]
 
     def _features(self, X: np.ndarray) -> np.ndarray:
-        return self.space.features_encoded(X)
+        base = self.space.features_encoded(X)
+        if not self._board_models:
+            return base
+        board = [(m.predict(base) - mean) / std for m, mean, std in self._board_models]
+        return np.column_stack([base, *board])
+
+    # -- a warm start ---------------------------------------------------------------------------
+
+    def _fit_board_models(self) -> None:
+        """One predictor per old board objective, fitted on the previous run's rows; its
+        standardised prediction is a feature."""
+        prior = self.prior
+        if prior.X.shape[1] != len(self.space) or prior.known.shape[1] != len(self.objectives):
+            raise InvalidArgument(
+                f"the warm start's architectures have {prior.X.shape[1]} variables and "
+                f"{prior.known.shape[1]} objectives; this search has {len(self.space)} and "
+                f"{len(self.objectives)}")
+        base = self.space.features_encoded(prior.X)
+        for y in prior.board.T:
+            ok = np.isfinite(y)
+            model = CVSelected(candidates=self.predictor_names, folds=self.cv_folds,
+                               seed=self.seed).fit(base[ok], y[ok])
+            fitted = model.predict(base[ok])
+            self._board_models.append((model, fitted.mean(), fitted.std() or 1.0))
+
+    def _with_prior(self, X, features, y, j):
+        """The training rows of target ``j`` (an objective, then the constraints): the
+        measured ones, and for an objective the warm start reuses, the previous run's rows
+        nobody measured here."""
+        if self.prior is None or j >= len(self.objectives):
+            return features, y
+        known = self.prior.known[:, j]
+        measured = {tuple(x) for x in X.tolist()}
+        extra = [i for i, x in enumerate(self.prior.X.tolist())
+                 if np.isfinite(known[i]) and tuple(x) not in measured]
+        if not extra:
+            return features, y
+        return (np.vstack([features, self._features(self.prior.X[extra])]),
+                np.concatenate([y, known[extra]]))
+
+    def _from_prior(self) -> np.ndarray:
+        """The first ask of a warm start: P of the previous run's architectures, its ends
+        and then spread along its front on its own (reused and old board) objectives."""
+        prior = self.prior
+        values = np.column_stack([prior.known[:, prior.reused], prior.board])
+        ok = np.flatnonzero(np.all(np.isfinite(values), axis=1))
+        picked = select_candidates(
+            values[ok], np.zeros((len(ok), 0)), np.empty((0, values.shape[1])),
+            self.population_size, pool_factor=self.pool_fronts_factor, extremes=self.extremes)
+        X = prior.X[ok[picked]]
+        if len(X) < self.population_size:
+            fill = self._unseen_random(self.population_size - len(X),
+                                       exclude={tuple(x) for x in X.tolist()})
+            X = np.vstack([X, fill]) if len(fill) else X
+        return X
 
     def _ga_start(self, X: np.ndarray, F: np.ndarray, G: np.ndarray) -> np.ndarray:
         """The measured non-dominated set (feasible first), filled up with random networks."""

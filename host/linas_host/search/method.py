@@ -12,6 +12,9 @@ replays the same asks and tells from the journal, so a method that is determinis
 seed continues exactly where it was killed.
 
 Subclasses implement ``_setup``, ``_ask`` and ``_tell``; the public methods check the contract.
+A ``prior`` (a warm start: `prior.Prior`) is what another board's run measured; a method may
+use it (LINAS does) or ignore it (the baselines run cold).
+
 A method may append a JSON-safe dict per iteration to ``diagnostics`` (predictor quality, host
 time...); the runner journals each new entry under the iteration of the ask that made it.
 """
@@ -22,6 +25,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from linas_host.search.prior import Prior
 from linas_sdk.errors import InvalidArgument
 from linas_sdk.objectives import Constraint, Objective
 from linas_sdk.space import SearchSpace
@@ -40,6 +44,7 @@ class Method:
         *,
         seed: int = 0,
         population_size: int = 50,
+        prior: Prior | None = None,
     ) -> Method:
         if population_size < 1:
             raise InvalidArgument(f"population_size must be >= 1, got {population_size}")
@@ -50,6 +55,7 @@ class Method:
         self.population_size = int(population_size)
         self.rng = np.random.default_rng(self.seed)
         self.diagnostics: list[dict] = []
+        self.prior = prior
         self._setup()
         return self
 

@@ -31,6 +31,7 @@ from linas_host.search.evaluation import Evaluation
 from linas_host.search.hypervolume import RunHypervolume, non_dominated, reference_in_minimised_form
 from linas_host.search.journal import Journal, open_journal
 from linas_host.search.method import Method
+from linas_host.search.prior import Prior
 from linas_sdk.errors import InvalidArgument
 from linas_sdk.objectives import (
     Constraint,
@@ -100,7 +101,9 @@ def check_budget(budget: int, population_size: int) -> None:
 
 class SearchRun:
     """One search: a method, an evaluator, a budget and (optionally) a journal. Without a
-    `reference_point`, one is fixed from the first population (`RunHypervolume`)."""
+    `reference_point`, one is fixed from the first population (`RunHypervolume`). A `prior`
+    (a warm start from another board's run) is handed to the method; the evaluator is the
+    one that reuses its values (`linas_host.run.warm.ReusingEvaluator`)."""
 
     def __init__(
         self,
@@ -118,6 +121,7 @@ class SearchRun:
         resume: bool = False,
         callbacks: Sequence[Callable[[Progress], None]] = (),
         max_stalled_asks: int = 50,
+        prior: Prior | None = None,
     ) -> None:
         self.space = space
         self.objectives = parse_objectives(objectives)
@@ -133,6 +137,7 @@ class SearchRun:
         self.budget, self.population_size, self.seed = int(budget), population_size, int(seed)
         self.callbacks = tuple(callbacks)
         self.max_stalled_asks = max_stalled_asks
+        self.prior = prior
         self.journal = open_journal(journal)
         self._owns_journal = not isinstance(journal, Journal)
         self._previous = self.journal.start(self._meta(), resume=resume)
@@ -148,6 +153,7 @@ class SearchRun:
             "population_size": self.population_size,
             "budget": self.budget,
             "evaluator": self.evaluator.name,
+            "warm_start": None if self.prior is None else self.prior.describe(),
         }
 
     def run(self) -> SearchResult:
@@ -171,7 +177,7 @@ class SearchRun:
             self._settle(hv.add(e.index, e.F, e.feasible), order, archive)
         self.method.setup(
             self.space, self.objectives, self.constraints,
-            seed=self.seed, population_size=self.population_size,
+            seed=self.seed, population_size=self.population_size, prior=self.prior,
         )
         told: set[str] = set()
         status, stalled, iteration, noted = "budget", 0, 0, 0
