@@ -48,6 +48,9 @@ def test_an_int8_onnx_search_measures_qdq_files(tmp_path: Path) -> None:
         assert any(i.data_type == onnx.TensorProto.INT8 for i in graph.initializer)
         assert sha256_hex(model.read_bytes()) in {r["model_sha256"] for r in rows}
     assert min(row["accuracy"] for row in result.front) > 0
+    front = len(result.front)  # each measured at FP32 too, after the search, for the report
+    assert f"{front} of the {front} front architectures measured at both" in (
+        tmp_path / "run" / "report.html").read_text()
     out = tmp_path / "firmware"
     done = linas("export", tmp_path / "run", "--maximize", "accuracy", "-o", out)
     assert done.returncode == 0, done.stderr

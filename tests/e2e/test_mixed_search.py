@@ -78,7 +78,9 @@ def test_a_mixed_search_measures_each_stage_at_its_precision(tmp_path: Path) -> 
         *hidden, head = gemm_weights(model)
         assert set(hidden) == {stages["hidden"]} and head == stages["head"]
     report = (tmp_path / "run" / "report.html").read_text()
-    assert "FP32 against int8" in report
+    front = len(list((tmp_path / "run" / "models").glob("*.onnx")))
+    assert f"{front} of the {front} front architectures measured at both" in report
+    assert "FP32 against int8: the front&#x27;s architectures with every stage at each" in report
     out = tmp_path / "firmware"
     done = linas("export", tmp_path / "run", "--maximize", "accuracy", "-o", out)
     assert done.returncode == 0, done.stderr
@@ -127,29 +129,28 @@ def test_a_quantization_that_fails_for_an_operator_fails_that_candidate_only(tmp
         assert "STABLEHLO_SORT" in e.record["error"]
 
 
-def evaluation(index: int, depth: int, hidden: str, head: str, accuracy: float,
-               latency: float) -> Evaluation:
+def evaluation(index: int, hidden: str, head: str, accuracy: float, latency: float,
+               error: str | None = None) -> Evaluation:
     chosen = {hidden, head}
+    record = {"precision": chosen.pop() if len(chosen) == 1 else "mixed",
+              "accuracy": accuracy, "latency_ms": latency, **({"error": error} if error else {})}
     return Evaluation(
-        index, f"k{index}", {"depth": depth, "precision_hidden": hidden, "precision_head": head},
-        {"accuracy": accuracy, "latency_ms": latency}, (-accuracy, latency), (),
-        {"precision": chosen.pop() if len(chosen) == 1 else "mixed"})
+        index, f"k{index}", {"depth": 2, "precision_hidden": hidden, "precision_head": head},
+        {"accuracy": accuracy, "latency_ms": latency}, (-accuracy, latency), (), record)
 
 
-def test_the_report_sets_fp32_against_int8_for_front_architectures_measured_at_both() -> None:
+def test_the_report_sets_fp32_against_int8_for_the_front() -> None:
     objectives = [Objective("accuracy", "max"), Objective("latency_ms", "min")]
-    rows = [evaluation(0, 2, "fp32", "fp32", 0.90, 2.0),
-            evaluation(1, 2, "int8", "int8", 0.88, 1.0),
-            evaluation(2, 2, "int8", "fp32", 0.89, 1.5),
-            evaluation(3, 1, "int8", "int8", 0.70, 0.5)]
-    front = [rows[2], rows[3]]  # depth 1 was measured in int8 only: no row
-    table, columns = precision_table(rows, front, objectives)
-    assert [r["index"] for r in table] == [2]
-    (row,) = table
-    assert row["precision"] == "mixed: int8 at hidden"
-    assert (row["fp32 index"], row["int8 index"]) == (0, 1)
+    front = [evaluation(2, "int8", "fp32", 0.89, 1.5), evaluation(3, "int8", "int8", 0.70, 0.5)]
+    counterparts = {
+        2: {"fp32": evaluation(9, "fp32", "fp32", 0.90, 2.0).record,
+            "int8": evaluation(9, "int8", "int8", 0.88, 1.0).record},
+        3: {"int8": front[1].record,
+            "fp32": evaluation(9, "fp32", "fp32", 0, 0, error="the board failed").record},
+    }
+    table, columns = precision_table(front, counterparts, objectives)
+    (row,) = table  # the second front model's FP32 measurement failed: no row
+    assert row["index"] == 2 and row["precision"] == "mixed: int8 at hidden"
     assert row["accuracy int8 - fp32"] == pytest.approx(-0.02)
     assert row["latency_ms fp32"] == 2.0 and row["latency_ms int8"] == 1.0
     assert set(row) == set(columns)
-    plain = [Evaluation(0, "k", {"depth": 2}, {"accuracy": 1.0}, (-1.0,), (), {})]
-    assert precision_table(plain, plain, objectives[:1]) is None  # no precision genes

@@ -34,8 +34,9 @@ A record holds every objective by name, ``host`` (the node that did the host wor
 (the boards that measured it), ``model_sha256``, ``model_bytes``, ``precision`` (what the file
 is: fp32, int8, or mixed, some stages in int8) with, for a quantized one,
 ``calibration_sha256``, ``cached`` (measurements answered from the cache) and
-``measurements`` (target -> the `Measurement` as a dict, raw samples included, outputs not). Accuracy on the device is top-1 computed by the agent; BLEU on
-the device is scored here from the output tokens the agent returns (``score_outputs``).
+``measurements`` (target -> the `Measurement` as a dict, raw samples included, outputs
+not). Accuracy on the device is top-1 computed by the agent; BLEU on the device is scored
+here from the output tokens the agent returns (``score_outputs``).
 """
 
 from __future__ import annotations

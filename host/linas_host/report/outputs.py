@@ -4,7 +4,7 @@
 - ``pareto.csv``: the measured feasible Pareto front;
 - ``pareto.png`` and ``hypervolume.png``;
 - ``report.html``: one static page (configuration, devices, plots, front table; for a
-  `precision: mixed` run, the front's architectures measured at both FP32 and int8).
+  quantized search, the front's architectures measured at FP32 and int8 after it).
 
 All of it is derived from the run's result (the journal's evaluations with their
 hypervolumes), ``config.yaml`` and ``devices.json``.
@@ -48,11 +48,14 @@ def write_outputs(
     iterations: Sequence[dict] = (),
     models: dict[str, str] | None = None,
     summary: dict[str, Any] | None = None,
+    counterparts: dict[int, dict[str, dict]] | None = None,
 ) -> Path:
     """Write the CSVs, plots and page of `result` into `run_dir`; returns the page's path.
     The hypervolume curve is the runner's (each evaluation's, with the run's reference point).
     `models` maps an architecture key to its exported file (relative to `out`); `predicted`
-    and `iterations` come from a method's diagnostics (LINAS), when it keeps any."""
+    and `iterations` come from a method's diagnostics (LINAS), when it keeps any;
+    `counterparts` (a quantized search's) are the front's records at FP32 and int8 by
+    evaluation index (`linas_host.run.counterparts`)."""
     models, out, reference = models or {}, run_dir.root, result.reference_point
     evaluations, objectives, front = result.evaluations, result.objectives, result.front()
     export_csv(evaluations, out / "results.csv")
@@ -86,15 +89,15 @@ def write_outputs(
         "on the front": len(front),
         "final hypervolume": f"{series[-1]:.6g}" if series else "-",
     }
-    precisions = precision_table(evaluations, front, objectives)
     tables = {}
-    if precisions is not None:
+    if counterparts:
+        precisions = precision_table(front, counterparts, objectives)
         summary["FP32 against int8"] = (
-            f"{len(precisions[0])} front architectures measured at both (table below)"
-            if precisions[0] else "no front architecture was measured at both")
+            f"{len(precisions[0])} of the {len(front)} front architectures measured at both, "
+            "after the search (table below)")
         if precisions[0]:
-            tables["FP32 against int8: front architectures measured with every stage at "
-                   "each"] = precisions
+            tables["FP32 against int8: the front's architectures with every stage at each"] = \
+                precisions
     return write_report(
         out / "report.html",
         title=f"linas search: {out.name}",
