@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/quantized.py [--random 20] [--formats onnx,tflite] [--threads 1]
     .venv/bin/python benchmarks/quantized.py --mixed [--seeds 0,1,2] [--budget 150] [--work DIR]
+    .venv/bin/python benchmarks/quantized.py --ofa [--formats onnx,tflite] [--threads 1]
 
 For the supernet's two ends and `--random` seeded random sub-networks, each exported as ONNX
 and TFLite and quantized as a `precision: int8` search quantizes it (static, 256 calibration
@@ -22,7 +23,16 @@ at `precision: mixed`, `int8` and `fp32`, each for `--seeds` and `--budget` eval
 resumed, so an interrupted benchmark continues where it stopped). Prints the hypervolume of
 top-1 against latency at 50, 100 and the budget's evaluations, every run with one reference
 point (the worst top-1 and latency any of the runs measured), per seed and the median (target:
-mixed at or above the better of the other two at 150). No assertions.
+mixed at or above the better of the other two at 150).
+
+With `--ofa`: Once-for-All's `ofa-w1.0` at 224 px (a random-weight checkpoint with the
+reference's keys, 256 random normalised calibration images: the figures depend on the image
+count, not their content), smallest and largest sub-network, each format: the latency of the
+FP32 and of the static int8 file through a local agent (the agent's timing protocol,
+`--threads`), their ratio, the agent's int8 flags (the CPU's dot-product instructions, the
+runtimes' int8 kernels), and the quantization's wall time against the runtime's FP32 forward
+time over the 256 calibration images (target: at most 1.5x that plus 1 s, largest end).
+No assertions.
 """
 
 from __future__ import annotations
@@ -102,6 +112,58 @@ def mixed_report(runs: dict[tuple[str, int], Path], budget: int) -> None:
               f"{'met' if final['mixed'] >= best else 'missed'}")
 
 
+def ofa_ends(formats: list[str], threads: int) -> None:
+    """OFA w1.0's ends at 224 px: int8 against FP32 latency through a local agent, with the
+    agent's int8 flags, and the quantization's cost against the FP32 forward time."""
+    import tempfile
+
+    from linas_host.devices import DevicePool, LocalAgent
+    from linas_host.export.quantize import Quantization
+    from linas_host.export.subnet import Exporter
+    from linas_host.supernets import create
+    from ofa_ends import checkpoint, image_npz
+
+    from linas_sdk import scoring
+    from linas_sdk.formats import format_named
+    from linas_sdk.measurement import MeasureRequest
+    from linas_sdk.runtimes import RUNTIMES
+
+    with tempfile.TemporaryDirectory() as tmp:
+        images = str(image_npz(Path(tmp), 256))
+        supernet = create("mobilenetv3", variant="ofa-w1.0", checkpoint=checkpoint(Path(tmp)),
+                          data={"val": images, "calibration": images}, calibration_samples=256)
+        with LocalAgent(name="local") as agent, DevicePool([agent.spec()]) as pool:
+            (status,) = pool.wait_ready(timeout=60)
+            info = status.info
+            print(f"agent: CPU int8 dot-product instructions {info.cpu_int8_dot}; int8 kernels "
+                  + "; ".join(f"{r.name} {dict(r.int8)}" for r in info.runtimes))
+            print(f"{'end':<9} {'format':<7} {'fp32 ms':>8} {'int8 ms':>8} {'ratio':>6} "
+                  f"{'quantize s':>10} {'floor s':>8} {'limit s':>8}")
+            for fmt_name in formats:
+                fmt = format_named(fmt_name)
+                engine = RUNTIMES[fmt.runtime]()
+                fp32 = Exporter(supernet, fmt.name)
+                int8 = Exporter(supernet, fmt.name, Quantization())
+                request = MeasureRequest(runtime=fmt.runtime, threads=threads)
+                for end in ("smallest", "largest"):
+                    config = getattr(supernet, end)
+                    module = supernet.extract(config)
+                    fp32_file = fp32(module, config)
+                    calibration = int8.calibration(config)
+                    start = time.perf_counter()
+                    int8_file = int8(module, config)
+                    quantize_s = time.perf_counter() - start
+                    session = engine.load(fp32_file, provider=engine.info().providers[0],
+                                          options={}, threads=threads, inputs=())
+                    start = time.perf_counter()
+                    scoring.run_validation(session, calibration, "outputs")
+                    floor = time.perf_counter() - start
+                    ms = [pool.measure(f, request).median_ms for f in (fp32_file, int8_file)]
+                    print(f"{end:<9} {fmt.name:<7} {ms[0]:>8.2f} {ms[1]:>8.2f} "
+                          f"{ms[1] / ms[0]:>6.2f} {quantize_s:>10.2f} {floor:>8.2f} "
+                          f"{1.5 * floor + 1:>8.2f}", flush=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--random", type=int, default=20)
@@ -111,6 +173,7 @@ def main() -> int:
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--budget", type=int, default=150)
     parser.add_argument("--work", type=Path, default=ROOT / "runs" / "quantized-mixed")
+    parser.add_argument("--ofa", action="store_true", help="OFA w1.0's ends through an agent")
     args = parser.parse_args()
     from linas_host.threads import passive_openmp
 
@@ -119,6 +182,9 @@ def main() -> int:
         args.work.mkdir(parents=True, exist_ok=True)
         runs = mixed_runs(args.work, [int(s) for s in args.seeds.split(",")], args.budget)
         mixed_report(runs, args.budget)
+        return 0
+    if args.ofa:
+        ofa_ends(args.formats.split(","), args.threads)
         return 0
 
     from linas_host.export.quantize import Quantization
