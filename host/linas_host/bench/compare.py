@@ -1,7 +1,7 @@
 """`linas bench`: search methods side by side on a measured table, over several seeds.
 
 Every run replays the table (`TableEvaluator`), so the only thing that differs between methods
-is which rows they ask for. The figures:
+is which rows they ask for. The figures (`figures.py`):
 
 - the hypervolume *gap* to the table's true front, ``(HV_true - HV) / HV_true``, after each
   checkpoint's number of evaluations: median and interquartile range over seeds;
@@ -23,13 +23,13 @@ finished LINAS run on another column (`linas_host.run.warm`), and counts only it
 from __future__ import annotations
 
 import concurrent.futures
-import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from linas_host.bench.figures import CHECKPOINTS, TARGET_METHOD, summarise
 from linas_host.config.schema import SearchConfig, validate
 from linas_host.evaluate.evaluators import TableEvaluator
 from linas_host.evaluate.table import MeasuredTable
@@ -53,8 +53,6 @@ SHARED_CELL = Cell(
     edges={"e0": (0, 1), "e1": (0, 2), "e2": (1, 2), "e3": (0, 3), "e4": (1, 3), "e5": (2, 3)},
     zero="none",
 )
-CHECKPOINTS = (100, 250, 500, 1000)
-TARGET_METHOD = "nsga2"
 
 
 @dataclass(frozen=True)
@@ -327,6 +325,34 @@ def bench_report(plan: BenchPlan, runs: Sequence[BenchRun]) -> dict:
                    target_budget=plan.target_budget, true_hv=plan.true_hv, meta=plan.meta)
 
 
+def _report(runs: list[BenchRun], *, methods, budget, target_budget, true_hv, meta) -> dict:
+    checkpoints = sorted({c for c in CHECKPOINTS if c <= budget} | {budget})
+    by_method = {name: [r for r in runs if r.method == name] for name in methods}
+    report = dict(
+        meta,
+        **summarise(
+            {name: [r.hypervolume for r in group] for name, group in by_method.items()},
+            best=true_hv,
+            checkpoints=checkpoints,
+            budget=budget,
+            target_budget=target_budget,
+        ),
+    )
+    for name, group in by_method.items():
+        report["methods"][name]["runs"] = [
+            {
+                "seed": r.seed,
+                "status": r.status,
+                "evaluations": len(r.rows),
+                "wall_seconds": round(r.wall_seconds, 3),
+                "resumed": r.resumed,
+                "rows": r.rows,
+            }
+            for r in group
+        ]
+    return report
+
+
 def parse_method_options(items: Sequence[str]) -> dict[str, dict]:
     """``METHOD.KEY=VALUE`` texts (``--option``) as keyword options by method, each value
     read as YAML (``linas.trust_radius=null``, ``linas.predictors=[ridge, svr]``)."""
@@ -373,140 +399,3 @@ def _one_thread() -> None:
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(1)  # for the rest of the worker's life
-
-
-def _at(history: Sequence[float], n: int) -> float:
-    """Hypervolume after ``n`` evaluations (the last value if the run ended earlier)."""
-    return history[min(n, len(history)) - 1] if history else 0.0
-
-
-def _spread(values: Sequence[float]) -> dict:
-    q25, q50, q75 = np.percentile(np.asarray(values, dtype=float), [25, 50, 75])
-    return {"median": float(q50), "q25": float(q25), "q75": float(q75)}
-
-
-def summarise(
-    histories: Mapping[str, Sequence[Sequence[float]]],
-    *,
-    best: float,
-    checkpoints: Sequence[int],
-    budget: int,
-    target_budget: int | None = None,
-) -> dict:
-    """The figures of hypervolume histories (per method, one per seed: the hypervolume after
-    each evaluation): the gap ``(best - HV) / best`` and the hypervolume at each checkpoint
-    (median and IQR over seeds) and, when NSGA-II is among them, the evaluations (within
-    ``budget``) each method needs to reach NSGA-II's median hypervolume after
-    ``target_budget`` (default ``budget``) evaluations."""
-    target_budget = budget if target_budget is None else target_budget
-    target = None
-    if TARGET_METHOD in histories:
-        target = float(np.median([_at(h, target_budget) for h in histories[TARGET_METHOD]]))
-    out: dict = {
-        "checkpoints": list(checkpoints),
-        "target_method": TARGET_METHOD,
-        "target_budget": target_budget,
-        "target_hypervolume": target,
-        "methods": {},
-    }
-    for name, group in histories.items():
-        entry: dict = {
-            "gap": {
-                str(c): _spread([(best - _at(h, c)) / best for h in group]) for c in checkpoints
-            },
-            "hypervolume": {str(c): _spread([_at(h, c) for h in group]) for c in checkpoints},
-        }
-        if target is not None:
-            curves = [_padded(h, budget) for h in group]
-            entry["evaluations_to_target"] = {
-                "median_curve": _first_reaching(np.median(curves, axis=0), target),
-                "per_seed": [_first_reaching(c, target) for c in curves],
-            }
-        out["methods"][name] = entry
-    return out
-
-
-def _report(runs: list[BenchRun], *, methods, budget, target_budget, true_hv, meta) -> dict:
-    checkpoints = sorted({c for c in CHECKPOINTS if c <= budget} | {budget})
-    by_method = {name: [r for r in runs if r.method == name] for name in methods}
-    report = dict(
-        meta,
-        **summarise(
-            {name: [r.hypervolume for r in group] for name, group in by_method.items()},
-            best=true_hv,
-            checkpoints=checkpoints,
-            budget=budget,
-            target_budget=target_budget,
-        ),
-    )
-    for name, group in by_method.items():
-        report["methods"][name]["runs"] = [
-            {
-                "seed": r.seed,
-                "status": r.status,
-                "evaluations": len(r.rows),
-                "wall_seconds": round(r.wall_seconds, 3),
-                "resumed": r.resumed,
-                "rows": r.rows,
-            }
-            for r in group
-        ]
-    return report
-
-
-def _padded(history: Sequence[float], budget: int) -> np.ndarray:
-    """A run's hypervolume after 1..budget evaluations (held at its last value if it ended)."""
-    return np.array([_at(history, n) for n in range(1, budget + 1)])
-
-
-def _first_reaching(history: Sequence[float], target: float) -> int | None:
-    # a hair of tolerance: NSGA-II's own median run reaches its median exactly
-    hits = np.flatnonzero(np.asarray(history) >= target * (1 - 1e-12))
-    return int(hits[0]) + 1 if len(hits) else None
-
-
-def format_report(report: dict) -> str:
-    """The report as a plain-text table (what `linas bench` prints)."""
-    first = report.get("first_seed", 0)
-    lines = [
-        f"table {report['table']} ({report['rows']} rows), objectives "
-        f"{', '.join(report['objectives'])}, budget {report['budget']}, {report['seeds']} seeds "
-        f"({first}..{first + report['seeds'] - 1}), population {report['population']}",
-        f"reference point {report['reference_point']}, true-front hypervolume "
-        f"{report['true_hypervolume']:.6g}",
-    ]
-    if report.get("cell"):
-        edges = ", ".join(f"{k} {a}-{b}" for k, (a, b) in report["cell"]["edges"].items())
-        lines.append(f"cell edges {edges} (zero op {report['cell']['zero']})")
-    for name, options in report.get("method_options", {}).items():
-        lines.append(f"{name} options {options}")
-    lines.append("hypervolume gap to the true front, % (median [IQR] over seeds):")
-    return "\n".join(lines + format_gaps(report))
-
-
-def format_gaps(figures: dict) -> list[str]:
-    """The gap table of `summarise`'s figures: a row per method, a column per checkpoint, and
-    the evaluations to the target with the speed-up over the target budget."""
-    budget = max(figures["checkpoints"])
-    target_budget = figures.get("target_budget", budget)
-    header = f"{'method':<10}" + "".join(f"{'@' + str(c):>24}" for c in figures["checkpoints"])
-    if figures["target_hypervolume"] is not None:
-        header += f"  evals to {figures['target_method']}@{target_budget}"
-    lines = [header]
-    for name, entry in figures["methods"].items():
-        row = f"{name:<10}"
-        for c in figures["checkpoints"]:
-            g = entry["gap"][str(c)]
-            cell = f"{100 * g['median']:.3f} [{100 * g['q25']:.3f}-{100 * g['q75']:.3f}]"
-            row += f"  {cell:>22}"
-        if "evaluations_to_target" in entry:
-            needed = entry["evaluations_to_target"]["median_curve"]
-            row += (
-                f"  >{budget}" if needed is None else f"  {needed} ({target_budget / needed:.1f}x)"
-            )
-        lines.append(row)
-    return lines
-
-
-def write_json(report: dict, path: str | Path) -> None:
-    Path(path).write_text(json.dumps(report, indent=1) + "\n")

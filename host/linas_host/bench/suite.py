@@ -27,6 +27,7 @@ from pathlib import Path
 
 from linas_host.bench import compare
 from linas_host.bench.compare import SHARED_CELL, SHARED_TABLE, BenchPlan
+from linas_host.bench.figures import write_json
 from linas_host.bench.nb201 import joined_table
 from linas_sdk.errors import InvalidArgument
 
@@ -127,7 +128,7 @@ def run_suite(
     for n, report in compare.run_plans(list(plans.values()), jobs, on_run):
         reports[names[n]] = report
         if folder is not None:
-            compare.write_json(report, folder / f"{names[n].replace('/', '-')}.json")
+            write_json(report, folder / f"{names[n].replace('/', '-')}.json")
         if on_problem:
             on_problem(report)
     return [reports[p.name] for p in problems]
