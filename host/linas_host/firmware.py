@@ -171,6 +171,7 @@ def _quantization(settings: SearchConfig, chosen: Evaluation, data: bytes,
     the calibration images (count and hash), each stage's precision (`precision: mixed`) and
     each integer input's and output's scale and zero point, read from the file itself."""
     from linas_host.evaluate.scored import runtime as load_runtime
+    from linas_host.export.quantize import STATIC_ACTIVATIONS
     from linas_host.run.problem import build_problem, candidate_exporter
 
     exporter = candidate_exporter(settings, build_problem(settings).supernet)
@@ -184,7 +185,8 @@ def _quantization(settings: SearchConfig, chosen: Evaluation, data: bytes,
         "scheme": scheme.scheme,
         **({"stages": stages} if stages is not None else {}),
         "weights": "int8 per channel" if scheme.per_channel else "int8 per tensor",
-        "activations": "int8" if static else "float, quantized at run time",
+        "activations": (STATIC_ACTIVATIONS[exporter.fmt] if static
+                        else "float, quantized at run time"),
         "calibration_images": settings.quantization.calibration_samples if static else 0,
         "calibration_sha256": chosen.record.get("calibration_sha256", ""),
         "inputs": [_io(spec.name, session.input_quantization.get(spec.name))

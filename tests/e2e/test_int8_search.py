@@ -46,6 +46,9 @@ def test_an_int8_onnx_search_measures_qdq_files(tmp_path: Path) -> None:
         ops = {n.op_type for n in graph.node}
         assert {"QuantizeLinear", "DequantizeLinear"} <= ops
         assert any(i.data_type == onnx.TensorProto.INT8 for i in graph.initializer)
+        types = {i.name: i.data_type for i in graph.initializer}
+        activations = {types[n.input[2]] for n in graph.node if n.op_type == "QuantizeLinear"}
+        assert activations == {onnx.TensorProto.UINT8}  # U8S8: onnxruntime's fast path
         assert sha256_hex(model.read_bytes()) in {r["model_sha256"] for r in rows}
     assert min(row["accuracy"] for row in result.front) > 0
     front = len(result.front)  # each measured at FP32 too, after the search, for the report
@@ -56,6 +59,7 @@ def test_an_int8_onnx_search_measures_qdq_files(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["artifact"]["identical_to_measured"] is True
+    assert manifest["artifact"]["quantization"]["activations"] == "uint8"
 
 
 @pytest.mark.timeout(300)
@@ -74,7 +78,7 @@ def test_an_int8_tflite_search_with_integer_io(tmp_path: Path) -> None:
     artifact = json.loads((out / "manifest.json").read_text())["artifact"]
     quantization = artifact["quantization"]
     assert artifact["precision"] == "int8" and quantization["scheme"] == "static"
-    assert quantization["calibration_images"] == 64
+    assert quantization["calibration_images"] == 64 and quantization["activations"] == "int8"
     assert quantization["calibration_sha256"] == rows[0]["calibration_sha256"]
     interpreter = Interpreter(model_path=str(out / "model.tflite"))
     (given,), (taken,) = interpreter.get_input_details(), interpreter.get_output_details()
