@@ -5,8 +5,8 @@ the toolchain of its runtime, so the file a board times is the file the user shi
   activations, calibrated on the given images (MinMax). Inputs and outputs stay float.
 - TFLite, static: ai-edge-quantizer's full-integer recipe (int8 weights and activations),
   calibrated on the same images as its representative dataset (each tensor's range its min
-  and max over them, as MinMax takes it); inputs and outputs are int8
-  with `integer_io`, else float with a quantize and a dequantize op at the edges.
+  and max over them, as MinMax takes it); inputs and outputs are int8 with `integer_io`,
+  else float with a quantize and a dequantize op at the edges.
 - Dynamic (a model whose work is its linear layers, the Transformer): int8 weights of its
   matrix products, activations quantized at run time; no calibration.
 
