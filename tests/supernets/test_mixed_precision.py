@@ -186,6 +186,15 @@ def test_mixed_precision_adds_a_gene_per_stage_and_hands_the_supernet_its_archit
     assert shipped.space == mixed.space and shipped.stage_precisions(config)["head"] == "int8"
 
 
+def test_a_random_draw_gives_each_candidate_one_precision(mixed) -> None:
+    drawn = mixed.space.sample(np.random.default_rng(0), 40)
+    precisions = [{c[name] for name in mixed.genes} for c in drawn]
+    assert all(len(p) == 1 for p in precisions)
+    assert {p.pop() for p in precisions} == {"fp32", "int8"}
+    assert len({mixed.space.key(c) for c in drawn}) == 40  # architectures still drawn freely
+    assert all(mixed.space.canonical(c) == c for c in drawn)
+
+
 def test_a_supernet_that_names_no_stages_is_refused() -> None:
     plain = SimpleNamespace(name="plain", space=None)
     with pytest.raises(InvalidArgument, match=r"precision: mixed needs a supernet that names its "

@@ -4,8 +4,14 @@
 ``precision_<stage>`` gene (fp32 or int8) for each of ``precision_stages``, added after the
 architecture's genes, so the search, its predictors and the journal treat them like any
 other gene (a candidate's key names its precisions; two precisions of one architecture are two
-candidates, two files, two cache entries). Every call that takes a config hands the supernet
-the architecture alone; the exporter asks `stage_precisions` which stages to quantize
+candidates, two files, two cache entries). Its random draws (every method's initial population,
+random search, LINAS's fill) give each candidate one precision for all its stages, fp32 or int8
+with equal chance: whether int8 buys or costs latency is mostly the board's (its int8
+kernels against the quantize and dequantize around them), so the first front holds the best of
+both uniform fronts and crossover and mutation mix stages from there; a draw per gene would
+start every candidate with about half its stages in each precision, far from both. (Random
+search therefore compares uniform precisions only.) Every call that takes a config hands the
+supernet the architecture alone; the exporter asks `stage_precisions` which stages to quantize
 (`linas_host.export.subnet.Exporter`). Everything else is the supernet's own, so the optional
 protocols (scored on the board, calibrated) hold for the wrapper as they do for the supernet.
 """
@@ -14,6 +20,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+
+import numpy as np
 
 from linas_host.supernets.protocol import Staged
 from linas_sdk.errors import InvalidArgument
@@ -34,6 +42,22 @@ def split(config: Mapping) -> tuple[dict, dict[str, str]]:
     return {k: v for k, v in config.items() if not k.startswith(GENE_PREFIX)}, stages
 
 
+class PrecisionSpace(SearchSpace):
+    """A space whose random draws give a candidate's precision genes one value (module doc)."""
+
+    def __init__(self, variables: list[Variable], precision_genes: tuple[str, ...]) -> None:
+        super().__init__(variables)
+        self.precision_genes = precision_genes
+
+    def sample(self, rng: np.random.Generator | int | None, n: int) -> list[dict]:
+        rng = np.random.default_rng(rng)
+        configs = super().sample(rng, n)
+        for config, precision in zip(configs, rng.choice(PRECISIONS, size=len(configs)),
+                                     strict=True):
+            config.update(dict.fromkeys(self.precision_genes, str(precision)))
+        return configs
+
+
 class MixedPrecision:
     """A `Staged` supernet searched with a precision gene per stage (see the module docstring)."""
 
@@ -48,8 +72,9 @@ class MixedPrecision:
         clash = sorted(set(self.genes) & set(supernet.space.names))
         if clash:
             raise InvalidArgument(f"the supernet's space already has genes {clash}")
-        self.space = SearchSpace([*supernet.space.variables,
-                                  *(Variable(name, PRECISIONS) for name in self.genes)])
+        self.space = PrecisionSpace([*supernet.space.variables,
+                                     *(Variable(name, PRECISIONS) for name in self.genes)],
+                                    tuple(self.genes))
 
     def __getattr__(self, name: str) -> Any:
         if name == "supernet" or name.startswith("__"):  # not set yet: unpickling
