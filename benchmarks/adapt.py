@@ -3,7 +3,8 @@
 a disjoint label set) and compare with the same steps from random initialisation, for 3 seeds:
 val top-1 of the smallest and largest sub-network after 1, 3 and 10 epochs. Then a
 100-evaluation LINAS search of the adapted supernet (top-1 on the host, latency through a local
-agent) and the span of its front.
+agent; the input resolution a 46th gene, 12, 14 or 16 px, as Once-for-All searches it) and the
+span of its front.
 
 The images are scikit-learn's digits, upscaled to 16 px and distorted as the digits task does
 (rotation, scale, shift, noise), written as PNG files with Pillow into image folders; both
@@ -13,7 +14,8 @@ digit). Every run writes its checkpoint each epoch under --work, so a rerun resu
 stopped: finished runs are read back, an interrupted one continues from its last epoch.
 
     nice -n 10 python benchmarks/adapt.py [--work .cache/adapt-bench] [--seeds 0 1 2]
-        [--epochs 10] [--pretrain-epochs 10] [--budget 100] [--threads 1]
+        [--epochs 10] [--pretrain-epochs 10] [--budget 100] [--resolutions 12 14 16]
+        [--threads 1]
     python benchmarks/adapt.py --search-only    # the search alone, once adapted-0.pt is done
     python benchmarks/adapt.py --ofa-step [--threads 2]
 
@@ -87,22 +89,26 @@ def front_span(run: Path) -> dict:
         rows = list(csv.DictReader(rows))
     top1 = [100 * float(r["accuracy"]) for r in rows]
     latency = [float(r["latency_ms"]) for r in rows]
+    sides = sorted({int(r["resolution"]) for r in rows if r.get("resolution")})
     return {"points": len(rows), "top1": (min(top1), max(top1)),
-            "latency_ms": (min(latency), max(latency))}  # fmt: skip
+            "latency_ms": (min(latency), max(latency)), "resolutions": sides}  # fmt: skip
 
 
-def searched(work: Path, seed: int, budget: int, threads: int) -> None:
-    """A LINAS search of adapted-SEED.pt (top-1 on the host on the 5-9 validation folder,
-    latency through a local agent), resumed from its journal; print its front's span."""
+def searched(work: Path, seed: int, budget: int, resolutions: list[int], threads: int) -> None:
+    """A LINAS search of adapted-SEED.pt at `resolutions` (top-1 on the host on the 5-9
+    validation folder, latency through a local agent), resumed from its journal; print its
+    front's span."""
     from linas_sdk import search
 
-    run, weights = work / "search", work / f"adapted-{seed}.pt"
+    tag = "-".join(map(str, resolutions))
+    run, weights = work / f"search-{tag}", work / f"adapted-{seed}.pt"
     if not weights.with_suffix(".json").is_file():
         raise SystemExit(f"{weights} is not finished: run the benchmark first")
-    print(f"\nLINAS search of {weights.name}, budget {budget}", flush=True)
+    print(f"\nLINAS search of {weights.name} at {tag} px, budget {budget}", flush=True)
     started = time.perf_counter()
     search(
-        space={"supernet": "mobilenetv3", "options": {"weights": str(weights)}},
+        space={"supernet": "mobilenetv3",
+               "options": {"weights": str(weights), "resolutions": resolutions}},
         data={"val": str(work / "new" / "valid")}, objectives=["accuracy", "latency"],
         method="linas", population=20, budget=budget, seed=0, threads=threads, out=run,
         resume=(run / "journal.sqlite").is_file(), progress="quiet",
@@ -110,7 +116,8 @@ def searched(work: Path, seed: int, budget: int, threads: int) -> None:
     span = front_span(run)
     print(f"front: {span['points']} points, top-1 {span['top1'][0]:.1f}-{span['top1'][1]:.1f} "
           f"% (span {span['top1'][1] - span['top1'][0]:.1f} points), latency "
-          f"{span['latency_ms'][0]:.3f}-{span['latency_ms'][1]:.3f} ms "
+          f"{span['latency_ms'][0]:.3f}-{span['latency_ms'][1]:.3f} ms, at "
+          f"{', '.join(map(str, span['resolutions'])) or 'one resolution'} px "
           f"({time.perf_counter() - started:.0f} s)")  # fmt: skip
 
 
@@ -148,6 +155,8 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--pretrain-epochs", type=int, default=10)
     parser.add_argument("--budget", type=int, default=100, help="search evaluations (0: none)")
+    parser.add_argument("--resolutions", type=int, nargs="+", default=[12, 14, 16],
+                        help="the search's input resolutions (px; trained at 16)")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--ofa-step", action="store_true", help="time OFA w1.0 steps instead")
     parser.add_argument("--search-only", action="store_true",
@@ -159,7 +168,7 @@ def main() -> None:
     started = time.perf_counter()
     work = args.work
     if args.search_only:
-        searched(work, args.seeds[0], args.budget, args.threads)
+        searched(work, args.seeds[0], args.budget, args.resolutions, args.threads)
         return
     for name, digits in (("old", range(0, 5)), ("new", range(5, 10))):
         if not (work / name / "valid").is_dir():
@@ -202,7 +211,7 @@ def main() -> None:
                   f"{mean[0]:+.1f}, largest {mean[1]:+.1f} points (worst seed {low[0]:+.1f}, "
                   f"{low[1]:+.1f})")  # fmt: skip
     if args.budget:
-        searched(work, args.seeds[0], args.budget, args.threads)
+        searched(work, args.seeds[0], args.budget, args.resolutions, args.threads)
     print(f"\nwall time of this invocation: {time.perf_counter() - started:.0f} s")
 
 

@@ -48,8 +48,7 @@ from linas_host.evaluate.plan import MeasurementPlan
 from linas_host.evaluate.supernet import SupernetEvaluator
 from linas_host.supernets import create
 from linas_host.supernets.calibration import recalibrate_batchnorm
-from linas_host.supernets.mobilenetv3.net import ElasticMobileNetV3
-from linas_host.supernets.mobilenetv3.ofa import VARIANTS
+from ofa_ends import checkpoint
 
 from linas_sdk.measurement import MeasureRequest
 from linas_sdk.objectives import Objective
@@ -58,14 +57,6 @@ THREADS = 2
 RESOLUTION = 224
 CALIBRATION, VALIDATION = 256, 500
 TARGET = 1.5
-
-
-def checkpoint(folder: Path) -> Path:
-    """A random-weight ``ofa-w1.0`` checkpoint as the published files hold one."""
-    torch.manual_seed(0)
-    path = folder / "ofa_mbv3_d234_e346_k357_w1.0"
-    torch.save({"state_dict": ElasticMobileNetV3(VARIANTS["ofa-w1.0"]).state_dict()}, path)
-    return path
 
 
 def image_npz(path: Path, count: int, seed: int) -> Path:
