@@ -15,7 +15,7 @@ stopped: finished runs are read back, an interrupted one continues from its last
 
     nice -n 10 python benchmarks/adapt.py [--work .cache/adapt-bench] [--seeds 0 1 2]
         [--epochs 10] [--pretrain-epochs 10] [--budget 100] [--resolutions 12 14 16]
-        [--threads 1]
+        [--threads 1] [--jobs 2]
     python benchmarks/adapt.py --search-only    # the search alone, once adapted-0.pt is done
     python benchmarks/adapt.py --ofa-step [--threads 2]
 
@@ -33,7 +33,9 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import multiprocessing
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -78,9 +80,33 @@ def trained(out: Path, **options) -> dict:
     if manifest.is_file():
         return json.loads(manifest.read_text())
     resume = state_path(out).is_file()
-    adapt(out=out, resume=resume, progress=False, log=lambda line: print("   ", line, flush=True),
-          **options)  # fmt: skip
+    adapt(out=out, resume=resume, progress=False,
+          log=lambda line: print(f"    {out.stem}: {line}", flush=True), **options)  # fmt: skip
     return json.loads(manifest.read_text())
+
+
+def train_all(work: Path, args: argparse.Namespace) -> dict[tuple[int, str], dict]:
+    """Every training's manifest by (seed, start), `args.jobs` at a time: the pretraining and
+    the runs from scratch first, the adaptations once the pretraining is done."""
+    common = {"threads": args.threads, "resolution": 16}
+    new = {"train_dir": work / "new" / "train", "valid_dir": work / "new" / "valid"}
+    spawn = multiprocessing.get_context("spawn")  # torch in forked workers can deadlock
+    with ProcessPoolExecutor(args.jobs, mp_context=spawn) as pool:
+        print(f"pretraining on the digits 0-4 ({args.pretrain_epochs} epochs, seed 0)", flush=True)
+        pre = pool.submit(trained, work / "pretrained.pt", train_dir=work / "old" / "train",
+                          valid_dir=work / "old" / "valid", grayscale=True, **common,
+                          recipe=AdaptRecipe(epochs=args.pretrain_epochs, **RECIPE))  # fmt: skip
+        runs = {(seed, "scratch"): pool.submit(
+                    trained, work / f"scratch-{seed}.pt", checkpoint=None, grayscale=True,
+                    recipe=AdaptRecipe(epochs=args.epochs, seed=seed, **RECIPE), **new, **common)
+                for seed in args.seeds}  # fmt: skip
+        print(f"  digits 0-4: {pre.result()['accuracy']}", flush=True)
+        runs |= {(seed, "adapted"): pool.submit(
+                     trained, work / f"adapted-{seed}.pt", checkpoint=work / "pretrained.pt",
+                     grayscale=False, recipe=AdaptRecipe(epochs=args.epochs, seed=seed, **RECIPE),
+                     **new, **common)
+                 for seed in args.seeds}  # fmt: skip
+        return {key: run.result() for key, run in runs.items()}
 
 
 def front_span(run: Path) -> dict:
@@ -157,7 +183,8 @@ def main() -> None:
     parser.add_argument("--budget", type=int, default=100, help="search evaluations (0: none)")
     parser.add_argument("--resolutions", type=int, nargs="+", default=[12, 14, 16],
                         help="the search's input resolutions (px; trained at 16)")
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads per training")
+    parser.add_argument("--jobs", type=int, default=2, help="trainings at a time")
     parser.add_argument("--ofa-step", action="store_true", help="time OFA w1.0 steps instead")
     parser.add_argument("--search-only", action="store_true",
                         help="only the search of the finished adapted-SEED.pt")  # fmt: skip
@@ -173,22 +200,10 @@ def main() -> None:
     for name, digits in (("old", range(0, 5)), ("new", range(5, 10))):
         if not (work / name / "valid").is_dir():
             write_digits(work / name, digits)
-    common = {"threads": args.threads, "resolution": 16}
-    print(f"pretraining on the digits 0-4 ({args.pretrain_epochs} epochs, seed 0)", flush=True)
-    pre = trained(work / "pretrained.pt", train_dir=work / "old" / "train",
-                  valid_dir=work / "old" / "valid", grayscale=True,
-                  recipe=AdaptRecipe(epochs=args.pretrain_epochs, **RECIPE), **common)  # fmt: skip
-    print(f"  digits 0-4: {pre['accuracy']}", flush=True)
-    rows = []
-    for seed in args.seeds:
-        recipe = AdaptRecipe(epochs=args.epochs, seed=seed, **RECIPE)
-        for start, checkpoint in (("adapted", work / "pretrained.pt"), ("scratch", None)):
-            print(f"seed {seed}: {start}", flush=True)
-            manifest = trained(work / f"{start}-{seed}.pt", train_dir=work / "new" / "train",
-                               valid_dir=work / "new" / "valid", checkpoint=checkpoint,
-                               grayscale=checkpoint is None, recipe=recipe, **common)  # fmt: skip
-            rows.append({"seed": seed, "start": start, "history": manifest["history"],
-                         "seconds": manifest["train_seconds"]})  # fmt: skip
+    manifests = train_all(work, args)
+    rows = [{"seed": seed, "start": start, "history": manifests[seed, start]["history"],
+             "seconds": manifests[seed, start]["train_seconds"]}
+            for seed in args.seeds for start in ("adapted", "scratch")]  # fmt: skip
     print("\nval top-1 (%) on the digits 5-9, smallest / largest sub-network")
     print(f"{'seed':>4} {'start':>8} " + " ".join(f"{'epoch ' + str(e):>14}" for e in REPORTED))
     for row in rows:
