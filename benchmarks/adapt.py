@@ -27,6 +27,7 @@ Targets: after 1 epoch the adapted supernet leads scratch by at least 10 points 
 after 10 epochs it is at least level; the searched front spans at least 5 top-1 points; all
 within 45 minutes on 2 cores.
 """
+# ruff: noqa: E402 (OpenMP's wait policy is set before torch is imported)
 
 from __future__ import annotations
 
@@ -37,6 +38,10 @@ import multiprocessing
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+
+from linas_host.threads import passive_openmp
+
+passive_openmp()  # as `run_search` does, before torch is imported
 
 import numpy as np
 import torch
