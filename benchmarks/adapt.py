@@ -142,6 +142,7 @@ def searched(work: Path, seed: int, budget: int, resolutions: list[int], threads
                "options": {"weights": str(weights), "resolutions": resolutions}},
         data={"val": str(work / "new" / "valid")}, objectives=["accuracy", "latency"],
         method="linas", population=20, budget=budget, seed=0, threads=threads, out=run,
+        cache_dir=run / "cache",  # every candidate measured by this run, none from another
         resume=(run / "journal.sqlite").is_file(), progress="quiet",
     )  # fmt: skip
     span = front_span(run)
