@@ -3,8 +3,8 @@
 a disjoint label set) and compare with the same steps from random initialisation, for 3 seeds:
 val top-1 of the smallest and largest sub-network after 1, 3 and 10 epochs. Then a
 100-evaluation LINAS search of the adapted supernet (top-1 on the host, latency through a local
-agent; the input resolution a 46th gene, 12, 14 or 16 px, as Once-for-All searches it) and the
-span of its front.
+agent) and the span of its front; `--resolutions 12 14 16` makes the input resolution a 46th
+gene, as Once-for-All searches it (the supernet is trained at 16 px only).
 
 The images are scikit-learn's digits, upscaled to 16 px and distorted as the digits task does
 (rotation, scale, shift, noise), written as PNG files with Pillow into image folders; both
@@ -14,7 +14,7 @@ digit). Every run writes its checkpoint each epoch under --work, so a rerun resu
 stopped: finished runs are read back, an interrupted one continues from its last epoch.
 
     nice -n 10 python benchmarks/adapt.py [--work .cache/adapt-bench] [--seeds 0 1 2]
-        [--epochs 10] [--pretrain-epochs 10] [--budget 100] [--resolutions 12 14 16]
+        [--epochs 10] [--pretrain-epochs 10] [--budget 100] [--resolutions 16]
         [--threads 1] [--jobs 2]
     python benchmarks/adapt.py --search-only    # the search alone, once adapted-0.pt is done
     python benchmarks/adapt.py --ofa-step [--threads 2]
@@ -114,13 +114,14 @@ def train_all(work: Path, args: argparse.Namespace) -> dict[tuple[int, str], dic
         return {key: run.result() for key, run in runs.items()}
 
 
-def front_span(run: Path) -> dict:
-    """Top-1 and latency ranges of the run's measured front (pareto.csv)."""
+def front_span(run: Path, resolutions: list[int]) -> dict:
+    """Top-1 and latency ranges of the run's measured front (pareto.csv), and the resolutions
+    on it."""
     with (run / "pareto.csv").open() as rows:
         rows = list(csv.DictReader(rows))
     top1 = [100 * float(r["accuracy"]) for r in rows]
     latency = [float(r["latency_ms"]) for r in rows]
-    sides = sorted({int(r["resolution"]) for r in rows if r.get("resolution")})
+    sides = sorted({int(r["resolution"]) for r in rows if r.get("resolution")}) or resolutions
     return {"points": len(rows), "top1": (min(top1), max(top1)),
             "latency_ms": (min(latency), max(latency)), "resolutions": sides}  # fmt: skip
 
@@ -145,11 +146,11 @@ def searched(work: Path, seed: int, budget: int, resolutions: list[int], threads
         cache_dir=run / "cache",  # every candidate measured by this run, none from another
         resume=(run / "journal.sqlite").is_file(), progress="quiet",
     )  # fmt: skip
-    span = front_span(run)
+    span = front_span(run, resolutions)
     print(f"front: {span['points']} points, top-1 {span['top1'][0]:.1f}-{span['top1'][1]:.1f} "
           f"% (span {span['top1'][1] - span['top1'][0]:.1f} points), latency "
           f"{span['latency_ms'][0]:.3f}-{span['latency_ms'][1]:.3f} ms, at "
-          f"{', '.join(map(str, span['resolutions'])) or 'one resolution'} px "
+          f"{', '.join(map(str, span['resolutions']))} px "
           f"({time.perf_counter() - started:.0f} s)")  # fmt: skip
 
 
@@ -187,7 +188,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--pretrain-epochs", type=int, default=10)
     parser.add_argument("--budget", type=int, default=100, help="search evaluations (0: none)")
-    parser.add_argument("--resolutions", type=int, nargs="+", default=[12, 14, 16],
+    parser.add_argument("--resolutions", type=int, nargs="+", default=[16],
                         help="the search's input resolutions (px; trained at 16)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads per training")
     parser.add_argument("--jobs", type=int, default=2, help="trainings at a time")
