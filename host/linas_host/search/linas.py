@@ -49,6 +49,7 @@ import numpy as np
 from linas_host.search.method import Method
 from linas_host.search.operators import GeneticOperators, SpaceProblem, build_nsga2
 from linas_host.search.predictors import CVSelected
+from linas_host.search.prior import WarmStart
 from linas_host.search.selection import select_candidates
 from linas_sdk.errors import InvalidArgument
 
@@ -195,9 +196,7 @@ class LINAS(Method):
         self._radius = self._base_radius
         self._front_hv: list[float] = []  # the measured front's hypervolume after each tell
         self._reference: np.ndarray | None = None
-        self._board_models: list = []
-        if self.prior is not None:
-            self._fit_board_models()
+        self._warm = None if self.prior is None else self._warm_start()
 
     def _tell(self, configs: list[dict], F: np.ndarray, G: np.ndarray) -> None:
         for config, f, g in zip(configs, F, G, strict=True):
@@ -261,7 +260,8 @@ class LINAS(Method):
         seed = self.seed * 1_000_003 + self._iteration
         models = [
             CVSelected(candidates=self.predictor_names, folds=self.cv_folds, seed=seed).fit(
-                *self._with_prior(X, features, y, j)
+                *(self._warm.training_rows(X, features, y, j, self._features)
+                  if self._warm is not None and j < F.shape[1] else (features, y))
             )
             for j, y in enumerate(np.hstack([F, G]).T)
         ]
@@ -372,55 +372,25 @@ class LINAS(Method):
 
     def _features(self, X: np.ndarray) -> np.ndarray:
         base = self.space.features_encoded(X)
-        if not self._board_models:
-            return base
-        board = [(m.predict(base) - mean) / std for m, mean, std in self._board_models]
-        return np.column_stack([base, *board])
+        return base if self._warm is None else self._warm.features(base)
 
     # -- a warm start ---------------------------------------------------------------------------
 
-    def _fit_board_models(self) -> None:
-        """One predictor per old board objective, fitted on the previous run's rows; its
-        standardised prediction is a feature."""
+    def _warm_start(self) -> WarmStart:
         prior = self.prior
         if prior.X.shape[1] != len(self.space) or prior.known.shape[1] != len(self.objectives):
             raise InvalidArgument(
                 f"the warm start's architectures have {prior.X.shape[1]} variables and "
                 f"{prior.known.shape[1]} objectives; this search has {len(self.space)} and "
                 f"{len(self.objectives)}")
-        base = self.space.features_encoded(prior.X)
-        for y in prior.board.T:
-            ok = np.isfinite(y)
-            model = CVSelected(candidates=self.predictor_names, folds=self.cv_folds,
-                               seed=self.seed).fit(base[ok], y[ok])
-            fitted = model.predict(base[ok])
-            self._board_models.append((model, fitted.mean(), fitted.std() or 1.0))
-
-    def _with_prior(self, X, features, y, j):
-        """The training rows of target ``j`` (an objective, then the constraints): the
-        measured ones, and for an objective the warm start reuses, the previous run's rows
-        nobody measured here."""
-        if self.prior is None or j >= len(self.objectives):
-            return features, y
-        known = self.prior.known[:, j]
-        measured = {tuple(x) for x in X.tolist()}
-        extra = [i for i, x in enumerate(self.prior.X.tolist())
-                 if np.isfinite(known[i]) and tuple(x) not in measured]
-        if not extra:
-            return features, y
-        return (np.vstack([features, self._features(self.prior.X[extra])]),
-                np.concatenate([y, known[extra]]))
+        return WarmStart(prior, self.space.features_encoded(prior.X), lambda X, y: CVSelected(
+            candidates=self.predictor_names, folds=self.cv_folds, seed=self.seed).fit(X, y))
 
     def _from_prior(self) -> np.ndarray:
-        """The first ask of a warm start: P of the previous run's architectures, its ends
-        and then spread along its front on its own (reused and old board) objectives."""
-        prior = self.prior
-        values = np.column_stack([prior.known[:, prior.reused], prior.board])
-        ok = np.flatnonzero(np.all(np.isfinite(values), axis=1))
-        picked = select_candidates(
-            values[ok], np.zeros((len(ok), 0)), np.empty((0, values.shape[1])),
-            self.population_size, pool_factor=self.pool_fronts_factor, extremes=self.extremes)
-        X = prior.X[ok[picked]]
+        """The first ask of a warm start: P of the previous run's architectures (filled up with
+        random ones when it measured fewer)."""
+        X = self._warm.first_ask(self.population_size, pool_factor=self.pool_fronts_factor,
+                                 extremes=self.extremes)  # fmt: skip
         if len(X) < self.population_size:
             fill = self._unseen_random(self.population_size - len(X),
                                        exclude={tuple(x) for x in X.tolist()})
