@@ -21,6 +21,7 @@ record says so and the search goes on.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import tempfile
@@ -36,6 +37,18 @@ SCHEMES = ("static", "dynamic")
 STATIC_ACTIVATIONS = {"onnx": "uint8", "tflite": "int8"}
 """The activations' type of a static int8 file by format (`_onnx` says why ONNX's are uint8)."""
 CALIBRATION_BATCH = 32
+
+
+class _PreProcessAdvice(logging.Filter):
+    """Drops the advice onnxruntime's quantizer logs on the root logger for every file, to run
+    its `quant_pre_process` first: the exporter's graph is already folded, and pre-processing
+    changed neither latency nor the top-1 drop beyond noise (benchmarks/RESULTS.md)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not ("onnxruntime" in record.pathname and "pre-process" in record.getMessage())
+
+
+_ADVICE = _PreProcessAdvice()
 
 
 @dataclass(frozen=True)
@@ -94,6 +107,7 @@ def _onnx(model: bytes, quantization: Quantization,
         def get_next(self) -> dict[str, np.ndarray] | None:
             return next(self.batches, None)
 
+    logging.getLogger().addFilter(_ADVICE)  # once: a filter is added only if absent
     with tempfile.TemporaryDirectory(prefix="linas-int8-") as folder:
         source, target = Path(folder, "fp32.onnx"), Path(folder, "int8.onnx")
         source.write_bytes(model)
