@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -20,13 +21,14 @@ def test_import_contracts_hold() -> None:
 
 def test_core_and_cli_import_nothing_heavy() -> None:
     """Building the whole `linas` parser loads the sides' command modules and nothing else of
-    theirs: no host logic, no torch, pydantic or plotting."""
+    theirs (but `linas_host.threads`, which sets OpenMP's wait policy before any command runs):
+    no host logic, no torch, pydantic or plotting."""
     code = (
         "import sys, linas_sdk, linas_sdk.cli, linas_agent\n"
         "linas_sdk.cli.build_parser()\n"
         "heavy = {'torch', 'pymoo', 'lightgbm', 'sklearn', 'matplotlib', 'pydantic', 'rich'}\n"
         "host = {m for m in sys.modules if m.startswith('linas_host')}\n"
-        "host -= {'linas_host', 'linas_host.commands'}\n"
+        "host -= {'linas_host', 'linas_host.commands', 'linas_host.threads'}\n"
         "host = {m for m in host if not m.startswith('linas_host.commands.')}\n"
         "print(sorted((heavy & set(sys.modules)) | host))\n"
     )
@@ -35,6 +37,19 @@ def test_core_and_cli_import_nothing_heavy() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]", f"heavy modules the core or CLI imported: {result.stdout}"
+
+
+def test_the_cli_asks_openmp_to_wait_passively_before_any_command_runs() -> None:
+    """torch's OpenMP threads spin while they wait unless told otherwise before torch loads;
+    every host command (`linas demo` imports torch before its search starts) gets the policy."""
+    code = ("import os, linas_sdk.cli\n"
+            "linas_sdk.cli.build_parser()\n"
+            "print(os.environ.get('OMP_WAIT_POLICY'))\n")
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "PASSIVE"
 
 
 def test_every_core_module_is_under_a_contract() -> None:

@@ -11,11 +11,15 @@ from __future__ import annotations
 import argparse
 import importlib
 
+from linas_host.threads import passive_openmp
+
 COMMANDS = ("search", "demo", "bench", "devices", "measure", "export", "train")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the host's subcommands to the `linas` parser."""
+    """Add the host's subcommands to the `linas` parser, and ask OpenMP to wait passively
+    before any of them imports torch (`linas_host.threads`)."""
+    passive_openmp()
     for name in COMMANDS:
         importlib.import_module(f"{__name__}.{name}").register(subparsers)
         subparsers.choices[name].set_defaults(extra="host")

@@ -47,9 +47,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from linas_host.threads import passive_openmp
-
-    passive_openmp()  # before the trainer imports torch
     from linas_host.supernets.trainer import resolve
 
     trainer = resolve(args.trainer)
