@@ -20,7 +20,7 @@ demo: $(STAMP)
 
 test: $(STAMP) lint agent-only agent-tflite-runtime agent-py310 agent-onnxruntime-gpu browser \
 	test-arm64
-	$(BIN)/python -m pytest -n 2
+	$(BIN)/python -m pytest -n 2 --dist worksteal
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
