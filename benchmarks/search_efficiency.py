@@ -32,6 +32,7 @@ import numpy as np
 from linas_host.bench import (
     SHARED_CELL,
     SHARED_TABLE,
+    evaluations_to,
     format_report,
     run_bench,
     write_json,
@@ -156,12 +157,8 @@ def main(argv: list[str] | None = None) -> int:
         entry = tpe["methods"]["optuna-tpe"]
         entry["seeds"] = args.tpe_seeds
         if report["target_hypervolume"] is not None:
-            target = report["target_hypervolume"]
-            curves = [_padded(r.hypervolume, args.budget) for r in tpe_runs]
-            entry["evaluations_to_target"] = {
-                "median_curve": _first(np.median(curves, axis=0), target),
-                "per_seed": [_first(c, target) for c in curves],
-            }
+            entry["evaluations_to_target"] = evaluations_to(
+                [r.hypervolume for r in tpe_runs], report["target_hypervolume"], args.budget)
         report["methods"]["optuna-tpe"] = entry
 
     print(format_report(report))
@@ -185,18 +182,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         write_json(report, args.json)
     return 0
-
-
-def _padded(history: list[float], budget: int) -> np.ndarray:
-    h = np.asarray(history, dtype=float)
-    if len(h) == 0:
-        return np.zeros(budget)
-    return np.concatenate([h, np.full(budget - len(h), h[-1])])[:budget]
-
-
-def _first(curve, target: float) -> int | None:
-    hits = np.flatnonzero(np.asarray(curve) >= target * (1 - 1e-12))
-    return int(hits[0]) + 1 if len(hits) else None
 
 
 if __name__ == "__main__":

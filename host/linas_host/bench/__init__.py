@@ -16,6 +16,7 @@ from linas_host.bench.compare import (
 from linas_host.bench.figures import (
     CHECKPOINTS,
     TARGET_METHOD,
+    evaluations_to,
     format_gaps,
     format_report,
     summarise,
@@ -30,6 +31,7 @@ __all__ = [
     "BenchPlan",
     "BenchRun",
     "bench_report",
+    "evaluations_to",
     "format_gaps",
     "format_report",
     "parse_method_options",

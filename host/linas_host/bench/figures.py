@@ -55,13 +55,19 @@ def summarise(
             "hypervolume": {str(c): _spread([_at(h, c) for h in group]) for c in checkpoints},
         }
         if target is not None:
-            curves = [_padded(h, budget) for h in group]
-            entry["evaluations_to_target"] = {
-                "median_curve": _first_reaching(np.median(curves, axis=0), target),
-                "per_seed": [_first_reaching(c, target) for c in curves],
-            }
+            entry["evaluations_to_target"] = evaluations_to(group, target, budget)
         out["methods"][name] = entry
     return out
+
+
+def evaluations_to(histories: Sequence[Sequence[float]], target: float, budget: int) -> dict:
+    """The evaluations (within `budget`) the median curve of `histories` and each of them
+    need to reach the hypervolume `target` (None: not within the budget)."""
+    curves = [_padded(h, budget) for h in histories]
+    return {
+        "median_curve": _first_reaching(np.median(curves, axis=0), target),
+        "per_seed": [_first_reaching(c, target) for c in curves],
+    }
 
 
 def _padded(history: Sequence[float], budget: int) -> np.ndarray:

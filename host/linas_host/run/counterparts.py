@@ -9,38 +9,43 @@ otherwise set FP32 against int8 beside the front (`linas_host.report.precision`)
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-from linas_host.evaluate.evaluators import Evaluator
+from linas_host.evaluate.supernet import SupernetEvaluator
+from linas_host.export.subnet import Exporter
 from linas_host.search.evaluation import Evaluation
 from linas_host.supernets.precision import MixedPrecision
 
 ENDS = ("fp32", "int8")
 
 
-def measure_counterparts(
-    front: Sequence[Evaluation], supernet: Any, evaluator: Evaluator, fp32: Evaluator
+def front_counterparts(
+    evaluator: SupernetEvaluator, front: Sequence[Evaluation]
 ) -> dict[int, dict[str, dict]]:
     """Front index -> {"fp32": record, "int8": record} of its architecture: its own record at
-    the end it is, the others measured now, by `evaluator` with every precision gene set (a
-    `MixedPrecision` supernet) or by `fp32` (the evaluator of the FP32 files) for an int8
-    search's front."""
+    the end it is, the others measured now. A mixed search's evaluator measures any end (every
+    precision gene set to it); an int8 search's FP32 files are measured by its twin that
+    exports them."""
+    supernet = evaluator.supernet
+    if isinstance(supernet, MixedPrecision):
+        def at(e: Evaluation, end: str) -> dict | None:
+            return {**e.config, **dict.fromkeys(supernet.genes, end)}
+    else:
+        evaluator = SupernetEvaluator(
+            supernet, evaluator.objectives, evaluator.plan, pool=evaluator.pool,
+            cache=evaluator.cache, executor=evaluator.executor, serial=evaluator.serial,
+            export=Exporter(supernet, evaluator.host_work.export.fmt),
+            host_threads=evaluator.host_work.threads)
+
+        def at(e: Evaluation, end: str) -> dict | None:
+            return e.config if end == "fp32" else None
     out: dict[int, dict[str, dict]] = {}
-    jobs: list[tuple[Evaluator, list[tuple[int, str, dict]]]] = [(evaluator, []), (fp32, [])]
+    wanted: list[tuple[int, str, dict]] = []
     for e in front:
         own = e.record.get("precision")
         out[e.index] = {own: e.record} if own in ENDS else {}
-        for end in ENDS:
-            if end == own:
-                continue
-            if isinstance(supernet, MixedPrecision):
-                genes = dict.fromkeys(supernet.genes, end)
-                jobs[0][1].append((e.index, end, {**e.config, **genes}))
-            elif end == "fp32":
-                jobs[1][1].append((e.index, end, e.config))
-    for measurer, wanted in jobs:
-        if wanted:
-            records = measurer.evaluate([config for *_, config in wanted])
-            for (index, end, _), record in zip(wanted, records, strict=True):
-                out[index][end] = record
+        wanted += [(e.index, end, config) for end in ENDS
+                   if end != own and (config := at(e, end)) is not None]
+    records = evaluator.evaluate([config for *_, config in wanted]) if wanted else []
+    for (index, end, _), record in zip(wanted, records, strict=True):
+        out[index][end] = record
     return out

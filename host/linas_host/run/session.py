@@ -31,7 +31,7 @@ from linas_host.export.subnet import Exporter
 from linas_host.paths import cache_dir
 from linas_host.report.outputs import write_outputs
 from linas_host.run.boards import Boards
-from linas_host.run.counterparts import measure_counterparts
+from linas_host.run.counterparts import front_counterparts
 from linas_host.run.log import RunLog
 from linas_host.run.problem import Problem, build_problem, candidate_exporter
 from linas_host.run.progress import Reporter, make_reporter
@@ -129,10 +129,14 @@ def run_search(
         watch.begin(run.journal.evaluations(), boards.names if boards else [], config.budget)
         result = run.run()
         watch.save()  # the host work of the evaluations made since the last save
-        models = (export_front(exporter, result.front(), run_dir)
+        front = result.front()
+        models = (export_front(exporter, front, run_dir)
                   if config.export_front and exporter is not None else {})
-        counterparts = (front_counterparts(evaluator, result.front(), reporter)
-                        if config.precision != "fp32" else {})
+        counterparts = {}
+        if config.precision != "fp32" and front:
+            reporter.note(f"measuring the front's {len(front)} architectures at FP32 and int8, "
+                          "outside the budget, for the report")
+            counterparts = front_counterparts(evaluator, front)
         summary = {
             "method": config.method, "status": result.status, "budget": config.budget,
             "population": config.population, "seed": config.seed,
@@ -153,7 +157,7 @@ def run_search(
     return RunResult(
         out=run_dir.root, report=report, status=result.status,
         evaluations=len(result.evaluations),
-        front=[{"key": e.key, "config": e.config, **e.values} for e in result.front()],
+        front=[{"key": e.key, "config": e.config, **e.values} for e in front],
         hypervolume=hv,
     )
 
@@ -207,24 +211,6 @@ def export_front(exporter: Exporter, front: list[Evaluation],
         path.write_bytes(exporter(module, evaluation.config))
         files[evaluation.key] = str(path.relative_to(run_dir.root))
     return files
-
-
-def front_counterparts(evaluator: SupernetEvaluator, front: list[Evaluation],
-                       reporter: Reporter) -> dict[int, dict[str, dict]]:
-    """Each front model of a quantized search measured at FP32 and int8 (`measure_counterparts`),
-    by the search's evaluator, or for an int8 search's FP32 files by its twin that exports
-    them."""
-    if not front:
-        return {}
-    reporter.note(f"measuring the front's {len(front)} architectures at FP32 and int8, outside "
-                  "the budget, for the report")
-    supernet = evaluator.supernet
-    fp32 = SupernetEvaluator(
-        supernet, evaluator.objectives, evaluator.plan, pool=evaluator.pool,
-        cache=evaluator.cache, executor=evaluator.executor, serial=evaluator.serial,
-        export=Exporter(supernet, evaluator.host_work.export.fmt),
-        host_threads=evaluator.host_work.threads)
-    return measure_counterparts(front, supernet, evaluator, fp32)
 
 
 def _measured_on(config: SearchConfig, problem: Problem, boards: Boards | None,

@@ -261,7 +261,7 @@ class LINAS(Method):
         models = [
             CVSelected(candidates=self.predictor_names, folds=self.cv_folds, seed=seed).fit(
                 *(self._warm.training_rows(X, features, y, j, self._features)
-                  if self._warm is not None and j < F.shape[1] else (features, y))
+                  if self._warm is not None else (features, y))
             )
             for j, y in enumerate(np.hstack([F, G]).T)
         ]

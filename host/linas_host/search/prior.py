@@ -84,9 +84,11 @@ class WarmStart:
 
     def training_rows(self, X: np.ndarray, features: np.ndarray, y: np.ndarray, j: int,
                       featurize: Callable) -> tuple[np.ndarray, np.ndarray]:
-        """The rows of objective `j` (`y` of the measured `X`, whose `features` are given) and,
-        when the prior reuses it, the previous run's rows nobody measured here; `featurize`
-        makes features of encoded architectures."""
+        """The rows of target `j` (`y` of the measured `X`, whose `features` are given: an
+        objective, then the constraints) and, for an objective the prior reuses, the previous
+        run's rows nobody measured here; `featurize` makes features of encoded architectures."""
+        if j >= self.prior.known.shape[1]:  # a constraint: the prior knows none
+            return features, y
         known = self.prior.known[:, j]
         measured = {tuple(x) for x in X.tolist()}
         extra = [i for i, x in enumerate(self.prior.X.tolist())
